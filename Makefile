@@ -1,0 +1,49 @@
+# Set-up is part of every target: a fresh Debian/Ubuntu machine needs only python3 and make.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+READY := $(VENV)/.installed
+APT := DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: demo test bench notebooks dot clean
+
+demo: $(READY) dot
+	$(VENV)/bin/stepgrad demo
+
+test: $(READY) dot
+	$(PY) -m pytest
+
+bench: $(READY)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m benchmarks
+
+notebooks: $(READY) dot
+	$(PY) -m pip install --quiet -e '.[notebooks]'
+	$(VENV)/bin/jupyter lab notebooks/
+
+# The virtual environment, with the project installed editable and its dev extra.
+$(READY): pyproject.toml
+	@$(PYTHON) -m venv $(VENV) >/dev/null 2>&1 && [ -x $(VENV)/bin/pip ] || { \
+	  rm -rf $(VENV); \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "python3-venv is missing; installing it with apt-get"; \
+	    $(APT) update -qq && $(APT) install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); \
+	  else \
+	    echo "error: '$(PYTHON) -m venv' does not work here; run: sudo apt-get install python3-venv"; exit 1; \
+	  fi; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(READY)
+
+# Graphviz's `dot` renders the drawings; the Python package only writes DOT source.
+dot:
+	@command -v dot >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Graphviz's dot is missing; installing it with apt-get"; \
+	    $(APT) update -qq && $(APT) install -y -qq graphviz >/dev/null; \
+	  else \
+	    echo "error: Graphviz's 'dot' is missing; run: sudo apt-get install graphviz"; exit 1; \
+	  fi; }
+
+clean:
+	rm -rf $(VENV) stepgrad-demo .pytest_cache .hypothesis

@@ -1,0 +1,23 @@
+"""stepgrad's engine: scalar reverse-mode automatic differentiation, in pure Python.
+
+    >>> from autograd import Value
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x + 2 * x
+    >>> y.backward()
+    >>> x.grad  # dy/dx = 2x + 2
+    8.0
+"""
+
+from .gradcheck import GradcheckResult, GradcheckRow, gradcheck, gradcheck_leaves
+from .value import Value, backward_order, no_grad, sum, weighted_sum  # noqa: A004
+
+__all__ = [
+    "Value",
+    "no_grad",
+    "backward_order",
+    "weighted_sum",
+    "gradcheck",
+    "gradcheck_leaves",
+    "GradcheckResult",
+    "GradcheckRow",
+]

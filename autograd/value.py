@@ -1,0 +1,347 @@
+"""The `Value` node and the table of operations it supports.
+
+Every operation computes its result and, right beside it, the local derivative of the
+result with respect to each input.  Those numbers are stored on the new node
+(`local_grads`, in the same order as `parents`), so `backward()` only has to multiply and
+add: there are no per-node closures, and stepping through backprop can show every factor
+of the chain rule.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import threading
+from operator import mul
+from typing import Iterable, Sequence, Union
+
+Number = Union[int, float]
+Operand = Union["Value", Number]
+
+
+class Value:
+    """A scalar in a computation graph: its value, its gradient and how it was computed.
+
+    `parents` are the Values this one was computed from and `local_grads` the partial
+    derivative of this node with respect to each of them.  `arg` is the plain-number
+    operand of an operation that has one (the 2 in `x * 2`, the slope of `leaky_relu`).
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "arg", "parents", "local_grads")
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        self.data = _real(data, "Value")
+        self.grad = 0.0
+        self.label = label
+        self.op = ""
+        self.arg = None
+        self.parents: tuple[Value, ...] = ()
+        self.local_grads: tuple[float, ...] = ()
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+
+    # ---- the table of operations: forward rule, then local derivative(s) ----
+
+    def __add__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _node(self.data + other.data, "+", (self, other), (1.0, 1.0))
+        c = _constant(other, "+")
+        return _node(self.data + c, "+", (self,), (1.0,), c)
+
+    def __sub__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _node(self.data - other.data, "-", (self, other), (1.0, -1.0))
+        c = _constant(other, "-")
+        return _node(self.data - c, "-", (self,), (1.0,), c)
+
+    def __mul__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _node(self.data * other.data, "*", (self, other), (other.data, self.data))
+        c = _constant(other, "*")
+        return _node(self.data * c, "*", (self,), (c,), c)
+
+    def __truediv__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            y = _nonzero(other.data, self.data)
+            return _node(self.data / y, "/", (self, other), (1.0 / y, -self.data / (y * y)))
+        c = _nonzero(_constant(other, "/"), self.data)
+        return _node(self.data / c, "/", (self,), (1.0 / c,), c)
+
+    def __pow__(self, other: Operand) -> Value:
+        x = self.data
+        if type(other) is Value:  # d/dy x**y = x**y * ln(x) needs x > 0
+            if x <= 0:
+                raise ValueError(
+                    f"pow: base {x!r} must be positive when the exponent is a Value "
+                    f"(x**y has no derivative in y for x <= 0); use a plain number exponent"
+                )
+            out = _power(x, other.data)
+            return _node(out, "**", (self, other), (other.data * _power(x, other.data - 1), out * math.log(x)))
+        n = _constant(other, "**")
+        out = _power(x, n)
+        if x == 0 and 0 < n < 1:
+            raise ValueError(f"pow: the slope of x**{n!r} is infinite at x = 0.0")
+        return _node(out, "**", (self,), (n * _power(x, n - 1) if n else 0.0,), n)
+
+    def __neg__(self) -> Value:
+        return _node(-self.data, "neg", (self,), (-1.0,))
+
+    def __abs__(self) -> Value:
+        x = self.data
+        return _node(abs(x), "abs", (self,), (1.0 if x > 0 else -1.0 if x < 0 else 0.0,))
+
+    def exp(self) -> Value:
+        try:
+            e = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(f"exp: overflow at x = {self.data!r} (e**x exceeds the float range)") from None
+        return _node(e, "exp", (self,), (e,))
+
+    def log(self) -> Value:
+        x = self.data
+        if x <= 0:
+            raise ValueError(f"log: undefined for x = {x!r} (needs x > 0)")
+        return _node(math.log(x), "log", (self,), (1.0 / x,))
+
+    def sqrt(self) -> Value:
+        x = self.data
+        if x < 0:
+            raise ValueError(f"sqrt: undefined for x = {x!r} (needs x >= 0)")
+        if x == 0:
+            raise ValueError("sqrt: the slope is infinite at x = 0.0 (derivative 1 / (2*sqrt(x)))")
+        r = math.sqrt(x)
+        return _node(r, "sqrt", (self,), (0.5 / r,))
+
+    def tanh(self) -> Value:
+        t = math.tanh(self.data)
+        return _node(t, "tanh", (self,), (1.0 - t * t,))
+
+    def sigmoid(self) -> Value:
+        x = self.data
+        if x >= 0:  # two forms, so exp never overflows
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:
+            e = math.exp(x)
+            s = e / (1.0 + e)
+        return _node(s, "sigmoid", (self,), (s * (1.0 - s),))
+
+    def relu(self) -> Value:
+        x = self.data
+        return _node(x if x > 0 else 0.0, "relu", (self,), (1.0 if x > 0 else 0.0,))
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        x, a = self.data, _constant(slope, "leaky_relu")
+        return _node(x if x > 0 else a * x, "leaky_relu", (self,), (1.0 if x > 0 else a,), a)
+
+    def sin(self) -> Value:
+        return _node(math.sin(self.data), "sin", (self,), (math.cos(self.data),))
+
+    def cos(self) -> Value:
+        return _node(math.cos(self.data), "cos", (self,), (-math.sin(self.data),))
+
+    # ---- a plain number on the left ----
+
+    def __radd__(self, other: Number) -> Value:
+        return self + other
+
+    def __rmul__(self, other: Number) -> Value:
+        return self * other
+
+    def __rsub__(self, other: Number) -> Value:  # c - x: the constant becomes a leaf
+        return Value(_constant(other, "-")) - self
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return Value(_constant(other, "/")) / self
+
+    def __rpow__(self, other: Number) -> Value:
+        return Value(_constant(other, "**")) ** self
+
+    # ---- backward ----
+
+    def backward(self) -> None:
+        """Add d(self)/d(node) to the `grad` of every node of the graph, as PyTorch does.
+
+        A node reached along several paths gets the sum of its paths; calling `backward()`
+        twice adds twice.  Each node passes its gradient on once, after every node that
+        uses it has (the order of `backward_order`), so no recursion and linear time.
+        """
+        order = backward_order(self)
+        with _fresh_grads(order):
+            self.grad = 1.0 if order else self.grad + 1.0
+            for node in order:
+                g = node.grad
+                for parent, local in zip(node.parents, node.local_grads):
+                    parent.grad += local * g
+
+
+# ---- fused n-ary operations, for networks: one node instead of 2n ----
+
+
+def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum; not in __all__
+    """`sum(v_i)` as a single node (each local derivative is 1)."""
+    values = list(values)
+    parents = tuple(v for v in values if type(v) is Value)
+    data = math.fsum(v.data if type(v) is Value else _constant(v, "sum") for v in values)
+    return _node(data, "sum", parents, (1.0,) * len(parents))
+
+
+def weighted_sum(weights: Sequence[Value], inputs: Sequence[Operand], bias: Value | None = None) -> Value:
+    """`sum(w_i * x_i) + b` as a single node: a neuron's pre-activation.
+
+    d/dw_i = x_i, d/dx_i = w_i (for inputs that are Values), d/db = 1.
+    """
+    if len(weights) != len(inputs):
+        raise ValueError(f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs")
+    w_data = [w.data for w in weights]
+    x_data = [x.data if type(x) is Value else _constant(x, "weighted_sum") for x in inputs]
+    data = math.fsum(map(mul, w_data, x_data))
+    parents, grads = list(weights), x_data
+    for w, x in zip(w_data, inputs):
+        if type(x) is Value:
+            parents.append(x)
+            grads.append(w)
+    if bias is not None:
+        data += bias.data
+        parents.append(bias)
+        grads.append(1.0)
+    return _node(data, "wsum", tuple(parents), tuple(grads))
+
+
+# ---- building nodes ----
+
+
+def _node(data: float, op: str, parents: tuple, local_grads: tuple, arg: float | None = None) -> Value:
+    """A new non-leaf node, skipping `Value.__init__`'s checks (data is already a float)."""
+    node = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node.arg = arg
+    if _no_grad_users and _recording.paused:
+        node.op, node.parents, node.local_grads = "", (), ()
+    else:
+        node.op, node.parents, node.local_grads = op, parents, local_grads
+    return node
+
+
+_new = object.__new__
+
+
+def _real(x: object, where: str, what: str = "data") -> float:
+    """`x` as a finite float, or an error naming `where` and what was received."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{where}: {what} must be a real number, got {type(x).__name__} {x!r}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{where}: {what} must be finite, got {x!r}")
+    return x
+
+
+def _constant(x: object, op: str) -> float:
+    """A plain-number operand of `op` as a float."""
+    if type(x) is float and x - x == 0.0:  # finite
+        return x
+    return _real(x, op, "a plain-number operand")
+
+
+def _nonzero(divisor: float, dividend: float) -> float:
+    if divisor == 0:
+        raise ZeroDivisionError(f"division: {dividend!r} / {divisor!r} divides by zero")
+    return divisor
+
+
+def _power(x: float, n: float) -> float:
+    """x ** n for real x and n, with errors that say what went wrong."""
+    if x < 0 and n != int(n):
+        raise ValueError(f"pow: a negative base {x!r} has no real power {n!r} (the exponent must be an integer)")
+    if x == 0 and n < 0:
+        raise ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {n!r}")
+    try:
+        return x**n
+    except OverflowError:
+        raise OverflowError(f"pow: {x!r} ** {n!r} overflows the float range") from None
+
+
+# ---- order of the backward pass ----
+
+
+def backward_order(root: Value) -> list[Value]:
+    """The non-leaf nodes of `root`'s graph, each before every node it was computed from.
+
+    An iterative depth-first search (no recursion limit), visiting each node once.
+    """
+    if not root.parents:
+        return []
+    post: list[Value] = []
+    seen = {root}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent.parents and parent not in seen:
+                seen.add(parent)
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:
+            stack.pop()
+            post.append(node)
+    post.reverse()
+    return post
+
+
+class _fresh_grads:
+    """Run one backward pass on grads that start at zero, then add back what was there.
+
+    Non-leaf nodes pass on their own grad, so it must hold only this pass's gradient;
+    adding the earlier totals back afterwards keeps every `grad` accumulating.
+    """
+
+    __slots__ = ("nodes", "earlier")
+
+    def __init__(self, nodes: list[Value]) -> None:
+        self.nodes = nodes
+
+    def __enter__(self) -> None:
+        self.earlier = [node.grad for node in self.nodes]
+        for node in self.nodes:
+            node.grad = 0.0
+
+    def __exit__(self, *exc: object) -> None:
+        for node, earlier in zip(self.nodes, self.earlier):
+            node.grad += earlier
+
+
+# ---- no_grad ----
+
+
+class _Recording(threading.local):
+    paused = 0  # how many no_grad blocks this thread is inside
+
+
+_recording = _Recording()
+_no_grad_users = 0  # threads inside no_grad anywhere; lets _node skip the thread-local look-up
+_no_grad_lock = threading.Lock()
+
+
+class no_grad:
+    """Context manager: Values created inside record no parents (they are leaves).
+
+    For parameter updates and evaluation.  Per thread, and it may be nested.
+    """
+
+    def __enter__(self) -> no_grad:
+        global _no_grad_users
+        with _no_grad_lock:
+            if not _recording.paused:
+                _no_grad_users += 1
+            _recording.paused += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _no_grad_users
+        with _no_grad_lock:
+            _recording.paused -= 1
+            if not _recording.paused:
+                _no_grad_users -= 1

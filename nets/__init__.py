@@ -1,0 +1,1 @@
+"""stepgrad's network library, built only from autograd Values."""
