@@ -1,0 +1,75 @@
+"""The gradient checker itself: it passes right derivatives and catches wrong ones."""
+
+import math
+
+import pytest
+
+from autograd import Value, gradcheck, gradcheck_leaves
+from autograd.value import _node
+
+
+def test_catches_a_wrong_gradient():
+    result = gradcheck(lambda x: x * x.data, [3.0])  # backward sees 3, the slope is 6
+    assert not result
+    (row,) = result.rows
+    assert row.analytic == 3.0
+    assert row.numeric == pytest.approx(6.0)
+    assert "MISMATCH" in str(result)
+
+
+def wrong_sin(self):  # claims d sin(x)/dx = sin(x)
+    return _node(math.sin(self.data), "sin", (self,), (math.sin(self.data),))
+
+
+def test_catches_a_wrong_derivative_in_the_engine(monkeypatch):
+    assert gradcheck(lambda x: x.sin() * x, [0.7])
+    monkeypatch.setattr(Value, "sin", wrong_sin)
+    assert not gradcheck(lambda x: x.sin() * x, [0.7])
+
+
+def test_passes_and_reports_a_table():
+    result = gradcheck(lambda x, y: (x * y).tanh() + y.exp(), [0.3, -0.4])
+    assert result
+    text = str(result)
+    assert text.splitlines()[0].split() == ["input", "analytic", "numeric", "abs", "error"]
+    assert "x0" in text and "x1" in text and "all gradients agree" in text
+    assert "MISMATCH" not in text
+
+
+def test_truthy_only_when_every_input_agrees():
+    result = gradcheck(lambda x, y: x * y + y * y.data, [1.0, 2.0])
+    assert not result
+    assert [row.ok for row in result.rows] == [True, False]
+    assert "1 of 2 gradients disagree" in str(result)
+
+
+def test_tolerance_is_atol_plus_rtol_times_numeric():
+    # analytic 3.0 against numeric 3.003: inside rtol=1e-3 (0.003003), outside rtol=1e-4
+    f = lambda x: x * 3 + x.data * 0.003  # noqa: E731
+    assert gradcheck(f, [1.0], rtol=1e-3)
+    assert not gradcheck(f, [1.0], rtol=1e-4)
+
+
+def test_check_existing_leaves_against_a_function_of_them():
+    w, b = Value(0.5, "w"), Value(-0.2, "b")
+    w.grad, b.grad = 7.0, 8.0  # grads already there are left as they were
+    result = gradcheck_leaves(lambda: (w * 3 + b).tanh(), [w, b])
+    assert result and [row.name for row in result.rows] == ["w", "b"]
+    assert (w.data, b.data, w.grad, b.grad) == (0.5, -0.2, 7.0, 8.0)
+    assert not gradcheck_leaves(lambda: w * w.data + b, [w, b])
+
+
+def test_check_existing_leaves_refuses_non_leaves():
+    x = Value(1.0)
+    with pytest.raises(ValueError, match="must be a leaf"):
+        gradcheck_leaves(lambda: x * 2, [x * 2])
+
+
+def test_f_must_return_a_value():
+    with pytest.raises(TypeError, match="gradcheck: f must return a Value, got float"):
+        gradcheck(lambda x: x.data, [1.0])
+
+
+def test_inputs_must_be_numbers():
+    with pytest.raises(TypeError, match="gradcheck: each input must be a real number, got str"):
+        gradcheck(lambda x: x, ["1"])
