@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.installed
+DOT ?= dot
 APT := DEBIAN_FRONTEND=noninteractive apt-get
 
 .PHONY: demo test bench notebooks dot clean
@@ -37,7 +38,7 @@ $(READY): pyproject.toml
 
 # Graphviz's `dot` renders the drawings; the Python package only writes DOT source.
 dot:
-	@command -v dot >/dev/null || { \
+	@command -v $(DOT) >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Graphviz's dot is missing; installing it with apt-get"; \
 	    $(APT) update -qq && $(APT) install -y -qq graphviz >/dev/null; \
