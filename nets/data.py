@@ -1,0 +1,113 @@
+"""Toy datasets for classification, and a mini-batch iterator.
+
+Every dataset returns `(X, y)`: X a float array of shape (n, features), y integer class
+labels 0, 1, ...  The same seed always gives the same points.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Union
+
+import numpy as np
+
+SeedLike = Union[int, np.random.Generator, None]
+
+
+def xor() -> tuple[np.ndarray, np.ndarray]:
+    """The four corners of the unit square, labelled x1 XOR x2.
+
+    No single line separates the two classes, so one neuron cannot learn it; a hidden
+    layer can (Minsky & Papert's classic objection to the perceptron).
+    """
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    return X, np.array([0, 1, 1, 0])
+
+
+def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles: the classic small test of a curved decision boundary."""
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(n_samples=_count(n, "moons"), noise=_noise(noise, "moons"), random_state=seed)
+    return X, y.astype(int)
+
+
+def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A small circle (class 1) inside a larger one (class 0)."""
+    from sklearn.datasets import make_circles
+
+    if not 0 < factor < 1:
+        raise ValueError(f"circles: factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
+    X, y = make_circles(n_samples=_count(n, "circles"), noise=_noise(noise, "circles"), factor=factor, random_state=seed)
+    return X, y.astype(int)
+
+
+def spiral(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """`classes` interleaved spiral arms (as in Stanford's CS231n), n points in all."""
+    _count(n, "spiral")
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
+        raise ValueError(f"spiral: classes must be an integer >= 2, got {classes!r}")
+    rng = np.random.default_rng(seed)
+    per_class = np.bincount(np.arange(n) % classes, minlength=classes)
+    radius = np.concatenate([np.linspace(0.05, 1.0, k) for k in per_class])
+    labels = np.repeat(np.arange(classes), per_class)
+    angle = labels * (2 * np.pi / classes) + radius * 4.0 + rng.normal(0.0, _noise(noise, "spiral"), n)
+    X = np.column_stack([radius * np.sin(angle), radius * np.cos(angle)])
+    return X, labels.astype(int)
+
+
+def blobs(n: int = 200, centers: int = 3, std: float = 1.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian clusters, one per class: the easy, (nearly) linearly separable case."""
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=_count(n, "blobs"), centers=centers, cluster_std=std, random_state=seed)
+    return X, y.astype(int)
+
+
+def digits(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """The 8x8 handwritten digits shipped with scikit-learn (1,797 images, no download).
+
+    Pixels are scaled from 0..16 to [0, 1].  The train/test split is fixed (75% / 25%,
+    stratified, random_state=0), so results are comparable across runs.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    if split not in ("train", "test"):
+        raise ValueError(f"digits: split must be 'train' or 'test', got {split!r}")
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X / 16.0, y, test_size=0.25, random_state=0, stratify=y)
+    return (X_train, y_train.astype(int)) if split == "train" else (X_test, y_test.astype(int))
+
+
+def batches(
+    X: np.ndarray, y: np.ndarray, batch_size: int | None = None, *, shuffle: bool = True, seed: SeedLike = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield `(X_batch, y_batch)` pairs covering the data once (one epoch).
+
+    Shuffling each epoch stops the network seeing the same batches in the same order.
+    `batch_size=None` gives one full batch.  Pass a seed (or a NumPy Generator, shared
+    across epochs) for reproducible orders.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"batches: X has {len(X)} rows but y has {len(y)} labels")
+    if batch_size is None:
+        batch_size = max(len(X), 1)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batches: batch_size must be a positive integer or None, got {batch_size!r}")
+    order = np.random.default_rng(seed).permutation(len(X)) if shuffle else np.arange(len(X))
+    for start in range(0, len(X), batch_size):
+        chosen = order[start : start + batch_size]
+        yield X[chosen], y[chosen]
+
+
+def _count(n: object, who: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ValueError(f"{who}: n must be an integer >= 2, got {n!r}")
+    return n
+
+
+def _noise(noise: object, who: str) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
+        raise ValueError(f"{who}: noise must be a non-negative number, got {noise!r}")
+    return float(noise)

@@ -1,0 +1,111 @@
+"""Pictures of training: decision boundaries, loss curves, per-layer gradient norms.
+
+Uses matplotlib's object-oriented `Figure` (no pyplot), so it works headless with no
+display and no backend set-up; in Jupyter a returned Figure shows itself.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+from autograd import no_grad
+
+from .module import MLP, Module
+
+if TYPE_CHECKING:
+    from .training import History
+
+COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def decision_boundary(
+    model: Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    threshold: float = 0.0,
+    resolution: int = 120,
+    title: str = "Decision boundary",
+) -> Figure:
+    """The regions where a 2-input classifier predicts each class, with the data on top.
+
+    Evaluates the model on a resolution x resolution grid (under no_grad, so no graph).
+    One output: class 1 where the score > threshold; several: the argmax.
+    """
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"decision_boundary: X must have 2 columns (a 2-D dataset), got shape {X.shape}")
+    pad = 0.25 * (X.max(axis=0) - X.min(axis=0)) + 0.1
+    (x0, y0), (x1, y1) = X.min(axis=0) - pad, X.max(axis=0) + pad
+    xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
+    model.eval()
+    with no_grad():
+        outs = [model(point) for point in np.dstack(np.meshgrid(xs, ys)).reshape(-1, 2).tolist()]
+    if isinstance(outs[0], list):
+        grid = np.array([max(range(len(o)), key=lambda i: o[i].data) for o in outs], dtype=float)
+    else:
+        grid = np.array([float(o.data > threshold) for o in outs])
+    classes = max(int(y.max()) + 1, int(grid.max()) + 1)
+    cmap = ListedColormap(COLOURS[:classes])
+
+    fig = Figure(figsize=(6, 5), layout="constrained")
+    ax = fig.add_subplot()
+    regions = grid.reshape(resolution, resolution)
+    ax.contourf(xs, ys, regions, levels=np.arange(classes + 1) - 0.5, cmap=cmap, alpha=0.25)
+    ax.contour(xs, ys, regions, levels=np.arange(classes - 1) + 0.5, colors="black", linewidths=0.8, alpha=0.6)
+    for c in range(classes):
+        chosen = y == c
+        ax.scatter(X[chosen, 0], X[chosen, 1], s=22, color=COLOURS[c], edgecolors="black", linewidths=0.5, label=f"class {c}")
+    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", xlim=(x0, x1), ylim=(y0, y1))
+    ax.legend(loc="upper right", framealpha=0.9)
+    return fig
+
+
+def loss_curves(history: History, *, title: str = "Training history") -> Figure:
+    """Loss per epoch (training and validation) and, if recorded, accuracy beside it."""
+    h = history.history
+    panels = [("loss", "loss")] + ([("accuracy", "accuracy")] if "accuracy" in h else [])
+    fig = Figure(figsize=(5.5 * len(panels), 4), layout="constrained")
+    fig.suptitle(title)
+    for i, (key, label) in enumerate(panels, start=1):
+        ax = fig.add_subplot(1, len(panels), i)
+        epochs = range(1, len(h[key]) + 1)
+        ax.plot(epochs, h[key], label="training", color=COLOURS[0])
+        if f"val_{key}" in h:
+            ax.plot(epochs, h[f"val_{key}"], label="validation", color=COLOURS[1], linestyle="--")
+        if key == "loss" and min(h[key]) > 0 and max(h[key]) / min(h[key]) > 100:
+            ax.set_yscale("log")
+        ax.set(xlabel="epoch", ylabel=label, title=label.capitalize())
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return fig
+
+
+def layer_grad_norms(model: Module) -> list[float]:
+    """The gradient norm of each layer's parameters (call after `backward()`)."""
+    layers = model.layers if isinstance(model, MLP) else [model]
+    return [math.sqrt(math.fsum(p.grad * p.grad for p in layer.parameters())) for layer in layers]
+
+
+def gradient_norms(norms: Sequence[float] | Module, *, title: str = "Gradient norm per layer") -> Figure:
+    """A bar per layer of its gradient norm, on a log scale.
+
+    Norms shrinking towards the input layer mean vanishing gradients (early layers barely
+    learn); norms growing mean exploding ones.  Pass a model after `backward()`, or norms.
+    """
+    if isinstance(norms, Module):
+        norms = layer_grad_norms(norms)
+    norms = list(norms)
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.add_subplot()
+    labels = [f"layer {i}" for i in range(1, len(norms) + 1)]
+    ax.bar(labels, [max(n, 1e-30) for n in norms], color=COLOURS[0])
+    ax.set_yscale("log")
+    ax.set(title=title, xlabel="layer (input side first)", ylabel="||gradient||  (log scale)")
+    ax.grid(axis="y", alpha=0.3)
+    return fig

@@ -1,0 +1,63 @@
+"""Saving and loading models as JSON: a format version, the architecture, the weights.
+
+JSON keeps saved models readable (open one and see every weight).  Writing goes to a
+temporary file that is then renamed over the target, so a crash mid-write never leaves
+half a model behind: the rename is atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+from .module import MLP, Dropout, Layer, Module, Neuron
+
+FORMAT = "stepgrad-model"
+VERSION = 1
+KINDS: dict[str, type[Module]] = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Dropout": Dropout}
+
+
+def save(model: Module, path: str | os.PathLike) -> None:
+    """Write `model` to `path` atomically."""
+    kind = type(model).__name__
+    if KINDS.get(kind) is not type(model):
+        raise TypeError(f"save: cannot save a {kind}; only {', '.join(KINDS)} are supported")
+    document = {"format": FORMAT, "version": VERSION, "kind": kind, "config": model.config(), "state": model.state_dict()}
+    text = json.dumps(document, indent=1)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=".stepgrad-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def load(path: str | os.PathLike) -> Module:
+    """Rebuild the model saved at `path`; ValueError naming the file if it is not a valid model."""
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not a stepgrad model: the JSON is truncated or corrupt ({error})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a stepgrad model (no \"format\": \"{FORMAT}\" field)")
+    if document.get("version") != VERSION:
+        raise ValueError(f"{path}: unsupported format version {document.get('version')!r} (this stepgrad reads version {VERSION})")
+    kind, config, state = document.get("kind"), document.get("config"), document.get("state")
+    if kind not in KINDS:
+        raise ValueError(f"{path}: unknown model kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not isinstance(config, dict) or not isinstance(state, dict):
+        raise ValueError(f"{path}: the \"config\" and \"state\" fields must be JSON objects")
+    try:
+        model = KINDS[kind](**config)
+        model.load_state_dict(state)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: architecture and weights do not match: {error}") from None
+    return model

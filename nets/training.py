@@ -1,0 +1,164 @@
+"""`fit`: the training loop, Keras-style.
+
+Each epoch shuffles the data into mini-batches; for each batch: zero the gradients,
+run the forward pass, average the per-example losses, backpropagate, step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import autograd
+from autograd import Value
+
+from . import losses
+from .data import batches
+from .module import Module
+from .optim import Optimizer
+
+PROBABILITY_LOSSES = ("bce", "mse", "sse")  # outputs near 0/1, so classes split at 0.5
+
+
+class DivergenceError(FloatingPointError):
+    """Training blew up: the loss or a gradient became NaN/infinite, or the forward pass overflowed."""
+
+
+@dataclass
+class History:
+    """Per-epoch training record: `history["loss"]`, `["accuracy"]`, `["val_loss"]`, `["val_accuracy"]`."""
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+    def record(self, **values: float) -> None:
+        for name, value in values.items():
+            self.history.setdefault(name, []).append(value)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history.get("loss", []))
+
+    def __getitem__(self, name: str) -> list[float]:
+        return self.history[name]
+
+    def plot(self, title: str = "Training history") -> Any:
+        """The loss (and accuracy) curves as a matplotlib Figure."""
+        from .plot import loss_curves
+
+        return loss_curves(self, title=title)
+
+
+def fit(
+    model: Module,
+    X: Sequence,
+    y: Sequence,
+    *,
+    loss: str | losses.Loss,
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int | None = None,
+    validation_data: tuple[Sequence, Sequence] | None = None,
+    metrics: Sequence[str] = ("accuracy",),
+    progress: bool = True,
+    seed: int | None = None,
+    schedule: Any = None,
+) -> History:
+    """Train `model` on (X, y) and return its History.
+
+    `loss` is a name from `nets.losses.LOSSES` or a callable `(output, target) -> Value`.
+    `batch_size=None` trains on the full batch.  `schedule` (say `optim.LinearDecay`) is
+    stepped once per epoch.  Raises DivergenceError naming the epoch and batch if the loss
+    stops being a finite number.
+    """
+    loss_fn = losses.get(loss)
+    threshold = threshold_for(loss)
+    for metric in metrics:
+        if metric != "accuracy":
+            raise ValueError(f"fit: unknown metric {metric!r}; the only metric is 'accuracy'")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if len(X) != len(y) or len(X) == 0:
+        raise ValueError(f"fit: X has {len(X)} rows and y {len(y)} targets; they must match and be non-empty")
+    params = model.parameters()
+    rng = np.random.default_rng(seed)
+    history = History()
+    bar = tqdm(range(1, epochs + 1), desc="training", unit="epoch", disable=not progress, leave=True)
+    for epoch in bar:
+        model.train()
+        total, correct = 0.0, 0
+        for b, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
+            optimizer.zero_grad()
+            targets = yb.tolist()
+            try:
+                outputs = [model(x) for x in xb.tolist()]
+                batch_loss = autograd.sum(map(loss_fn, outputs, targets)) * (1.0 / len(targets))
+            except OverflowError as error:
+                raise DivergenceError(f"training diverged at epoch {epoch}, batch {b}: "
+                                      f"the forward pass overflowed ({error})") from error
+            if not math.isfinite(batch_loss.data):
+                raise DivergenceError(f"training diverged at epoch {epoch}, batch {b}: "
+                                      f"the loss is {batch_loss.data}; try a smaller learning rate")
+            batch_loss.backward()
+            if not all(math.isfinite(p.grad) for p in params):
+                raise DivergenceError(f"training diverged at epoch {epoch}, batch {b}: "
+                                      "a gradient is not finite; try a smaller learning rate or clipping")
+            optimizer.step()
+            total += batch_loss.data * len(targets)
+            correct += _count_correct(outputs, targets, threshold)
+        record = {"loss": total / len(X)}
+        if metrics:
+            record["accuracy"] = correct / len(X)
+        if validation_data is not None:
+            val_loss, val_accuracy = evaluate(model, *validation_data, loss=loss)
+            record["val_loss"] = val_loss
+            if metrics:
+                record["val_accuracy"] = val_accuracy
+        history.record(**record)
+        bar.set_postfix_str("  ".join(f"{k} {v:.4g}" for k, v in record.items()))
+        if schedule is not None:
+            schedule.step()
+    model.eval()
+    return history
+
+
+def predict(model: Module, X: Sequence, *, threshold: float = 0.0) -> list[int]:
+    """Class labels: argmax of a multi-output model, or score > threshold for one output."""
+    return _classes(outputs(model, X), threshold)
+
+
+def outputs(model: Module, X: Sequence) -> list[Value | list[Value]]:
+    """The model's raw outputs for every row of X, in eval mode and without building a graph."""
+    model.eval()
+    with autograd.no_grad():
+        return [model(x) for x in np.asarray(X, dtype=float).tolist()]
+
+
+def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss) -> tuple[float, float]:
+    """(mean loss, accuracy) of `model` on (X, y), without training."""
+    loss_fn = losses.get(loss)
+    targets = np.asarray(y).tolist()
+    outs = outputs(model, X)
+    with autograd.no_grad():
+        mean_loss = math.fsum(loss_fn(o, t).data for o, t in zip(outs, targets)) / len(targets)
+    accuracy = _count_correct(outs, targets, threshold_for(loss)) / len(targets)
+    return mean_loss, accuracy
+
+
+def threshold_for(loss: str | losses.Loss) -> float:
+    """Where one output splits the classes: 0.5 for probability-like outputs, else 0 (scores, logits)."""
+    return 0.5 if loss in PROBABILITY_LOSSES else 0.0
+
+
+def _count_correct(outs: list[Value | list[Value]], targets: list, threshold: float) -> int:
+    return sum(c == t for c, t in zip(_classes(outs, threshold), targets))
+
+
+def _classes(outs: list[Value | list[Value]], threshold: float) -> list[int]:
+    if outs and isinstance(outs[0], Value):
+        return [int(o.data > threshold) for o in outs]
+    return [max(range(len(o)), key=lambda i: o[i].data) for o in outs]
