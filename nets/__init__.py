@@ -1,1 +1,32 @@
-"""stepgrad's network library, built only from autograd Values."""
+"""stepgrad's network library, built only from autograd Values.
+
+    >>> import nets
+    >>> model = nets.MLP(2, [16, 16, 1], activation="relu", seed=0)
+    >>> model.num_parameters()
+    337
+"""
+
+from . import activations, data, init, losses, optim, plot
+from .module import MLP, Dropout, Layer, Module, Neuron
+from .serialize import load
+from .training import DivergenceError, History, evaluate, fit, predict
+
+__all__ = [
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Dropout",
+    "fit",
+    "evaluate",
+    "predict",
+    "History",
+    "DivergenceError",
+    "load",
+    "activations",
+    "data",
+    "init",
+    "losses",
+    "optim",
+    "plot",
+]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from typing import Callable, Sequence
 
 EXIT_USAGE = 2
 
@@ -37,6 +37,51 @@ def _demo(args: argparse.Namespace) -> None:
     demo(args)
 
 
+_DATASETS = ("xor", "moons", "circles", "spiral", "blobs", "digits")
+
+
+def _positive(kind: type) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _non_negative(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
+def _sizes(text: str) -> list[int]:
+    """'16,16' -> [16, 16]; an empty string means no hidden layer."""
+    try:
+        sizes = [int(part) for part in text.split(",")] if text.strip() else []
+    except ValueError:
+        sizes = [0]
+    if any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive layer sizes like 16,16, got {text!r}")
+    return sizes
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stepgrad", description="Watch backprop work, one node at a time.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -49,9 +94,30 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(run=_explain)
 
     train = commands.add_parser("train", help="train a network on a dataset")
+    train.add_argument("--data", choices=_DATASETS, default="moons", help="dataset (default: moons)")
+    train.add_argument("--samples", type=_positive(int), default=200, metavar="N",
+                       help="training points for the synthetic datasets (default: 200)")
+    train.add_argument("--hidden", type=_sizes, default=[16, 16], metavar="N,N,...",
+                       help="hidden layer sizes, comma-separated (default: 16,16)")
+    train.add_argument("--activation", choices=("tanh", "relu", "leaky_relu", "sigmoid"), default="relu")
+    train.add_argument("--loss", choices=("hinge", "bce", "bce_with_logits", "mse", "cross_entropy"),
+                       help="default: hinge for two classes, cross_entropy for more")
+    train.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
+    train.add_argument("--lr", type=_positive(float), help="learning rate (default: 0.1 for sgd, 0.01 for adam)")
+    train.add_argument("--momentum", type=_fraction, default=0.0, help="SGD momentum in [0, 1) (default: 0)")
+    train.add_argument("--weight-decay", type=_non_negative, default=0.0, help="L2 weight decay (default: 0)")
+    train.add_argument("--dropout", type=_fraction, default=0.0, help="dropout after hidden layers (default: 0)")
+    train.add_argument("--epochs", type=_positive(int), default=100)
+    train.add_argument("--batch-size", type=_positive(int), help="mini-batch size (default: the full batch)")
+    train.add_argument("--seed", type=int, default=0, help="seed for data, weights and shuffling (default: 0)")
+    train.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
+    train.add_argument("--plots", metavar="DIR", help="write loss, decision-boundary and gradient-norm PNGs here")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
     demo = commands.add_parser("demo", help="the main job: train a 2-16-16-1 network on two moons")
+    demo.add_argument("--out", default="stepgrad-demo", metavar="DIR", help="where to write the pictures")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(run=_demo)
     return parser
 

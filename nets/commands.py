@@ -1,0 +1,145 @@
+"""What `stepgrad train` and `stepgrad demo` do (nets/cli.py parses their arguments)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+import autograd
+from autograd import Value
+
+from . import data, losses, optim
+from .module import MLP, Neuron
+from .plot import decision_boundary, gradient_norms, layer_grad_norms, loss_curves
+from .training import History, threshold_for, evaluate, fit
+
+BINARY_LOSSES = ("hinge", "bce", "bce_with_logits", "mse")  # one output unit, two classes
+DEMO_DIR = "stepgrad-demo"
+
+
+def load_dataset(name: str, samples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(X_train, y_train, X_test, y_test): held-out points come from a different seed."""
+    if name == "digits":
+        return (*data.digits("train"), *data.digits("test"))
+    if name == "xor":
+        X, y = data.xor()
+        return X, y, X, y  # four points: nothing to hold out
+    make = {"moons": data.moons, "circles": data.circles, "spiral": data.spiral, "blobs": data.blobs}[name]
+    return (*make(n=samples, seed=seed), *make(n=max(samples, 500), seed=seed + 1))
+
+
+def train(args: argparse.Namespace) -> None:
+    X, y, X_test, y_test = load_dataset(args.data, args.samples, args.seed)
+    classes = int(y.max()) + 1
+    loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
+    if loss in BINARY_LOSSES and classes != 2:
+        raise ValueError(f"--loss {loss} needs two classes but --data {args.data} has {classes}; use --loss cross_entropy")
+    model = MLP(
+        X.shape[1],
+        [*args.hidden, 1 if loss in BINARY_LOSSES else classes],
+        activation=args.activation,
+        output_activation="sigmoid" if loss == "bce" else None,
+        seed=args.seed,
+        dropout=args.dropout,
+    )
+    params = model.parameters()
+    if args.optimizer == "sgd":
+        optimizer: optim.Optimizer = optim.SGD(params, args.lr or 0.1, momentum=args.momentum, weight_decay=args.weight_decay)
+    else:
+        optimizer = optim.Adam(params, args.lr or 0.01, weight_decay=args.weight_decay)
+    print(f"{model}: {model.num_parameters()} parameters, {len(X)} training points, loss {loss}, {args.optimizer}")
+    history = fit(model, X, y, loss=loss, optimizer=optimizer, epochs=args.epochs, batch_size=args.batch_size,
+                  validation_data=(X_test, y_test), progress=not args.quiet, seed=args.seed)
+    _report(model, X, y, X_test, y_test, loss)
+    if args.save:
+        model.save(args.save)
+        print(f"saved the model to {args.save}")
+    if args.plots:
+        written = write_plots(model, history, X, y, loss, args.plots, f"{args.data}: {model}")
+        print(f"wrote {', '.join(written)}")
+
+
+def demo(args: argparse.Namespace) -> None:
+    """micrograd's demo, faster: a 2-16-16-1 relu network learns two moons with the hinge loss."""
+    X, y = data.moons(n=100, noise=0.1, seed=0)
+    X_val, y_val = data.moons(n=100, noise=0.1, seed=1)  # small: it is evaluated every epoch
+    X_test, y_test = data.moons(n=500, noise=0.1, seed=2)
+    model = MLP(2, [16, 16, 1], activation="relu", seed=0)
+    optimizer = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)  # = hinge + 1e-4 * sum(p^2)
+    print(f"{model}: {model.num_parameters()} parameters; 100 moons points, hinge loss, full-batch SGD, lr 1.0 -> 0.1")
+    start = time.perf_counter()
+    history = fit(model, X, y, loss="hinge", optimizer=optimizer, epochs=100, progress=not args.quiet,
+                  validation_data=(X_val, y_val), seed=0, schedule=optim.LinearDecay(optimizer, 0.1, 100))
+    print(f"trained in {time.perf_counter() - start:.1f} s")
+    _report(model, X, y, X_test, y_test, "hinge")
+    written = write_plots(model, history, X, y, "hinge", args.out, "Two moons: 2-16-16-1 relu network", grads=False)
+    written.append(write_neuron_graph(model, X, os.path.join(args.out, "neuron.svg")))
+    print(f"wrote {', '.join(written)}")
+
+
+def write_plots(model: MLP, history: History, X: np.ndarray, y: np.ndarray, loss: str, directory: str,
+                title: str, *, grads: bool = True) -> list[str]:
+    """Loss curves, the decision boundary (2-D data) and per-layer gradient norms, as PNGs."""
+    os.makedirs(directory, exist_ok=True)
+    figures = {"loss_curve.png": loss_curves(history, title=title)}
+    if X.shape[1] == 2:
+        figures["decision_boundary.png"] = decision_boundary(model, X, y, threshold=threshold_for(loss), title=title)
+    if grads:
+        figures["gradient_norms.png"] = gradient_norms(_training_grad_norms(model, X, y, loss))
+    written = []
+    for name, figure in figures.items():
+        path = os.path.join(directory, name)
+        figure.savefig(path, dpi=120)
+        written.append(path)
+    return written
+
+
+def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
+    """Draw one first-layer neuron, every multiply and add, with gradients, on one data point.
+
+    Picks a point where the neuron is active, so the gradients are not all zero.
+    """
+    from autograd import draw_graph
+
+    trained = model.layers[0].neurons[0]
+    neuron = Neuron(trained.nin, trained.activation, fused=False)
+    neuron.load_state_dict(trained.state_dict())
+    with autograd.no_grad():
+        active = [row for row in X.tolist() if neuron(row).data > 0]
+    point = (active or X.tolist())[0]
+    out = neuron([Value(v, label=f"x{i + 1}") for i, v in enumerate(point)])
+    out.label = "out"
+    out.backward()
+    graph = draw_graph(out, show_grad=True)
+    try:
+        svg = graph.pipe(format="svg")
+    except RuntimeError as error:  # graphviz.ExecutableNotFound: the `dot` program is missing
+        dot_path = os.path.splitext(path)[0] + ".dot"
+        with open(dot_path, "w", encoding="utf-8") as file:
+            file.write(graph.source)
+        print(f"could not render {path} ({error}); install Graphviz (sudo apt-get install graphviz); wrote {dot_path}")
+        return dot_path
+    with open(path, "wb") as file:
+        file.write(svg)
+    return path
+
+
+def _report(model: MLP, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, loss: str) -> None:
+    _, train_accuracy = evaluate(model, X, y, loss=loss)
+    _, test_accuracy = evaluate(model, X_test, y_test, loss=loss)
+    print(f"train accuracy: {train_accuracy:.1%}   test accuracy: {test_accuracy:.1%} ({len(X_test)} held-out points)")
+
+
+def _training_grad_norms(model: MLP, X: np.ndarray, y: np.ndarray, loss: str) -> list[float]:
+    """Per-layer gradient norms of the mean loss over (up to 200 of) the training points."""
+    model.zero_grad()
+    loss_fn = losses.get(loss)
+    rows, targets = X[:200].tolist(), y[:200].tolist()
+    total = autograd.sum(loss_fn(model(x), t) for x, t in zip(rows, targets)) * (1.0 / len(rows))
+    total.backward()
+    norms = layer_grad_norms(model)
+    model.zero_grad()
+    return norms
