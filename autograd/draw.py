@@ -1,0 +1,259 @@
+"""Drawing a computation graph with Graphviz, so a learner can see every value and gradient.
+
+Each Value is one record node, `name | data | grad`, and each operation a small node of its
+own between its inputs and its output.  The DOT source is built in pure Python and is stable
+(the same graph always gives the same text); only rendering it to SVG or PNG needs Graphviz's
+`dot` program, and the error says how to install it when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional
+
+from .value import Value, backward_order
+
+if TYPE_CHECKING:
+    import graphviz
+
+INSTALL_DOT = "sudo apt-get install graphviz"
+FORMATS = ("svg", "png", "pdf")
+
+# Fill colours: what a node is in the graph, and what to look at now.
+OUTPUT = "#c8e6c9"  # green: the value being differentiated
+PARAMETER = "#bbdefb"  # blue: what training would change
+INPUT = "#f5f5f5"  # grey: a named leaf
+INTERMEDIATE = "#ffffff"
+HIGHLIGHT = "#ffcc80"  # orange: the node you asked to see (or the current step's node)
+HIGHLIGHT_INPUT = "#ffe0b2"  # light orange: the current step's inputs
+OPERATION = "#eeeeee"
+
+GradText = Callable[[Value], Optional[str]]
+
+
+# ---- naming and numbers, shared with the step-by-step sentences ----
+
+
+def graph_nodes(root: Value, order: list[Value] | None = None) -> list[Value]:
+    """Every Value of `root`'s graph once, each after its inputs (so the output comes last).
+
+    Built from `backward_order` (pass it in if you already have it), so the order is the
+    same on every run: it depends only on how the graph was built.
+    """
+    nodes: dict[Value, None] = {}  # a dict is an ordered set
+    for node in reversed(backward_order(root) if order is None else order):
+        for parent in node.parents:
+            nodes.setdefault(parent, None)  # only leaves are new here: inner nodes came earlier
+        nodes[node] = None
+    return list(nodes) or [root]
+
+
+def node_names(nodes: Iterable[Value]) -> dict[Value, str]:
+    """A short name for each node: its label; for an unlabelled leaf (a constant such as the 2
+    in `2 - x`) its value; for any other unlabelled node v1, v2, ... in the order computed."""
+    nodes = list(nodes)
+    taken = {node.label for node in nodes}
+    names: dict[Value, str] = {}
+    count = 0
+    for node in nodes:
+        if node.label:
+            names[node] = node.label
+        elif not node.parents:
+            names[node] = compact(node.data)
+        else:
+            count += 1
+            while f"v{count}" in taken:
+                count += 1
+            names[node] = f"v{count}"
+    return names
+
+
+def number(x: float) -> str:
+    """A data or grad value as shown to a learner: 4 decimals (0.5000, -6.0000), or 4
+    significant digits in e-notation where 4 decimals would hide it (1.235e-07, 3.142e+08)."""
+    if x == 0 or 1e-3 <= abs(x) < 1e6:
+        return f"{x + 0.0:.4f}"  # + 0.0 turns -0.0 into 0.0
+    return f"{x:.4g}"
+
+
+def compact(x: float) -> str:
+    """A constant as it would be typed: 2, 0.5, -3."""
+    return f"{x:g}"
+
+
+def op_label(node: Value) -> str:
+    """The text of an operation's node: `+`, `tanh`, `* 2`, `a / b` (order matters there)."""
+    if node.op in ("-", "/", "**") and len(node.parents) == 2:
+        return f"a {node.op} b"
+    if node.arg is not None:
+        return f"leaky_relu({compact(node.arg)})" if node.op == "leaky_relu" else f"{node.op} {compact(node.arg)}"
+    return {"sum": "Σ", "wsum": "Σ w·x + b"}.get(node.op, node.op)
+
+
+# ---- the drawing ----
+
+
+def draw_graph(
+    root: Value,
+    *,
+    highlight: Iterable[Value] = (),
+    show_grad: bool = True,
+    rankdir: str = "LR",
+    max_nodes: int = 300,
+    params: Iterable[Value] = (),
+) -> graphviz.Digraph:
+    """The computation graph of `root` as a `graphviz.Digraph`.
+
+    Values in `highlight` are coloured orange; leaves in `params` (say a network's
+    `parameters()`) are drawn as parameters.  Graphs with more than `max_nodes` Values are
+    refused at once: Graphviz takes minutes on them and the picture is unreadable anyway.
+    `.source` is the DOT text (no Graphviz program needed); `render()` writes SVG or PNG.
+    """
+    nodes = _checked_nodes(root, max_nodes)
+    all_zero = show_grad and len(nodes) > 1 and all(node.grad == 0 for node in nodes)
+    graph = _digraph(
+        root,
+        nodes,
+        node_names(nodes),
+        grad_text=(lambda node: f"grad {number(node.grad)}") if show_grad else (lambda node: None),
+        fills=dict.fromkeys(highlight, HIGHLIGHT),
+        rankdir=rankdir,
+        params=set(params),
+    )
+    if all_zero:  # learners often draw before backward() and wonder why
+        graph.attr(label="every grad is 0 until backward() runs", fontsize="10", fontcolor="#757575")
+    return graph
+
+
+def _checked_nodes(root: Value, max_nodes: int) -> list[Value]:
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_graph: root must be a Value, got {type(root).__name__}")
+    nodes = graph_nodes(root)
+    if len(nodes) > max_nodes:
+        raise ValueError(
+            f"draw_graph: the graph has {len(nodes)} values, more than max_nodes={max_nodes}; "
+            f"Graphviz gets very slow and the drawing unreadable on graphs this big. Draw a smaller "
+            f"part, or pass max_nodes={len(nodes)} to draw it anyway"
+        )
+    return nodes
+
+
+def _digraph(
+    root: Value,
+    nodes: list[Value],
+    names: Mapping[Value, str],
+    *,
+    grad_text: GradText,
+    fills: Mapping[Value, str],
+    rankdir: str,
+    params: set[Value] = frozenset(),  # type: ignore[assignment]
+) -> graphviz.Digraph:
+    """The drawing itself; `grad_text(node)` says what to show as a node's grad (None: nothing)."""
+    import graphviz  # imported here: building graphs must not need it
+
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+    graph = graphviz.Digraph(
+        graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.35"},
+        node_attr={"fontname": "Helvetica", "fontsize": "12", "penwidth": "1.2"},
+        edge_attr={"color": "#616161", "arrowsize": "0.7", "fontsize": "9", "fontcolor": "#757575"},
+    )
+    ids = {node: f"n{i}" for i, node in enumerate(nodes)}
+    sideways = rankdir in ("LR", "RL")  # records lay fields out across the rank direction
+    for node in nodes:
+        fill = fills.get(node)
+        if node.parents or node.label or node in params or node is root:
+            fields = [names[node], f"data {number(node.data)}", grad_text(node)]
+            text = " | ".join(_escape(field) for field in fields if field is not None)
+            style = _value_style(node, root, params)
+            graph.node(ids[node], "{ " + text + " }" if sideways else text, shape="record", style=style[0],
+                       fillcolor=fill or style[1], penwidth="2" if fill else None)
+        else:  # an unlabelled leaf is a constant, such as the 2 in `2 - x`
+            graph.node(ids[node], _escape(names[node]), shape="box", style="rounded,dashed,filled",
+                       fillcolor=fill or INTERMEDIATE, fontcolor="#616161", fontsize="11")
+        if node.parents:
+            op = ids[node] + "_op"
+            graph.node(op, op_label(node), shape="ellipse", style="filled",
+                       fillcolor=HIGHLIGHT if fill == HIGHLIGHT else OPERATION,
+                       fontsize="11", height="0.3", margin="0.04,0.02")
+            ordered = node.op in ("-", "/", "**") and len(node.parents) == 2
+            sides = ("a", "b") if ordered else (None,) * len(node.parents)
+            for side, parent in zip(sides, node.parents):
+                graph.edge(ids[parent], op, label=side)
+            graph.edge(op, ids[node])
+    return graph
+
+
+def _value_style(node: Value, root: Value, params: set[Value]) -> tuple[str, str]:
+    """Record style and fill by role: output, parameter, named input or intermediate."""
+    if node is root:
+        return "rounded,filled,bold", OUTPUT
+    if node.parents:
+        return "rounded,filled", INTERMEDIATE
+    return ("rounded,filled,bold", PARAMETER) if node in params else ("rounded,filled", INPUT)
+
+
+def _escape(text: str) -> str:
+    """Text made safe inside a record label, where { } | < > and backslash are syntax."""
+    text = text.replace("\\", "\\\\")
+    for char in '{}|<>"':
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+# ---- rendering: needs Graphviz's `dot` program ----
+
+
+def render(graph: graphviz.Digraph, path: str | os.PathLike[str], format: str | None = None) -> Path:
+    """Write `graph` to `path` as SVG, PNG or PDF (from the suffix unless `format` is given).
+
+    All or nothing: the picture is rendered in memory, written to a temporary file beside
+    `path` and renamed over it, so a reader never sees a half-written file.
+    """
+    path = Path(path)
+    format = (format or path.suffix.lstrip(".")).lower()
+    if format not in FORMATS:
+        raise ValueError(f"cannot tell how to write {str(path)!r}: use a file name ending in .svg, .png or .pdf")
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {str(path)!r}: the folder {str(folder)!r} does not exist")
+    data = pipe(graph, format)
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a picture is for sharing
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return path
+
+
+def pipe(graph: graphviz.Digraph, format: str) -> bytes:
+    """`graph` rendered by `dot`, with an error that says what to install if it is missing."""
+    import graphviz
+
+    try:
+        return graph.pipe(format=format)
+    except graphviz.ExecutableNotFound:
+        raise FileNotFoundError(
+            f"Graphviz's 'dot' program is needed to render drawings; install it with: {INSTALL_DOT} "
+            f"(the DOT source needs nothing: draw_graph(...).source)"
+        ) from None
+
+
+def _value_mimebundle(self: Value, include: object = None, exclude: object = None) -> dict[str, str]:
+    """Jupyter shows a Value as the drawing of its graph (its repr and the reason, if it cannot)."""
+    try:
+        svg = pipe(draw_graph(self), "svg").decode()
+    except (ValueError, FileNotFoundError) as why:
+        return {"text/plain": f"{self!r}\n(no drawing: {why})"}
+    return {"image/svg+xml": svg, "text/plain": repr(self)}
+
+
+# Jupyter looks this method up on the class; attaching it here keeps drawing out of the engine
+# and costs a node nothing.
+Value._repr_mimebundle_ = _value_mimebundle  # type: ignore[attr-defined]
