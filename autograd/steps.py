@@ -1,0 +1,339 @@
+"""Backprop one node at a time: `backward_steps`, the `Step`s it yields, and `Stepper`.
+
+`backward()` runs the chain rule in one go.  Here the same pass is cut into steps, one per
+node, and each step can say what it did in a sentence (`step.explain()`) and show the
+graph as it stood at that moment (`step.draw()`).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
+
+from .draw import HIGHLIGHT, HIGHLIGHT_INPUT, _checked_nodes, _digraph, compact, graph_nodes, node_names, number, pipe
+from .value import Value, _fresh_grads, backward_order
+
+if TYPE_CHECKING:
+    import graphviz
+    import ipywidgets
+
+LISTED = 6  # a step with more updates than this lists the first few and summarises the rest
+
+
+class Update(NamedTuple):
+    """What one input received in a step: `input.grad += local * node.grad`."""
+
+    input: Value
+    local: float  # d(node)/d(input), stored by the forward pass
+    added: float  # local * node.grad
+    grad: float  # input.grad right after the addition
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    """One node passing its gradient on to its inputs.
+
+    `index` counts from 0 in the order of `backward()`, up to `total - 1`; `grad` is the
+    node's grad, final by now, which every update multiplied.
+    """
+
+    node: Value
+    index: int
+    total: int
+    grad: float
+    updates: tuple[Update, ...]
+    walk: _Walk = field(repr=False)
+
+    def explain(self) -> str:
+        """The chain rule at this node in one sentence, with the numbers."""
+        return sentence(self, self.walk.names)
+
+    def draw(self, **options: Any) -> graphviz.Digraph:
+        """The graph as it stood after this step: this node and its inputs in orange, grads
+        shown where computed (`so far` while more is still to come, `?` where none yet).
+
+        Options: `rankdir`, `max_nodes`, `params`, as for `draw_graph`.
+        """
+        return self.walk.draw(self, **options)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the sentence above the drawing."""
+        text = f"<p><b>Step {self.index + 1} of {self.total}</b>: <code>{html.escape(self.explain())}</code></p>"
+        try:
+            return text + pipe(self.draw(), "svg").decode()
+        except (ValueError, FileNotFoundError) as why:
+            return text + f"<p><i>(no drawing: {html.escape(str(why))})</i></p>"
+
+
+class _Walk:
+    """What the steps of one backward pass share: the graph, its names and the steps so far."""
+
+    def __init__(self, root: Value, order: list[Value]) -> None:
+        self.root = root
+        self.order = order
+        self.nodes = graph_nodes(root, order)
+        self.steps: list[Step] = []
+
+    @cached_property
+    def names(self) -> dict[Value, str]:
+        return node_names(self.nodes)
+
+    @cached_property
+    def last_use(self) -> dict[Value, int]:
+        """For each node, the index of the last step that adds to its grad."""
+        return {parent: i for i, node in enumerate(self.order) for parent in node.parents}
+
+    def pass_on(self, node: Value) -> Step:
+        """`node` gives its gradient to its inputs (exactly as `backward()` does); the record."""
+        g = node.grad
+        updates = []
+        for parent, local in zip(node.parents, node.local_grads):
+            added = local * g
+            parent.grad += added
+            updates.append(Update(parent, local, added, parent.grad))
+        step = Step(node, len(self.steps), len(self.order), g, tuple(updates), self)
+        self.steps.append(step)
+        return step
+
+    def draw(
+        self, step: Step, *, rankdir: str = "LR", max_nodes: int = 300, params: Iterable[Value] = ()
+    ) -> graphviz.Digraph:
+        _checked_nodes(self.root, max_nodes)
+        known = {self.root: 1.0}  # the grads as they stood after `step`
+        for earlier in self.steps[: step.index + 1]:
+            known.update((update.input, update.grad) for update in earlier.updates)
+
+        def grad_text(node: Value) -> str:
+            if node not in known:
+                return "grad ?"
+            done = self.last_use.get(node, -1) <= step.index
+            return f"grad {number(known[node])}" + ("" if done else " so far")
+
+        fills = {update.input: HIGHLIGHT_INPUT for update in step.updates}
+        fills[step.node] = HIGHLIGHT
+        return _digraph(self.root, self.nodes, self.names, grad_text=grad_text, fills=fills, rankdir=rankdir,
+                        params=set(params))
+
+
+def backward_steps(root: Value) -> Iterator[Step]:
+    """Do `root.backward()` one node at a time, yielding a Step after each node has passed
+    its gradient on to its inputs.
+
+    The order and the arithmetic are those of `backward()`, so a yielded step's node has its
+    final grad, and after the last step every grad is what `backward()` gives (grads
+    accumulate across calls the same way).  The output's grad is seeded with 1.0 before the
+    first step; leaves yield no step.  A node whose grad is 0 still gets its step, adding
+    zeros (`backward()` skips that work; the grads come out the same), so a learner sees
+    where the gradient stopped.
+
+    The last step is yielded after the pass is complete, so stopping there leaves nothing
+    half done.  A walk abandoned earlier (`break`, `.close()`, or dropping the generator)
+    puts every grad of the graph back as it was before the walk began, so that a later
+    `backward()` counts nothing twice.  Do not change the graph or call `backward()` on it
+    during a walk.
+    """
+    order = backward_order(root)
+    walk = _Walk(root, order)
+    before = [(node, node.grad) for node in walk.nodes]
+    finished = False
+    try:
+        with _fresh_grads(order):
+            root.grad = 1.0 if order else root.grad + 1.0
+            for node in order[:-1]:
+                yield walk.pass_on(node)
+            last = walk.pass_on(order[-1]) if order else None
+        finished = True
+        if last is not None:
+            yield last
+    finally:
+        if not finished:
+            for node, grad in before:
+                node.grad = grad
+
+
+class Stepper:
+    """A backward pass to browse in a notebook: Previous / Next, the drawing and the sentence.
+
+    Creating one runs the whole pass, as `root.backward()` does (grads accumulate).  With
+    ipywidgets installed (`pip install 'stepgrad[widgets]'`) it displays as buttons;
+    without, as every step one after another.
+    """
+
+    def __init__(self, root: Value) -> None:
+        self.root = root
+        self.steps = list(backward_steps(root))
+        self.index = 0
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{step.index + 1}. {step.explain()}" for step in self.steps) or "no steps: the output is a leaf"
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        try:
+            widget = self.widget()
+        except ImportError:
+            display(HTML("".join(step._repr_html_() for step in self.steps)) if self.steps else repr(self))
+            return
+        display(widget)
+
+    def widget(self) -> ipywidgets.VBox:
+        """Previous / Next buttons above the current step (needs ipywidgets)."""
+        import ipywidgets
+
+        previous = ipywidgets.Button(description="Previous", icon="arrow-left")
+        next_ = ipywidgets.Button(description="Next", icon="arrow-right")
+        view = ipywidgets.HTML()
+
+        def show(index: int) -> None:
+            self.index = index
+            previous.disabled = index <= 0
+            next_.disabled = index >= len(self.steps) - 1
+            view.value = self.steps[index]._repr_html_() if self.steps else html.escape(repr(self))
+
+        previous.on_click(lambda _: show(self.index - 1))
+        next_.on_click(lambda _: show(self.index + 1))
+        show(self.index)
+        return ipywidgets.VBox([ipywidgets.HBox([previous, next_]), view])
+
+
+# ---- the sentences ----
+
+
+def sentence(step: Step, names: dict[Value, str]) -> str:
+    """`o = tanh(n): do/dn = 1 - o**2 = 0.5000; n.grad += 0.5000 * o.grad (1.0000) = 0.5000`.
+
+    One clause per input (constants, whose grads nobody reads, are left out); a fused node
+    with many inputs lists the first few and summarises the rest.
+    """
+    node, o = step.node, names[step.node]
+    slopes = _slopes(node, names)
+    clauses = []
+    for update, slope in zip(step.updates, slopes):
+        if not update.input.label and not update.input.parents:
+            continue
+        name = names[update.input]
+        value = number(update.local)
+        text = f"d{o}/d{name} = {value if _is_number(slope) else f'{slope} = {value}'}; "
+        text += f"{name}.grad += {value} * {o}.grad ({number(step.grad)}) = {number(update.added)}"
+        clauses.append(text + ("" if update.grad == update.added else f", now {number(update.grad)}"))
+    if len(clauses) > LISTED:
+        clauses[3:] = [f"and {len(clauses) - 3} more like these ({', '.join(_fused_rule(node, o))})"]
+    return f"{o} = {formula(node, names)}: " + "; ".join(clauses)
+
+
+def formula(node: Value, names: dict[Value, str]) -> str:
+    """The right-hand side of `node = ...`, in its inputs' names: `x1 * w1`, `tanh(n)`."""
+    n = [names[parent] for parent in node.parents]
+    if node.op in ("+", "-", "*", "/", "**"):
+        return f"{n[0]} {node.op} {n[1] if len(n) == 2 else compact(node.arg)}"
+    if node.op == "neg":
+        return f"-{n[0]}"
+    if node.op == "leaky_relu":
+        return f"leaky_relu({n[0]}, {compact(node.arg)})"
+    if node.op == "sum":
+        return _terms(n)
+    if node.op == "wsum":
+        weights, inputs, bias = _wsum_split(node)
+        products = [f"{names[w]}*{x if isinstance(x, str) else names[x]}" for w, x in zip(weights, inputs)]
+        return _terms(products) + (f" + {names[bias]}" if bias else "")
+    return f"{node.op}({n[0]})"
+
+
+def _terms(terms: list[str]) -> str:
+    if len(terms) <= 4:
+        return " + ".join(terms)
+    return f"{terms[0]} + {terms[1]} + ... + {terms[-1]} ({len(terms)} terms)"
+
+
+_UNARY = {
+    "neg": "-1",
+    "abs": "sign({a})",
+    "exp": "{o}",
+    "log": "1/{a}",
+    "sqrt": "1/(2*{o})",
+    "tanh": "1 - {o}**2",
+    "sigmoid": "{o}*(1 - {o})",
+    "relu": "1 if {a} > 0 else 0",
+    "sin": "cos({a})",
+    "cos": "-sin({a})",
+}
+
+
+def _slopes(node: Value, names: dict[Value, str]) -> list[str]:
+    """d(node)/d(input) for each input, as a formula in names (a plain number where it is one)."""
+    o, n, c = names[node], [names[parent] for parent in node.parents], node.arg
+    op = node.op
+    if op in _UNARY:
+        return [_UNARY[op].format(o=o, a=n[0])]
+    if op == "leaky_relu":
+        return [f"1 if {n[0]} > 0 else {compact(c)}"]
+    if op == "sum":
+        return ["1"] * len(n)
+    if op == "wsum":
+        weights, inputs, bias = _wsum_split(node)
+        partner = {w: (x if isinstance(x, str) else names[x]) for w, x in zip(weights, inputs)}
+        partner.update((x, names[w]) for w, x in zip(weights, inputs) if isinstance(x, Value))
+        return [partner.get(parent, "1") if parent is not bias else "1" for parent in node.parents]
+    if len(n) == 1:  # a plain-number right operand c
+        return {"+": ["1"], "-": ["1"], "*": [compact(c)], "/": [f"1/{compact(c)}"],
+                "**": [f"{compact(c)}*{n[0]}" + ("" if c == 2 else f"**{compact(c - 1)}")]}[op]
+    a, b = n
+    return {"+": ["1", "1"], "-": ["1", "-1"], "*": [b, a], "/": [f"1/{b}", f"-{a}/{b}**2"],
+            "**": [f"{b}*{a}**({b} - 1)", f"{o}*log({a})"]}[op]
+
+
+def _fused_rule(node: Value, o: str) -> list[str]:
+    if node.op == "wsum":
+        return [f"d{o}/dw_i = x_i", f"d{o}/dx_i = w_i", f"d{o}/db = 1"][: 2 + (_wsum_split(node)[2] is not None)]
+    return [f"each d{o}/d(term) = 1"]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _wsum_split(node: Value) -> tuple[list[Value], list[Value | str], Value | None]:
+    """The weights, the inputs (a Value, or a constant as text) and the bias of a `wsum` node.
+
+    The engine keeps them as one flat tuple of parents: the weights, then the inputs that are
+    Values, then the bias.  The split is recovered from the stored derivatives, d/dw_i = x_i
+    and d/dx_i = w_i; of the splits that fit, the one with the most Value inputs wins.  Only a
+    coincidence of equal numbers can make it pick wrongly (and the numbers shown stay right).
+    """
+    parents, grads = node.parents, node.local_grads
+    splits = [(n_in, bias) for bias in (1, 0) for n_in in range((len(parents) - bias) // 2 + 1)]
+    for n_in, bias in sorted(splits, key=lambda split: -split[0]):  # stable: bias first on ties
+        if bias and grads[-1] != 1.0:
+            continue
+        k = len(parents) - bias - n_in
+        owners = _owners(node, k, n_in)
+        if owners is not None:
+            inputs: list[Value | str] = [compact(grads[i]) for i in range(k)]
+            for j, i in enumerate(owners):
+                inputs[i] = parents[k + j]
+            return list(parents[:k]), inputs, parents[-1] if bias else None
+    raise AssertionError("unreachable: a split with no Value inputs and no bias always fits")
+
+
+def _owners(node: Value, k: int, n_in: int) -> list[int] | None:
+    """For each of the `n_in` Value inputs after the `k` weights, the index of its weight."""
+    parents, grads = node.parents, node.local_grads
+    owners, i = [], 0
+    for j in range(k, k + n_in):
+        while i < k and not (grads[i] == parents[j].data and grads[j] == parents[i].data):
+            i += 1
+        if i == k:
+            return None
+        owners.append(i)
+        i += 1
+    return owners
