@@ -8,7 +8,9 @@
     8.0
 """
 
+from .draw import draw_graph
 from .gradcheck import GradcheckResult, GradcheckRow, gradcheck, gradcheck_leaves
+from .steps import Step, Stepper, backward_steps
 from .value import Value, backward_order, no_grad, sum, weighted_sum  # noqa: A004
 
 __all__ = [
@@ -20,4 +22,8 @@ __all__ = [
     "gradcheck_leaves",
     "GradcheckResult",
     "GradcheckRow",
+    "draw_graph",
+    "backward_steps",
+    "Step",
+    "Stepper",
 ]

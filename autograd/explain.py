@@ -1,0 +1,192 @@
+"""`stepgrad explain`: compute an expression, then tell its backward pass node by node.
+
+The expression is parsed with `ast` and the whole tree is checked against a whitelist
+before anything is computed: numbers, names, `+ - * / **`, unary minus, and calls of the
+engine's functions.  It never reaches `eval` or `exec`, so `__import__('os').system(...)`
+is refused like any other call that is not on the list.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import math
+import operator
+from typing import Callable, Sequence, Union
+
+from .draw import draw_graph, graph_nodes, node_names, number, render
+from .steps import backward_steps, formula
+from .value import Value
+
+Operand = Union[Value, float]
+
+FUNCTIONS: dict[str, Callable[..., Value]] = {
+    "abs": abs,
+    "cos": Value.cos,
+    "exp": Value.exp,
+    "leaky_relu": Value.leaky_relu,  # leaky_relu(x) or leaky_relu(x, slope)
+    "log": Value.log,
+    "relu": Value.relu,
+    "sigmoid": Value.sigmoid,
+    "sin": Value.sin,
+    "sqrt": Value.sqrt,
+    "tanh": Value.tanh,
+}
+OPERATORS: dict[type, Callable[[Operand, Operand], Value]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+ALLOWED = (ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.USub, ast.Call, *OPERATORS)
+
+
+def explain(expression: str, assignments: Sequence[str], *, svg: str | None = None, png: str | None = None) -> str:
+    """The forward pass, every backward step's sentence and the inputs' gradients, as text.
+
+    `assignments` are `NAME=VALUE` strings, one for each name in `expression`.  With `svg`
+    or `png` the graph's drawing is also written to that file.  Every mistake in the input
+    raises ValueError (or the engine's own error, such as ZeroDivisionError) with one line
+    saying what is wrong.
+    """
+    values = parse_assignments(assignments)
+    tree = parse(expression, values)
+    inputs: dict[str, Value] = {}  # in the order they appear
+    try:
+        root = _evaluate(tree.body, values, inputs)
+    except RecursionError:
+        raise ValueError("the expression is nested too deeply") from None
+    if not isinstance(root, Value):
+        raise ValueError("the expression has no names, so nothing to differentiate: use at least one NAME")
+    steps = list(backward_steps(root))
+    for path, format in ((svg, "svg"), (png, "png")):
+        if path:
+            render(draw_graph(root), path, format)
+
+    nodes = graph_nodes(root)
+    names = node_names(nodes)
+    lines = ["forward pass:"]
+    for node in nodes:
+        if node.parents:
+            lines.append(f"  {names[node]} = {formula(node, names)} = {number(node.data)}")
+        elif node.label:
+            lines.append(f"  {names[node]} = {number(node.data)}")
+    lines += ["", f"backward pass ({len(steps)} steps, {names[root]}.grad starts at 1):"]
+    lines += [f"  {step.index + 1}. {step.explain()}" for step in steps]
+    width = max(4, *(len(name) for name in inputs))
+    lines += ["", "gradients:", f"  {'name':<{width}} {'value':>12} {'grad':>12}"]
+    lines += [f"  {name:<{width}} {number(leaf.data):>12} {number(leaf.grad):>12}" for name, leaf in inputs.items()]
+    return "\n".join(lines)
+
+
+def parse_assignments(assignments: Sequence[str]) -> dict[str, float]:
+    """`["x=2", "w=-3"]` as `{"x": 2.0, "w": -3.0}`, or a ValueError naming the bad one."""
+    values: dict[str, float] = {}
+    for text in assignments:
+        name, equals, value = (part.strip() for part in text.partition("="))
+        if not equals:
+            raise ValueError(f"{text!r} is not NAME=VALUE (for example x=2)")
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise ValueError(f"{name!r} in {text!r} is not a valid name")
+        if name in FUNCTIONS:
+            raise ValueError(f"{name!r} is a function, so it cannot also be a name; pick another")
+        if name in values:
+            raise ValueError(f"{name!r} is given a value twice")
+        try:
+            values[name] = float(value)
+        except ValueError:
+            raise ValueError(f"the value of {name!r} must be a number, got {value!r}") from None
+        if not math.isfinite(values[name]):
+            raise ValueError(f"the value of {name!r} must be a finite number, got {value!r}")
+    return values
+
+
+def parse(expression: str, values: dict[str, float]) -> ast.Expression:
+    """The syntax tree of `expression`, once every part of it is known to be allowed."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError as error:
+        raise ValueError(f"invalid expression {_short(expression)!r}: {error.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ValueError("the expression is nested too deeply") from None
+    callees = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    for node in ast.walk(tree):  # parents before children, so the outermost offence is named
+        bad_operator = isinstance(node, ast.BinOp) and type(node.op) not in OPERATORS
+        if bad_operator or isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.USub):
+            raise ValueError(f"the operator in {_unparse(node)!r} is not allowed: only + - * / ** and unary minus")
+        if not isinstance(node, ALLOWED):
+            what = "attribute access" if isinstance(node, ast.Attribute) else "the expression"
+            raise ValueError(f"{what} {_unparse(node)!r} is not allowed: only numbers, names, + - * / **, "
+                             f"unary minus and the functions {', '.join(FUNCTIONS)}")
+        if isinstance(node, ast.Call):
+            _check_call(node)
+        elif isinstance(node, ast.Constant) and type(node.value) not in (int, float):
+            raise ValueError(f"{node.value!r} is not a number")
+        elif isinstance(node, ast.Name) and id(node) not in callees:
+            if node.id in FUNCTIONS:
+                raise ValueError(f"{node.id!r} is a function: call it, as in {node.id}(x)")
+            if node.id not in values:
+                raise ValueError(f"no value for {node.id!r}: add {node.id}=NUMBER")
+    unused = values.keys() - {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    if unused:
+        raise ValueError(f"{', '.join(sorted(unused))} not in the expression {_short(expression)!r}")
+    return tree
+
+
+def _check_call(call: ast.Call) -> None:
+    name = call.func.id if isinstance(call.func, ast.Name) else None
+    if name not in FUNCTIONS:
+        raise ValueError(f"cannot call {_unparse(call.func)!r}: the functions are {', '.join(FUNCTIONS)}")
+    most = 2 if name == "leaky_relu" else 1
+    if call.keywords or not 1 <= len(call.args) <= most:
+        wanted = "leaky_relu(x) or leaky_relu(x, slope)" if most == 2 else f"{name}(x)"
+        raise ValueError(f"{_unparse(call)!r}: call it as {wanted}")
+
+
+def _unparse(node: ast.AST) -> str:
+    return _short(ast.unparse(node))
+
+
+def _short(text: str) -> str:
+    """`text`, cut to fit in a one-line error message."""
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _evaluate(node: ast.expr, values: dict[str, float], inputs: dict[str, Value]) -> Operand:
+    """The value of a checked tree: a Value where it depends on a name, else a plain number.
+
+    Plain-number parts go through the engine too (and are then unwrapped), so `log(0)` and
+    `(-8) ** 0.5` fail with the engine's own messages.
+    """
+    if isinstance(node, ast.Constant):
+        return _float(node.value)
+    if isinstance(node, ast.Name):
+        if node.id not in inputs:
+            inputs[node.id] = Value(values[node.id], label=node.id)
+        return inputs[node.id]
+    if isinstance(node, ast.UnaryOp):
+        return _engine(operator.neg, _evaluate(node.operand, values, inputs))
+    if isinstance(node, ast.BinOp):
+        left = _evaluate(node.left, values, inputs)
+        return _engine(OPERATORS[type(node.op)], left, _evaluate(node.right, values, inputs))
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    args = [_evaluate(arg, values, inputs) for arg in node.args]
+    if len(args) == 2 and isinstance(args[1], Value):
+        raise ValueError(f"the slope of {_unparse(node)!r} must be a plain number")
+    return _engine(FUNCTIONS[node.func.id], *args)
+
+
+def _engine(function: Callable[..., Value], first: Operand, *rest: Operand) -> Operand:
+    """`function(first, *rest)`, with a plain number `first` made a Value and unwrapped after
+    if nothing else was a Value (a constant part of the expression stays a number)."""
+    if isinstance(first, Value) or any(isinstance(x, Value) for x in rest):
+        return function(first, *rest)
+    return function(Value(first), *rest).data
+
+
+def _float(x: int | float) -> float:
+    try:
+        return float(x)
+    except OverflowError:
+        raise ValueError(f"the number {str(x)[:12]}... is too large") from None
