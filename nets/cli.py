@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     explain = commands.add_parser("explain", help="evaluate an expression and explain its backward pass node by node")
-    explain.add_argument("expression", help='for example "tanh(x1*w1 + x2*w2 + b)"')
+    explain.add_argument("expression", help='for example "tanh(x1*w1 + x2*w2 + b)" (put -- before one that starts with -)')
     explain.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a value for each name in the expression")
     explain.add_argument("--svg", metavar="FILE", help="also write the graph's drawing as SVG")
     explain.add_argument("--png", metavar="FILE", help="also write the graph's drawing as PNG")
