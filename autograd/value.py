@@ -198,13 +198,21 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Operand], bias: Valu
     if len(weights) != len(inputs):
         raise ValueError(f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs")
     w_data = [w.data for w in weights]
-    x_data = [x.data if type(x) is Value else _constant(x, "weighted_sum") for x in inputs]
+    kinds = set(map(type, inputs))
+    if kinds == {Value}:  # a hidden layer: every input is a node
+        x_data = [x.data for x in inputs]
+        parents, grads = [*weights, *inputs], [*x_data, *w_data]
+    elif kinds == {float} and all(map(math.isfinite, inputs)):  # a first layer: plain numbers
+        x_data = inputs
+        parents, grads = [*weights], [*x_data]
+    else:  # a mix: check each plain number, and only Values are parents
+        x_data = [x.data if type(x) is Value else _constant(x, "weighted_sum") for x in inputs]
+        parents, grads = [*weights], [*x_data]
+        for w, x in zip(w_data, inputs):
+            if type(x) is Value:
+                parents.append(x)
+                grads.append(w)
     data = math.fsum(map(mul, w_data, x_data))
-    parents, grads = list(weights), x_data
-    for w, x in zip(w_data, inputs):
-        if type(x) is Value:
-            parents.append(x)
-            grads.append(w)
     if bias is not None:
         data += bias.data
         parents.append(bias)
