@@ -102,7 +102,7 @@ def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
 
     Picks a point where the neuron is active, so the gradients are not all zero.
     """
-    from autograd import draw_graph
+    from autograd.draw import draw_graph
 
     trained = model.layers[0].neurons[0]
     neuron = Neuron(trained.nin, trained.activation, fused=False)
