@@ -39,12 +39,15 @@ def save(model: Module, path: str | os.PathLike) -> None:
 
 
 def load(path: str | os.PathLike) -> Module:
-    """Rebuild the model saved at `path`; ValueError naming the file if it is not a valid model."""
-    with open(path, encoding="utf-8") as file:
-        text = file.read()
+    """Rebuild the model saved at `path`, in eval mode (ready to predict; `fit` switches to training).
+
+    Raises ValueError naming the file if it is not a valid model.
+    """
+    with open(path, "rb") as file:
+        raw = file.read()
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path}: not a stepgrad model: the JSON is truncated or corrupt ({error})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{path}: not a stepgrad model (no \"format\": \"{FORMAT}\" field)")
@@ -60,4 +63,5 @@ def load(path: str | os.PathLike) -> Module:
         model.load_state_dict(state)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: architecture and weights do not match: {error}") from None
+    model.eval()
     return model

@@ -97,7 +97,9 @@ def fit(
             try:
                 outputs = [model(x) for x in xb.tolist()]
                 batch_loss = autograd.sum(map(loss_fn, outputs, targets)) * (1.0 / len(targets))
-            except OverflowError as error:
+            except (OverflowError, ValueError) as error:
+                if not _overflow(error):
+                    raise
                 raise DivergenceError(f"training diverged at epoch {epoch}, batch {b}: "
                                       f"the forward pass overflowed ({error})") from error
             if not math.isfinite(batch_loss.data):
@@ -147,6 +149,12 @@ def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss
         mean_loss = math.fsum(loss_fn(o, t).data for o, t in zip(outs, targets)) / len(targets)
     accuracy = _count_correct(outs, targets, threshold_for(loss)) / len(targets)
     return mean_loss, accuracy
+
+
+def _overflow(error: Exception) -> bool:
+    """Did the forward pass overflow?  The engine's fused sums use math.fsum, which reports
+    adding infinities of opposite sign (products that overflowed) as ValueError "... in fsum"."""
+    return isinstance(error, OverflowError) or "in fsum" in str(error)
 
 
 def threshold_for(loss: str | losses.Loss) -> float:

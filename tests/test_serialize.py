@@ -1,0 +1,109 @@
+"""save/load: identical outputs after a round trip, atomic writes, and clear errors for bad files."""
+
+import json
+import os
+
+import pytest
+
+import nets
+from nets import MLP, Layer, Neuron
+
+
+def _points():
+    return [[0.3, -0.2, 0.9], [1.5, 0.0, -0.4], [-2.0, 0.7, 0.1]]
+
+
+def _as_numbers(out):
+    return [v.data for v in out] if isinstance(out, list) else out.data
+
+
+@pytest.mark.parametrize("model", [
+    MLP(3, [5, 4, 1], activation="relu", seed=1),
+    MLP(3, [4, 3], activation="tanh", output_activation="sigmoid", seed=2, dropout=0.2),
+    Layer(3, 2, activation="leaky_relu", seed=3),
+    Neuron(3, activation="sigmoid", fused=False, seed=4),
+])
+def test_round_trip_gives_identical_outputs(model, tmp_path):
+    path = tmp_path / "model.json"
+    model.save(path)
+    loaded = nets.load(path)
+    assert type(loaded) is type(model) and loaded.config() == model.config()
+    model.eval()
+    for x in _points():
+        assert _as_numbers(loaded(x)) == _as_numbers(model(x))  # bit for bit: JSON keeps every float digit
+
+
+def test_the_file_is_readable_json_with_a_version(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [2, 1], seed=0).save(path)
+    document = json.loads(path.read_text())
+    assert document["format"] == "stepgrad-model" and document["version"] == 1 and document["kind"] == "MLP"
+    assert document["config"]["nouts"] == [2, 1] and len(document["state"]) == 9
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    first = MLP(2, [2, 1], seed=0)
+    first.save(path)
+
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        MLP(2, [2, 1], seed=1).save(path)
+    monkeypatch.undo()
+    assert nets.load(path).state_dict() == first.state_dict()
+    assert os.listdir(tmp_path) == ["m.json"]
+
+
+def _saved(tmp_path, edit):
+    path = tmp_path / "model.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+    return path
+
+
+def _set(key, value):
+    return lambda d: d.__setitem__(key, value)
+
+
+@pytest.mark.parametrize(("edit", "match"), [
+    (_set("version", 2), "unsupported format version 2"),
+    (_set("format", "keras"), "not a stepgrad model"),
+    (_set("kind", "Transformer"), "unknown model kind 'Transformer'"),
+    (lambda d: d["config"].__setitem__("nouts", [4, 1]), "do not match.*missing"),
+    (lambda d: d["state"].pop("layers.1.neurons.0.b"), "do not match.*missing 'layers.1.neurons.0.b'"),
+    (lambda d: d["state"].__setitem__("extra", 1.0), "do not match.*unexpected 'extra'"),
+    (lambda d: d["state"].__setitem__("layers.0.neurons.0.b", "x"), "must be a finite number"),
+    (lambda d: d["config"].__setitem__("activation", "swish"), "unknown activation 'swish'"),
+    (_set("config", [1, 2]), "must be JSON objects"),
+])
+def test_wrong_version_or_mismatched_files_are_rejected_naming_the_file(tmp_path, edit, match):
+    path = _saved(tmp_path, edit)
+    with pytest.raises(ValueError, match=match) as error:
+        nets.load(path)
+    assert str(path) in str(error.value)
+
+
+def test_truncated_and_corrupt_files_are_rejected_naming_the_file(tmp_path):
+    path = tmp_path / "model.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])
+    with pytest.raises(ValueError, match="truncated or corrupt") as error:
+        nets.load(path)
+    assert str(path) in str(error.value)
+    path.write_bytes(b"\x00\xff garbage")
+    with pytest.raises(ValueError, match=f"{path}: not a stepgrad model"):
+        nets.load(path)
+    path.write_text("[1, 2, 3]")
+    with pytest.raises(ValueError, match="not a stepgrad model"):
+        nets.load(path)
+
+
+def test_a_missing_file_is_an_os_error():
+    with pytest.raises(FileNotFoundError):
+        nets.load("/nonexistent/model.json")

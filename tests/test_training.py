@@ -1,0 +1,136 @@
+"""fit: learning XOR, moons and digits; History; divergence detection; reproducibility."""
+
+import math
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import nets
+from autograd import Value
+from nets import MLP, DivergenceError, data, evaluate, fit, optim, predict
+
+
+def _train_xor(model, epochs=300):
+    X, y = data.xor()
+    fit(model, X, y, loss="bce", optimizer=optim.Adam(model.parameters(), lr=0.1), epochs=epochs, progress=False)
+    return evaluate(model, X, y, loss="bce")[1]
+
+
+def test_a_hidden_layer_learns_xor_for_at_least_4_of_5_seeds():
+    accuracies = [_train_xor(MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=s)) for s in range(5)]
+    assert sum(a == 1.0 for a in accuracies) >= 4, accuracies
+
+
+def test_a_single_neuron_cannot_learn_xor():
+    """One logistic unit draws one straight line, and no line separates XOR's classes."""
+    for seed in range(3):
+        assert _train_xor(MLP(2, [1], output_activation="sigmoid", seed=seed)) <= 0.75
+
+
+def test_moons_reaches_97_percent_on_held_out_points():
+    X, y = data.moons(n=100, noise=0.1, seed=0)
+    X_test, y_test = data.moons(n=500, noise=0.1, seed=2)
+    model = MLP(2, [16, 16, 1], activation="relu", seed=0)
+    sgd = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
+    fit(model, X, y, loss="hinge", optimizer=sgd, epochs=100, progress=False, schedule=optim.LinearDecay(sgd, 0.1, 100))
+    assert evaluate(model, X_test, y_test, loss="hinge")[1] >= 0.97
+
+
+def test_digits_mlp_reaches_93_percent_on_the_test_split():
+    """A reduced schedule (5 epochs); the full 20-epoch run is in the README."""
+    X, y = data.digits("train")
+    X_test, y_test = data.digits("test")
+    model = MLP(64, [16, 16, 10], activation="relu", seed=0)
+    fit(model, X, y, loss="cross_entropy", optimizer=optim.Adam(model.parameters(), lr=0.01), epochs=5,
+        batch_size=32, seed=0, progress=False)
+    assert evaluate(model, X_test, y_test, loss="cross_entropy")[1] >= 0.93
+
+
+def test_history_records_loss_and_metrics_per_epoch_and_plots():
+    X, y = data.moons(n=40, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    history = fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=3,
+                  batch_size=16, validation_data=data.moons(n=20, seed=1), progress=False)
+    assert isinstance(history, nets.History) and history.epochs == 3
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(v) == 3 for v in history.history.values())
+    assert all(0 <= a <= 1 for a in history["accuracy"] + history["val_accuracy"])
+    assert isinstance(history.plot(), Figure)
+
+
+def test_training_is_reproducible_with_a_seed():
+    def run():
+        X, y = data.moons(n=40, seed=0)
+        model = MLP(2, [4, 1], seed=0)
+        fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=2, batch_size=8,
+            seed=5, progress=False)
+        return model.state_dict()
+
+    assert run() == run()
+
+
+def test_progress_bar_shows_loss_and_can_be_switched_off(capsys):
+    X, y = data.xor()
+    model = MLP(2, [2, 1], seed=0)
+    fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=2, progress=False)
+    assert capsys.readouterr().err == ""
+    fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=2)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "loss" in err and "accuracy" in err
+
+
+def test_nan_or_infinite_loss_stops_training_naming_epoch_and_batch():
+    X, y = data.moons(n=20, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    calls = []
+
+    def explodes_later(out, t):  # finite for the first batch, infinite from the second
+        calls.append(1)
+        return (out * out + 1.0) * (1e200 if len(calls) > 10 else 1.0) * 1e200
+
+    with pytest.raises(DivergenceError, match=r"epoch 1, batch 2: the loss is inf"):
+        fit(model, X, y, loss=explodes_later, optimizer=optim.SGD(model.parameters(), lr=0.0), epochs=1,
+            batch_size=10, progress=False)
+
+
+def test_overflow_in_the_forward_pass_stops_training_naming_epoch_and_batch():
+    X, y = np.array([[1.0, 1.0]]), np.array([1.0])
+    model = MLP(2, [1], seed=0)
+    model.parameters()[0].data = 1e200
+    with pytest.raises(DivergenceError, match=r"epoch 1, batch 1: the forward pass overflowed \(pow"):
+        fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
+
+
+def test_a_too_large_learning_rate_is_caught_not_trained_on():
+    X, y = data.moons(n=50, seed=0)
+    model = MLP(2, [8, 1], activation="linear", seed=0)
+    with pytest.raises(DivergenceError, match=r"training diverged at epoch \d+, batch 1"):
+        fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=50.0), epochs=200, progress=False)
+    assert all(math.isfinite(p.data) for p in model.parameters())
+
+
+def test_predict_uses_argmax_or_threshold():
+    class Fixed(nets.Module):
+        def __init__(self, outputs):
+            self.outputs = outputs
+
+        def __call__(self, x):
+            return self.outputs(x)
+
+    assert predict(Fixed(lambda x: [Value(x[0]), Value(x[1])]), [[0.0, 1.0], [2.0, 1.0]]) == [1, 0]
+    assert predict(Fixed(lambda x: Value(x[0])), [[0.4], [0.6]], threshold=0.5) == [0, 1]
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"loss": "l1"}, "unknown loss 'l1'"),
+    ({"epochs": 0}, "epochs must be a positive integer, got 0"),
+    ({"metrics": ("f1",)}, "unknown metric 'f1'"),
+    ({"batch_size": -2}, "batch_size must be a positive integer"),
+])
+def test_bad_fit_arguments_are_clear_errors(kwargs, match):
+    X, y = data.xor()
+    model = MLP(2, [2, 1], seed=0)
+    args = {"loss": "mse", "optimizer": optim.SGD(model.parameters(), lr=0.1), "epochs": 1, "progress": False}
+    with pytest.raises(ValueError, match=match):
+        fit(model, X, y, **{**args, **kwargs})
