@@ -8,6 +8,7 @@ graph as it stood at that moment (`step.draw()`).
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
@@ -236,8 +237,9 @@ def formula(node: Value, names: dict[Value, str]) -> str:
         return f"-{n[0]}"
     if node.op == "leaky_relu":
         return f"leaky_relu({n[0]}, {compact(node.arg)})"
-    if node.op == "sum":
-        return _terms(n)
+    if node.op == "sum":  # plain numbers in a sum are not parents: show their total
+        constants = node.data - math.fsum(parent.data for parent in node.parents)
+        return _terms(n) + (f" + {compact(constants)}" if abs(constants) > 1e-12 * abs(node.data) else "")
     if node.op == "wsum":
         weights, inputs, bias = _wsum_split(node)
         products = [f"{names[w]}*{x if isinstance(x, str) else names[x]}" for w, x in zip(weights, inputs)]
