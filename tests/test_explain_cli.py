@@ -1,0 +1,170 @@
+"""`stepgrad explain`: the happy path, and every bad input as one line, status 2, nothing run."""
+
+from __future__ import annotations
+
+import builtins
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograd.explain import explain
+from nets.cli import main
+
+NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed (make dot)")
+
+
+@pytest.fixture(autouse=True)
+def no_eval_or_exec(monkeypatch):
+    """Every test here fails if source text ever reaches eval or exec (imports still exec code objects)."""
+
+    def guard(original):
+        def checked(source, *args, **kwargs):
+            if isinstance(source, (str, bytes)):
+                raise AssertionError(f"{original.__name__} was called on {source!r}")
+            return original(source, *args, **kwargs)
+
+        return checked
+
+    monkeypatch.setattr(builtins, "eval", guard(builtins.eval))
+    monkeypatch.setattr(builtins, "exec", guard(builtins.exec))
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(["explain", *argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_the_issue_example(capsys):
+    status, out, err = run(capsys, *NEURON)
+    assert status == 0 and err == ""
+    forward, backward, table = out.split("\n\n")
+    assert forward.splitlines() == [
+        "forward pass:",
+        "  x1 = 2.0000",
+        "  w1 = -3.0000",
+        "  v1 = x1 * w1 = -6.0000",
+        "  x2 = 0.0000",
+        "  w2 = 1.0000",
+        "  v2 = x2 * w2 = 0.0000",
+        "  v3 = v1 + v2 = -6.0000",
+        "  b = 6.8814",
+        "  v4 = v3 + b = 0.8814",
+        "  v5 = tanh(v4) = 0.7071",
+    ]
+    assert backward.splitlines()[:2] == [
+        "backward pass (5 steps, v5.grad starts at 1):",
+        "  1. v5 = tanh(v4): dv5/dv4 = 1 - v5**2 = 0.5000; v4.grad += 0.5000 * v5.grad (1.0000) = 0.5000",
+    ]
+    assert len(backward.splitlines()) == 6
+    rows = [line.split() for line in table.splitlines()[2:]]
+    assert rows == [["x1", "2.0000", "-1.5000"], ["w1", "-3.0000", "1.0000"], ["x2", "0.0000", "0.5000"],
+                    ["w2", "1.0000", "0.0000"], ["b", "6.8814", "0.5000"]]
+
+
+def test_a_name_used_twice_collects_both_paths():
+    out = explain("x*x + 2**x - -x", ["x=3"])
+    assert out.splitlines()[-1].split() == ["x", "3.0000", f"{6 + 8 * 0.6931471805599453 + 1:.4f}"]
+
+
+def test_constant_parts_are_folded_and_functions_work():
+    out = explain("leaky_relu(x, 0.1) * sqrt(4) + exp(0) / abs(-2) + sigmoid(x) + log(x*x) + sin(x) + cos(x)", ["x=-1"])
+    assert "v1 = leaky_relu(x, 0.1) = -0.1000" in out and "v2 = v1 * 2 = -0.2000" in out
+    assert "v3 = v2 + 0.5" in out
+
+
+@needs_dot
+def test_svg_and_png_files_are_written(tmp_path, capsys):
+    svg, png = tmp_path / "n.svg", tmp_path / "n.png"
+    status, out, _ = run(capsys, *NEURON, "--svg", str(svg), "--png", str(png))
+    assert status == 0 and "gradients:" in out
+    assert "<svg" in svg.read_text() and png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_without_dot_the_error_says_what_to_install(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    status, out, err = run(capsys, *NEURON, "--png", str(tmp_path / "n.png"))
+    assert status == 2 and out == "" and "sudo apt-get install graphviz" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "n.png").exists()
+
+
+BAD = [
+    (["x +", "x=1"], "invalid expression 'x +': invalid syntax"),
+    (["x + y", "x=1"], "no value for 'y': add y=NUMBER"),
+    (["x", "x=abc"], "the value of 'x' must be a number, got 'abc'"),
+    (["x", "x="], "the value of 'x' must be a number, got ''"),
+    (["x", "x=nan"], "must be a finite number"),
+    (["x", "x"], "'x' is not NAME=VALUE"),
+    (["x", "x=1", "x=2"], "'x' is given a value twice"),
+    (["x", "x=1", "y=2"], "y not in the expression 'x'"),
+    (["x", "x=1", "tanh=2"], "'tanh' is a function"),
+    (["x", "1x=1"], "'1x' in '1x=1' is not a valid name"),
+    (["x.real", "x=1"], "attribute access 'x.real' is not allowed"),
+    (["x.__class__.__bases__", "x=1"], "attribute access"),
+    (["print(x)", "x=1"], "cannot call 'print'"),
+    (["eval('x')", "x=1"], "cannot call 'eval'"),
+    (["tanh", "x=1"], "'tanh' is a function: call it"),
+    (["tanh(x, 2)", "x=1"], "call it as tanh(x)"),
+    (["tanh(x=x)", "x=1"], "call it as tanh(x)"),
+    (["leaky_relu(x, x)", "x=1"], "the slope of 'leaky_relu(x, x)' must be a plain number"),
+    (["x % 2", "x=1"], "the operator in 'x % 2' is not allowed"),
+    (["x < 2", "x=1"], "the expression 'x < 2' is not allowed"),
+    (["[x][0]", "x=1"], "is not allowed"),
+    (["lambda: x", "x=1"], "is not allowed"),
+    (["'a' * x", "x=1"], "'a' is not a number"),
+    (["True * x", "x=1"], "True is not a number"),
+    (["1j * x", "x=1"], "1j is not a number"),
+    (["2 * 3"], "the expression has no names"),
+    (["log(x)", "x=0"], "log: undefined for x = 0.0"),
+    (["log(0) * x", "x=1"], "log: undefined for x = 0.0"),
+    (["1 / (x - x)", "x=1"], "divides by zero"),
+    (["exp(x)", "x=1000"], "exp: overflow"),
+    (["(-8) ** 0.5 * x", "x=1"], "pow: a negative base"),
+    (["1" + "0" * 400 + " * x", "x=1"], "is too large"),
+    (["(" * 300 + "x" + ")" * 300, "x=1"], "too many nested parentheses"),
+    (["+".join(["x"] * 5000), "x=1"], "nested too deeply"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD, ids=[argv[0][:30] for argv, _ in BAD])
+def test_bad_input_is_one_line_and_status_2(capsys, argv, message):
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("stepgrad explain: error: ") and message in err, err
+    assert "Traceback" not in err
+
+
+ATTACKS = [
+    "__import__('os').system('touch {marker}')",
+    "exec(\"open('{marker}', 'w')\")",
+    "(lambda: __import__('os').system('touch {marker}'))()",
+    "x + __import__('os').system('touch {marker}')",
+    "tanh(__import__('os').system('touch {marker}'))",
+    "[c for c in ().__class__.__base__.__subclasses__()] or open('{marker}', 'w')",
+]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_code_in_the_expression_never_runs(tmp_path, capsys, attack):
+    marker = tmp_path / "ran"
+    status, out, err = run(capsys, attack.format(marker=marker), "x=1")
+    assert status == 2 and out == "" and err.count("\n") == 1 and ("not allowed" in err or "cannot call" in err)
+    assert not marker.exists()
+
+
+def test_the_installed_command_refuses_an_os_system_call(tmp_path):
+    marker = tmp_path / "ran"
+    expression = f"__import__('os').system('touch {marker}')"
+    result = subprocess.run([sys.executable, "-m", "nets.cli", "explain", expression], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"stepgrad explain: error: cannot call \"__import__('os').system\": the functions are "
+                             "abs, cos, exp, leaky_relu, log, relu, sigmoid, sin, sqrt, tanh\n")
+    assert not marker.exists()
+
+
+def test_an_expression_starting_with_minus_goes_after_double_dash(capsys):
+    status, out, _ = run(capsys, "--", "-x*2", "x=3")
+    assert status == 0 and out.splitlines()[-1].split() == ["x", "3.0000", "-2.0000"]

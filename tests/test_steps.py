@@ -1,0 +1,325 @@
+"""backward_steps, Step and Stepper: the same pass as backward(), cut into explained steps."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd
+from autograd import Step, Stepper, Value, backward_order, backward_steps, weighted_sum
+from autograd.draw import graph_nodes
+
+
+def neuron() -> tuple[Value, dict[str, Value]]:
+    """The micrograd lecture's neuron, with o = 0.7071 so that 1 - o**2 = 0.5."""
+    leaves = {name: Value(x, label=name) for name, x in
+              [("x1", 2.0), ("x2", 0.0), ("w1", -3.0), ("w2", 1.0), ("b", 6.8813735870195432)]}
+    n = leaves["x1"] * leaves["w1"] + leaves["x2"] * leaves["w2"] + leaves["b"]
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, leaves
+
+
+def test_the_issue_example_sentence():
+    o, _ = neuron()
+    first = next(backward_steps(o))
+    assert first.explain() == "o = tanh(n): do/dn = 1 - o**2 = 0.5000; n.grad += 0.5000 * o.grad (1.0000) = 0.5000"
+
+
+def test_a_step_records_node_index_total_and_updates():
+    o, leaves = neuron()
+    steps = list(backward_steps(o))
+    assert [step.index for step in steps] == list(range(5))
+    assert {step.total for step in steps} == {5}
+    assert steps[0].node is o and steps[0].grad == 1.0
+    (update,) = steps[0].updates
+    assert update.input is o.parents[0] and update.local == pytest.approx(0.5) and update.added == pytest.approx(0.5)
+    last = steps[-1]  # v1 = x1 * w1 passes 0.5 on: x1 gets w1 * 0.5, w1 gets x1 * 0.5
+    assert [(u.input, u.local, u.added) for u in last.updates] == [
+        (leaves["x1"], -3.0, pytest.approx(-1.5)), (leaves["w1"], 2.0, pytest.approx(1.0))]
+    grads = {name: leaf.grad for name, leaf in leaves.items()}
+    assert grads == pytest.approx({"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0, "b": 0.5})
+
+
+def sentence(make) -> str:
+    """The first step's sentence for y = make(x, z), with x = 0.5 and z = 2."""
+    x, z = Value(0.5, label="x"), Value(2.0, label="z")
+    y = make(x, z)
+    y.label = "y"
+    return next(backward_steps(y)).explain()
+
+
+ONE = "; x.grad += {0} * y.grad (1.0000) = {0}"
+PER_OPERATION = [
+    (lambda x, z: x + z, "y = x + z: dy/dx = 1.0000" + ONE.format("1.0000")
+     + "; dy/dz = 1.0000; z.grad += 1.0000 * y.grad (1.0000) = 1.0000"),
+    (lambda x, z: x - z, "y = x - z: dy/dx = 1.0000" + ONE.format("1.0000")
+     + "; dy/dz = -1.0000; z.grad += -1.0000 * y.grad (1.0000) = -1.0000"),
+    (lambda x, z: x * z, "y = x * z: dy/dx = z = 2.0000" + ONE.format("2.0000")
+     + "; dy/dz = x = 0.5000; z.grad += 0.5000 * y.grad (1.0000) = 0.5000"),
+    (lambda x, z: x / z, "y = x / z: dy/dx = 1/z = 0.5000" + ONE.format("0.5000")
+     + "; dy/dz = -x/z**2 = -0.1250; z.grad += -0.1250 * y.grad (1.0000) = -0.1250"),
+    (lambda x, z: x**z, "y = x ** z: dy/dx = z*x**(z - 1) = 1.0000" + ONE.format("1.0000")
+     + "; dy/dz = y*log(x) = -0.1733; z.grad += -0.1733 * y.grad (1.0000) = -0.1733"),
+    (lambda x, z: x + 3, "y = x + 3: dy/dx = 1.0000" + ONE.format("1.0000")),
+    (lambda x, z: x - 3, "y = x - 3: dy/dx = 1.0000" + ONE.format("1.0000")),
+    (lambda x, z: x * 3, "y = x * 3: dy/dx = 3.0000" + ONE.format("3.0000")),
+    (lambda x, z: x / 4, "y = x / 4: dy/dx = 1/4 = 0.2500" + ONE.format("0.2500")),
+    (lambda x, z: x**3, "y = x ** 3: dy/dx = 3*x**2 = 0.7500" + ONE.format("0.7500")),
+    (lambda x, z: x**2, "y = x ** 2: dy/dx = 2*x = 1.0000" + ONE.format("1.0000")),
+    (lambda x, z: 2 - x, "y = 2 - x: dy/dx = -1.0000" + ONE.format("-1.0000")),  # the constant 2: no clause
+    (lambda x, z: 2 / x, "y = 2 / x: dy/dx = -2/x**2 = -8.0000" + ONE.format("-8.0000")),
+    (lambda x, z: 2**x, "y = 2 ** x: dy/dx = y*log(2) = 0.9803" + ONE.format("0.9803")),
+    (lambda x, z: -x, "y = -x: dy/dx = -1.0000" + ONE.format("-1.0000")),
+    (lambda x, z: abs(x), "y = abs(x): dy/dx = sign(x) = 1.0000" + ONE.format("1.0000")),
+    (lambda x, z: x.exp(), "y = exp(x): dy/dx = y = 1.6487" + ONE.format("1.6487")),
+    (lambda x, z: x.log(), "y = log(x): dy/dx = 1/x = 2.0000" + ONE.format("2.0000")),
+    (lambda x, z: x.sqrt(), "y = sqrt(x): dy/dx = 1/(2*y) = 0.7071" + ONE.format("0.7071")),
+    (lambda x, z: x.tanh(), "y = tanh(x): dy/dx = 1 - y**2 = 0.7864" + ONE.format("0.7864")),
+    (lambda x, z: x.sigmoid(), "y = sigmoid(x): dy/dx = y*(1 - y) = 0.2350" + ONE.format("0.2350")),
+    (lambda x, z: x.relu(), "y = relu(x): dy/dx = 1 if x > 0 else 0 = 1.0000" + ONE.format("1.0000")),
+    (lambda x, z: (-x).relu(), "y = relu(v1): dy/dv1 = 1 if v1 > 0 else 0 = 0.0000; "
+     "v1.grad += 0.0000 * y.grad (1.0000) = 0.0000"),
+    (lambda x, z: x.leaky_relu(0.1), "y = leaky_relu(x, 0.1): dy/dx = 1 if x > 0 else 0.1 = 1.0000"
+     + ONE.format("1.0000")),
+    (lambda x, z: x.sin(), "y = sin(x): dy/dx = cos(x) = 0.8776" + ONE.format("0.8776")),
+    (lambda x, z: x.cos(), "y = cos(x): dy/dx = -sin(x) = -0.4794" + ONE.format("-0.4794")),
+    (lambda x, z: autograd.value.sum([x, z, 1.0]), "y = x + z + 1: dy/dx = 1.0000" + ONE.format("1.0000")
+     + "; dy/dz = 1.0000; z.grad += 1.0000 * y.grad (1.0000) = 1.0000"),
+    (lambda x, z: weighted_sum([x], [z], Value(1.0, label="b")), "y = x*z + b: dy/dx = z = 2.0000"
+     + ONE.format("2.0000") + "; dy/dz = x = 0.5000; z.grad += 0.5000 * y.grad (1.0000) = 0.5000"
+     "; dy/db = 1.0000; b.grad += 1.0000 * y.grad (1.0000) = 1.0000"),
+]
+
+
+@pytest.mark.parametrize("make, expected", PER_OPERATION, ids=[e.split(":")[0] for _, e in PER_OPERATION])
+def test_explain_sentence_for_each_operation(make, expected):
+    assert sentence(make) == expected
+
+
+def test_every_operation_of_the_engine_has_a_sentence():
+    ops = {op for make, _ in PER_OPERATION for op in [sentence_op(make)]}
+    assert ops == {"+", "-", "*", "/", "**", "neg", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu",
+                   "leaky_relu", "sin", "cos", "sum", "wsum"}
+
+
+def sentence_op(make) -> str:
+    return make(Value(0.5), Value(2.0)).op
+
+
+def test_a_reused_node_shows_its_running_total():
+    a = Value(1.0, label="a")
+    b = a + a
+    b.label = "b"
+    (step,) = backward_steps(b)
+    assert step.explain() == ("b = a + a: db/da = 1.0000; a.grad += 1.0000 * b.grad (1.0000) = 1.0000; "
+                              "db/da = 1.0000; a.grad += 1.0000 * b.grad (1.0000) = 1.0000, now 2.0000")
+
+
+def test_unlabelled_nodes_get_short_stable_names():
+    def build() -> Value:
+        x = Value(3.0, label="x")
+        return ((x * 2).exp() + x).tanh()
+
+    first = [step.explain() for step in backward_steps(build())]
+    again = [step.explain() for step in backward_steps(build())]
+    assert first == again
+    assert first[0].startswith("v4 = tanh(v3): ")
+    assert first[-1].startswith("v1 = x * 2: ")
+
+
+def test_generated_names_skip_labels_already_taken():
+    x = Value(1.0, label="v1")
+    y = x * 3
+    assert next(backward_steps(y)).explain().startswith("v2 = v1 * 3")
+
+
+def test_weighted_sum_with_constant_inputs_names_the_pairs():
+    w = [Value(0.1 * i, label=f"w{i}") for i in range(1, 4)]
+    x2 = Value(0.25, label="x2")
+    y = weighted_sum(w, [1.0, x2, 2.0], Value(0.5, label="b"))
+    y.label = "y"
+    text = next(backward_steps(y)).explain()
+    assert text.startswith("y = w1*1 + w2*x2 + w3*2 + b: dy/dw1 = 1.0000; ")
+    assert "dy/dw2 = x2 = 0.2500" in text and "dy/dx2 = w2 = 0.2000" in text and "dy/db = 1.0000" in text
+
+
+def test_weighted_sum_of_30_inputs_stays_readable():
+    w = [Value(0.01 * i, label=f"w{i}") for i in range(1, 31)]
+    x = [Value(0.02 * i, label=f"x{i}") for i in range(1, 31)]
+    n = weighted_sum(w, x, Value(0.5, label="b"))
+    n.label = "n"
+    text = next(backward_steps(n)).explain()
+    assert text.startswith("n = w1*x1 + w2*x2 + ... + w30*x30 (30 terms) + b: dn/dw1 = x1 = 0.0200; ")
+    assert text.endswith("and 58 more like these (dn/dw_i = x_i, dn/dx_i = w_i, dn/db = 1)")
+    assert text.count(".grad +=") == 3 and len(text) < 400
+
+
+def test_a_leaf_output_has_no_steps_and_gets_its_seed():
+    x = Value(2.0)
+    x.grad = 0.5
+    assert list(backward_steps(x)) == []
+    assert x.grad == 1.5  # as x.backward() does
+
+
+def test_a_walk_does_nothing_until_started():
+    o, leaves = neuron()
+    backward_steps(o)
+    assert o.grad == 0 and all(leaf.grad == 0 for leaf in leaves.values())
+
+
+def grads(root: Value) -> list[float]:
+    return [node.grad for node in graph_nodes(root)]
+
+
+@pytest.mark.parametrize("stop_after", [0, 1, 2, 3])
+def test_an_abandoned_walk_puts_every_grad_back(stop_after):
+    o, _ = neuron()
+    o.backward()  # earlier grads, which must survive
+    before = grads(o)
+    walk = backward_steps(o)
+    for step in walk:
+        if step.index == stop_after:
+            break
+    assert grads(o) != before  # mid-walk: the pass is under way
+    walk.close()
+    assert grads(o) == before
+    o.backward()  # and nothing is counted twice afterwards
+    reference, _ = neuron()
+    reference.backward()
+    reference.backward()
+    assert grads(o) == grads(reference)
+
+
+def test_stopping_at_the_last_step_leaves_the_pass_complete():
+    o, _ = neuron()
+    walk = backward_steps(o)
+    for _ in range(5):
+        next(walk)
+    del walk  # never asked for the end: still complete
+    reference, _ = neuron()
+    reference.backward()
+    assert grads(o) == grads(reference)
+
+
+def test_draw_shows_the_graph_as_it_stood_at_the_step():
+    o, _ = neuron()
+    steps = list(backward_steps(o))
+    source = steps[2].draw().source  # v3 = v1 + v2 has just passed 0.5 to v1 and v2
+    assert '"{ v1 | data -6.0000 | grad 0.5000 }" fillcolor="#ffe0b2"' in source  # an input, light orange
+    assert '"{ v3 | data -6.0000 | grad 0.5000 }" fillcolor="#ffcc80"' in source  # the node, orange
+    assert "{ x1 | data 2.0000 | grad ? }" in source  # not reached yet
+    assert "{ o | data 0.7071 | grad 1.0000 }" in source
+    # the grads were final by then anyway; later steps do not change what this one draws
+    assert steps[2].draw().source == source
+
+
+def test_draw_marks_a_grad_still_being_summed():
+    a = Value(3.0, label="a")
+    b = a * 2
+    b.label = "b"
+    c = b * a
+    c.label = "c"
+    first, second = backward_steps(c)
+    assert "{ a | data 3.0000 | grad 6.0000 so far }" in first.draw().source
+    assert "{ a | data 3.0000 | grad 12.0000 }" in second.draw().source
+
+
+def test_step_repr_html_has_the_sentence_and_the_drawing():
+    o, _ = neuron()
+    html = next(backward_steps(o))._repr_html_()
+    assert "Step 1 of 5" in html and "do/dn = 1 - o**2 = 0.5000" in html and "<svg" in html
+
+
+def test_stepper_runs_the_pass_and_lists_the_steps():
+    o, leaves = neuron()
+    stepper = Stepper(o)
+    assert len(stepper) == 5 and all(isinstance(step, Step) for step in stepper.steps)
+    assert leaves["x1"].grad == pytest.approx(-1.5)
+    assert repr(stepper).splitlines()[0] == "1. " + stepper.steps[0].explain()
+
+
+def test_stepper_without_ipywidgets_shows_the_steps_one_after_another(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objects: shown.extend(objects))
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets now fails
+    o, _ = neuron()
+    Stepper(o)._ipython_display_()
+    (page,) = shown
+    assert page.data.count("<svg") == 5 and "Step 5 of 5" in page.data
+
+
+def test_stepper_widget_buttons_move_between_steps():
+    pytest.importorskip("ipywidgets")
+    o, _ = neuron()
+    stepper = Stepper(o)
+    box = stepper.widget()
+    (previous, next_), view = box.children[0].children, box.children[1]
+    assert previous.disabled and "Step 1 of 5" in view.value
+    next_.click()
+    next_.click()
+    assert stepper.index == 2 and "Step 3 of 5" in view.value
+    previous.click()
+    assert "Step 2 of 5" in view.value
+
+
+# ---- property tests over random graphs ----
+
+UNARY = [Value.tanh, Value.sigmoid, Value.exp, Value.relu, Value.sin, Value.cos, abs, lambda v: -v,
+         lambda v: v.leaky_relu(0.1), lambda v: v * 0.5, lambda v: v + 1.0, lambda v: 2.0 - v]
+BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (b * b + 1.0)]
+
+
+@st.composite
+def graphs(draw) -> Value:
+    """A random graph that reuses nodes (so grads accumulate), with fused sum and wsum nodes."""
+    values = [Value(draw(st.floats(-2, 2)), label=f"x{i}" if draw(st.booleans()) else "")
+              for i in range(draw(st.integers(1, 4)))]
+    for _ in range(draw(st.integers(0, 12))):
+        pick = st.sampled_from(values)
+        kind = draw(st.sampled_from(["unary", "binary", "sum", "wsum"]))
+        if kind == "unary":
+            node = draw(st.sampled_from(UNARY))(draw(pick))
+        elif kind == "binary":
+            node = draw(st.sampled_from(BINARY))(draw(pick), draw(pick))
+        elif kind == "sum":
+            node = autograd.value.sum(draw(st.lists(pick, min_size=1, max_size=4)) + [1.0])
+        else:
+            k = draw(st.integers(1, 3))
+            inputs = [draw(st.one_of(pick, st.floats(-2, 2))) for _ in range(k)]
+            node = weighted_sum([draw(pick) for _ in range(k)], inputs, draw(st.one_of(st.none(), pick)))
+        if math.isfinite(node.data) and abs(node.data) < 1e6:
+            values.append(node)
+    return values[-1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs(), st.booleans())
+def test_steps_follow_backward_exactly(root, earlier):
+    if earlier:  # grads left by an earlier pass must accumulate the same way
+        root.backward()
+    nodes = graph_nodes(root)
+    start = {node: node.grad for node in nodes}
+    root.backward()
+    expected = {node: node.grad for node in nodes}
+    for node in nodes:
+        node.grad = start[node]
+
+    seen = []
+    for step in backward_steps(root):
+        seen.append(step.node)
+        assert step.explain()  # every step can say what it did
+        if step.index == step.total - 1:  # yielded after the pass: earlier grads are back
+            assert step.node.grad == expected[step.node]
+        else:  # mid-pass a node holds this pass's grad, final already: backward() adds the earlier one to it
+            assert step.grad == step.node.grad
+            assert step.node.grad + start[step.node] == expected[step.node]
+    assert seen == backward_order(root)
+    assert {node: node.grad for node in nodes} == expected  # bit for bit
