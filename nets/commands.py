@@ -113,7 +113,7 @@ def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
     out = neuron([Value(v, label=f"x{i + 1}") for i, v in enumerate(point)])
     out.label = "out"
     out.backward()
-    graph = draw_graph(out, show_grad=True)
+    graph = draw_graph(out, show_grad=True, params=neuron.parameters())
     try:
         svg = graph.pipe(format="svg")
     except RuntimeError as error:  # graphviz.ExecutableNotFound: the `dot` program is missing

@@ -129,10 +129,10 @@ class Neuron(Module):
             raise ValueError(f"Neuron: expected {self.nin} inputs, got {len(x)}")
         if self.fused:
             return self._act(autograd.weighted_sum(self.w, x, self.b))
-        total = self.b
-        for w, xi in zip(self.w, x):
+        total = self.w[0] * x[0]  # w1*x1 + w2*x2 + ... + b, one node per operation
+        for w, xi in zip(self.w[1:], x[1:]):
             total = total + w * xi
-        return self._act(total)
+        return self._act(total + self.b)
 
     def own_parameters(self) -> list[tuple[str, Value]]:
         return [(w.label, w) for w in self.w] + [("b", self.b)]

@@ -7,8 +7,9 @@ run the forward pass, average the per-example losses, backpropagate, step.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -94,14 +95,9 @@ def fit(
         for b, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
             optimizer.zero_grad()
             targets = yb.tolist()
-            try:
+            with _overflow_means_divergence(f"epoch {epoch}, batch {b}: the forward pass"):
                 outputs = [model(x) for x in xb.tolist()]
                 batch_loss = autograd.sum(map(loss_fn, outputs, targets)) * (1.0 / len(targets))
-            except (OverflowError, ValueError) as error:
-                if not _overflow(error):
-                    raise
-                raise DivergenceError(f"training diverged at epoch {epoch}, batch {b}: "
-                                      f"the forward pass overflowed ({error})") from error
             if not math.isfinite(batch_loss.data):
                 raise DivergenceError(f"training diverged at epoch {epoch}, batch {b}: "
                                       f"the loss is {batch_loss.data}; try a smaller learning rate")
@@ -116,7 +112,8 @@ def fit(
         if metrics:
             record["accuracy"] = correct / len(X)
         if validation_data is not None:
-            val_loss, val_accuracy = evaluate(model, *validation_data, loss=loss)
+            with _overflow_means_divergence(f"epoch {epoch}, after batch {b}: the validation pass"):
+                val_loss, val_accuracy = evaluate(model, *validation_data, loss=loss)
             record["val_loss"] = val_loss
             if metrics:
                 record["val_accuracy"] = val_accuracy
@@ -151,10 +148,19 @@ def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss
     return mean_loss, accuracy
 
 
-def _overflow(error: Exception) -> bool:
-    """Did the forward pass overflow?  The engine's fused sums use math.fsum, which reports
-    adding infinities of opposite sign (products that overflowed) as ValueError "... in fsum"."""
-    return isinstance(error, OverflowError) or "in fsum" in str(error)
+@contextmanager
+def _overflow_means_divergence(where: str) -> Iterator[None]:
+    """Turn an overflow inside the block into a DivergenceError saying `where` it happened.
+
+    The engine's fused sums use math.fsum, which reports adding infinities of opposite
+    sign (products that overflowed) as ValueError "... in fsum": that is an overflow too.
+    """
+    try:
+        yield
+    except (OverflowError, ValueError) as error:
+        if not isinstance(error, OverflowError) and "in fsum" not in str(error):
+            raise
+        raise DivergenceError(f"training diverged at {where} overflowed ({error})") from error
 
 
 def threshold_for(loss: str | losses.Loss) -> float:

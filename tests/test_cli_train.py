@@ -1,0 +1,82 @@
+"""`stepgrad train` and `stepgrad demo`: happy paths, files written, one-line errors with status 2."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nets
+from nets.cli import main
+
+
+def test_train_moons_saves_a_model_and_plots(tmp_path, capsys):
+    model_path, plots = tmp_path / "model.json", tmp_path / "plots"
+    status = main(["train", "--data", "moons", "--samples", "60", "--hidden", "8", "--activation", "tanh",
+                   "--loss", "hinge", "--optimizer", "sgd", "--lr", "0.1", "--epochs", "5", "--batch-size", "16",
+                   "--seed", "0", "--save", str(model_path), "--plots", str(plots), "--quiet"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "train accuracy" in out and "test accuracy" in out
+    assert nets.load(model_path).config()["nouts"] == [8, 1]
+    for name in ("loss_curve.png", "decision_boundary.png", "gradient_norms.png"):
+        assert (plots / name).stat().st_size > 1000
+
+
+@pytest.mark.parametrize("argv", [
+    ["--data", "spiral", "--samples", "60", "--optimizer", "adam", "--epochs", "2"],  # cross_entropy by default
+    ["--data", "xor", "--hidden", "4", "--loss", "bce", "--epochs", "3", "--momentum", "0.9"],
+    ["--data", "circles", "--samples", "40", "--loss", "bce_with_logits", "--hidden", "", "--epochs", "2"],
+    ["--data", "blobs", "--samples", "40", "--loss", "cross_entropy", "--dropout", "0.2", "--epochs", "2"],
+])
+def test_train_other_datasets_and_losses(argv, capsys):
+    assert main(["train", *argv, "--quiet"]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--lr", "0"], "argument --lr: expected a positive float, got '0'"),
+    (["--lr", "fast"], "argument --lr: expected a positive float"),
+    (["--epochs", "-3"], "argument --epochs: expected a positive int"),
+    (["--hidden", "16,x"], "argument --hidden: expected comma-separated positive layer sizes"),
+    (["--data", "mnist"], "argument --data: invalid choice: 'mnist'"),
+    (["--loss", "l1"], "argument --loss: invalid choice"),
+    (["--dropout", "1"], "argument --dropout: expected a number in [0, 1)"),
+    (["--data", "spiral", "--loss", "hinge"], "--loss hinge needs two classes but --data spiral has 3"),
+    (["--epochs", "1", "--samples", "20", "--save", "/nonexistent/dir/m.json"], "No such file or directory"),
+])
+def test_bad_arguments_are_one_line_errors_with_status_2(argv, message, capsys):
+    try:
+        status = main(["train", *argv, "--quiet"])
+    except SystemExit as exit:  # argparse exits by itself
+        status = exit.code
+    assert status == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_divergence_is_reported_as_a_one_line_error(capsys):
+    status = main(["train", "--data", "moons", "--activation", "tanh", "--loss", "mse", "--lr", "1e6",
+                   "--hidden", "8", "--epochs", "50", "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2 and "training diverged at epoch" in err and err.count("\n") == 1
+
+
+def test_demo_trains_prints_accuracy_and_writes_its_pictures(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    train_accuracy = float(out.split("train accuracy: ")[1].split("%")[0])
+    test_accuracy = float(out.split("test accuracy: ")[1].split("%")[0])
+    assert train_accuracy >= 97 and test_accuracy >= 97
+    assert (tmp_path / "decision_boundary.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "loss_curve.png").read_bytes()[:4] == b"\x89PNG"
+    svg = (tmp_path / "neuron.svg").read_text()
+    assert "<svg" in svg and "grad" in svg and "w1" in svg
+
+
+def test_the_installed_command_exits_2_on_a_bad_argument():
+    stepgrad = Path(sys.executable).with_name("stepgrad")
+    result = subprocess.run([str(stepgrad), "train", "--batch-size", "0"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr == "stepgrad train: error: argument --batch-size: expected a positive int, got '0'\n"
