@@ -109,7 +109,8 @@ def draw_graph(
     Values in `highlight` are coloured orange; leaves in `params` (say a network's
     `parameters()`) are drawn as parameters.  Graphs with more than `max_nodes` Values are
     refused at once: Graphviz takes minutes on them and the picture is unreadable anyway.
-    `.source` is the DOT text (no Graphviz program needed); `render()` writes SVG or PNG.
+    `.source` is the DOT text (no Graphviz program needed); `autograd.draw.render(graph, path)`
+    writes it as SVG or PNG.
     """
     nodes = _checked_nodes(root, max_nodes)
     all_zero = show_grad and len(nodes) > 1 and all(node.grad == 0 for node in nodes)
