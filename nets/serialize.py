@@ -62,6 +62,6 @@ def load(path: str | os.PathLike) -> Module:
         model = KINDS[kind](**config)
         model.load_state_dict(state)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: architecture and weights do not match: {error}") from None
+        raise ValueError(f"{path}: the architecture or weights are wrong: {error}") from None
     model.eval()
     return model
