@@ -1,0 +1,37 @@
+"""`make bench` must keep working: run the benchmark in smoke mode (tiny sizes, no timing checks)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKLOADS = ("demo", "memory", "depth", "throughput", "digits")
+
+
+def test_smoke_run_prints_the_table_and_writes_the_json(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    run = subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--json", str(path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "SMOKE RUN" in run.stdout and str(path) in run.stdout
+
+    results = json.loads(path.read_text())
+    assert results["mode"] == "smoke"
+    assert results["machine"]["cores"] >= 1
+    rows = {row["figure"]: row for row in results["rows"]}
+    for workload in WORKLOADS:
+        assert any(figure.startswith(workload) for figure in rows), workload
+    for row in rows.values():
+        assert row["figure"] in run.stdout
+        assert isinstance(row["stepgrad"], (int, float)) and row["stepgrad"] >= 0, row
+
+    step = rows["demo step: forward + backward + SGD"]
+    if importlib.util.find_spec("micrograd") is None:
+        assert step["micrograd"].startswith("n/a")  # a clear n/a, not a crash
+    else:
+        assert step["ratio"] > 0
+        assert step["notes"]["max relative loss difference, same weights"] < 1e-9  # the same computation
