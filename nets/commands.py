@@ -58,7 +58,8 @@ def train(args: argparse.Namespace) -> None:
         model.save(args.save)
         print(f"saved the model to {args.save}")
     if args.plots:
-        written = write_plots(model, history, X, y, loss, args.plots, f"{args.data}: {model}")
+        sizes = "-".join(str(n) for n in [model.nin, *model.nouts])
+        written = write_plots(model, history, X, y, loss, args.plots, f"{args.data}: {sizes} {args.activation} network")
         print(f"wrote {', '.join(written)}")
 
 

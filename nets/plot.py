@@ -57,7 +57,8 @@ def decision_boundary(
     ax = fig.add_subplot()
     regions = grid.reshape(resolution, resolution)
     ax.contourf(xs, ys, regions, levels=np.arange(classes + 1) - 0.5, cmap=cmap, alpha=0.25)
-    ax.contour(xs, ys, regions, levels=np.arange(classes - 1) + 0.5, colors="black", linewidths=0.8, alpha=0.6)
+    if classes == 2:
+        ax.contour(xs, ys, regions, levels=[0.5], colors="black", linewidths=0.8, alpha=0.6)
     for c in range(classes):
         chosen = y == c
         ax.scatter(X[chosen, 0], X[chosen, 1], s=22, color=COLOURS[c], edgecolors="black", linewidths=0.5, label=f"class {c}")
@@ -104,8 +105,11 @@ def gradient_norms(norms: Sequence[float] | Module, *, title: str = "Gradient no
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.add_subplot()
     labels = [f"layer {i}" for i in range(1, len(norms) + 1)]
-    ax.bar(labels, [max(n, 1e-30) for n in norms], color=COLOURS[0])
+    heights = [max(n, 1e-30) for n in norms]
+    bars = ax.bar(labels, heights, color=COLOURS[0])
+    ax.bar_label(bars, labels=[f"{n:.2g}" for n in norms], padding=2)
     ax.set_yscale("log")
+    ax.set_ylim(min(heights) / 10, max(heights) * 3)  # a log axis has no zero: show the ratios
     ax.set(title=title, xlabel="layer (input side first)", ylabel="||gradient||  (log scale)")
     ax.grid(axis="y", alpha=0.3)
     return fig
