@@ -37,6 +37,7 @@ def binary_cross_entropy(prob: Value, target: float) -> Value:
     A tiny EPS inside each log means a confident wrong answer costs about 27.6, not log(0).
     """
     t = _probability(target, "binary_cross_entropy")
+    _one_output(prob, "binary_cross_entropy")
     if not 0.0 <= prob.data <= 1.0:
         raise ValueError(f"binary_cross_entropy: output must be a probability in [0, 1], got {prob.data!r}; "
                          "use a sigmoid output or bce_with_logits")
@@ -55,6 +56,7 @@ def bce_with_logits(logit: Value, target: float) -> Value:
     z < 0 as log(1 + e^z) - z t, so exp() never overflows.  Its gradient is s(z) - t.
     """
     t = _probability(target, "bce_with_logits")
+    _one_output(logit, "bce_with_logits")
     if logit.data >= 0:
         return logit * (1.0 - t) + ((-logit).exp() + 1.0).log()
     return (logit.exp() + 1.0).log() - logit * t
@@ -84,6 +86,7 @@ def hinge(score: Value, target: float) -> Value:
     """
     if target not in (0, 1, -1):
         raise ValueError(f"hinge: target must be a class label 0 or 1 (or -1 / +1), got {target!r}")
+    _one_output(score, "hinge")
     y = 1.0 if target == 1 else -1.0
     return (score * -y + 1.0).relu()
 
@@ -123,6 +126,13 @@ def _pairs(output: Output, target: Target, who: str) -> tuple[list[Value], list[
     if len(outputs) != len(targets):
         raise ValueError(f"{who}: {len(outputs)} outputs but {len(targets)} targets")
     return outputs, targets
+
+
+def _one_output(output: object, who: str) -> None:
+    if not isinstance(output, Value):
+        size = f"a list of {len(output)}" if isinstance(output, Sequence) else type(output).__name__
+        raise ValueError(f"{who}: needs one output (a Value) per example, got {size}; "
+                         "use a one-unit last layer, or cross_entropy for several classes")
 
 
 def _probability(t: object, who: str) -> float:

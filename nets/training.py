@@ -76,7 +76,6 @@ def fit(
     stops being a finite number.
     """
     loss_fn = losses.get(loss)
-    threshold = threshold_for(loss)
     for metric in metrics:
         if metric != "accuracy":
             raise ValueError(f"fit: unknown metric {metric!r}; the only metric is 'accuracy'")
@@ -85,44 +84,55 @@ def fit(
     X, y = np.asarray(X, dtype=float), np.asarray(y)
     if len(X) != len(y) or len(X) == 0:
         raise ValueError(f"fit: X has {len(X)} rows and y {len(y)} targets; they must match and be non-empty")
-    params = model.parameters()
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"fit: batch_size must be a positive integer or None, got {batch_size!r}")
     rng = np.random.default_rng(seed)
     history = History()
-    bar = tqdm(range(1, epochs + 1), desc="training", unit="epoch", disable=not progress, leave=True)
-    for epoch in bar:
-        model.train()
-        total, correct = 0.0, 0
-        for b, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
-            optimizer.zero_grad()
-            targets = yb.tolist()
-            with _overflow_means_divergence(f"epoch {epoch}, batch {b}: the forward pass"):
-                outputs = [model(x) for x in xb.tolist()]
-                batch_loss = autograd.sum(map(loss_fn, outputs, targets)) * (1.0 / len(targets))
-            if not math.isfinite(batch_loss.data):
-                raise DivergenceError(f"training diverged at epoch {epoch}, batch {b}: "
-                                      f"the loss is {batch_loss.data}; try a smaller learning rate")
-            batch_loss.backward()
-            if not all(math.isfinite(p.grad) for p in params):
-                raise DivergenceError(f"training diverged at epoch {epoch}, batch {b}: "
-                                      "a gradient is not finite; try a smaller learning rate or clipping")
-            optimizer.step()
-            total += batch_loss.data * len(targets)
-            correct += _count_correct(outputs, targets, threshold)
-        record = {"loss": total / len(X)}
-        if metrics:
-            record["accuracy"] = correct / len(X)
-        if validation_data is not None:
-            with _overflow_means_divergence(f"epoch {epoch}, after batch {b}: the validation pass"):
-                val_loss, val_accuracy = evaluate(model, *validation_data, loss=loss)
-            record["val_loss"] = val_loss
+    with tqdm(total=epochs * math.ceil(len(X) / (batch_size or len(X))), unit="batch", disable=not progress) as bar:
+        for epoch in range(1, epochs + 1):
+            bar.set_description(f"epoch {epoch}/{epochs}")
+            model.train()
+            total, correct = 0.0, 0
+            for b, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
+                batch_loss, outs = _train_step(model, xb, yb.tolist(), loss_fn, optimizer, f"epoch {epoch}, batch {b}")
+                total += batch_loss * len(yb)
+                correct += _count_correct(outs, yb.tolist(), threshold_for(loss))
+                bar.update()
+            record = {"loss": total / len(X)}
             if metrics:
-                record["val_accuracy"] = val_accuracy
-        history.record(**record)
-        bar.set_postfix_str("  ".join(f"{k} {v:.4g}" for k, v in record.items()))
-        if schedule is not None:
-            schedule.step()
+                record["accuracy"] = correct / len(X)
+            if validation_data is not None:
+                with _overflow_means_divergence(f"epoch {epoch}, validation: the forward pass"):
+                    val_loss, val_accuracy = evaluate(model, *validation_data, loss=loss)
+                record["val_loss"] = val_loss
+                if metrics:
+                    record["val_accuracy"] = val_accuracy
+            history.record(**record)
+            bar.set_postfix_str("  ".join(f"{k} {v:.4g}" for k, v in record.items()))
+            if schedule is not None:
+                schedule.step()
     model.eval()
     return history
+
+
+def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Loss, optimizer: Optimizer,
+                where: str) -> tuple[float, list]:
+    """One gradient step on one batch: zero, forward, mean loss, backward, update.
+
+    Returns the batch's mean loss and the model's outputs; refuses to step on garbage.
+    """
+    optimizer.zero_grad()
+    with _overflow_means_divergence(f"{where}: the forward pass"):
+        outs = [model(x) for x in xb.tolist()]
+        batch_loss = autograd.sum(map(loss_fn, outs, targets)) * (1.0 / len(targets))
+    if not math.isfinite(batch_loss.data):
+        raise DivergenceError(f"training diverged at {where}: the loss is {batch_loss.data}; try a smaller learning rate")
+    batch_loss.backward()
+    if not all(math.isfinite(p.grad) for p in optimizer.params):
+        raise DivergenceError(f"training diverged at {where}: a gradient is not finite; "
+                              "try a smaller learning rate or gradient clipping")
+    optimizer.step()
+    return batch_loss.data, outs
 
 
 def predict(model: Module, X: Sequence, *, threshold: float = 0.0) -> list[int]:

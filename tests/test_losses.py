@@ -133,6 +133,7 @@ def test_mse_and_sse_by_hand():
     (lambda: losses.bce_with_logits(Value(0.0), 3), "in \\[0, 1\\], got 3"),
     (lambda: losses.mse([Value(0.0)], [1.0, 2.0]), "1 outputs but 2 targets"),
     (lambda: losses.get("l1"), "unknown loss 'l1'"),
+    (lambda: losses.hinge([Value(0.0), Value(1.0)], 1), "hinge: needs one output .* got a list of 2"),
 ])
 def test_bad_targets_are_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
