@@ -28,6 +28,7 @@ def save(model: Module, path: str | os.PathLike) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(prefix=".stepgrad-", suffix=".tmp", dir=directory)
     try:
+        os.chmod(temporary, _mode(path))  # mkstemp makes files private (0600); a model file needn't be
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             file.write(text)
             file.flush()
@@ -65,3 +66,11 @@ def load(path: str | os.PathLike) -> Module:
         raise ValueError(f"{path}: the architecture or weights are wrong: {error}") from None
     model.eval()
     return model
+
+
+def _mode(path: str | os.PathLike) -> int:
+    """Permissions for the saved file: those of the file it replaces, else rw-r--r--."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        return 0o644

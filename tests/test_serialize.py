@@ -39,6 +39,7 @@ def test_the_file_is_readable_json_with_a_version(tmp_path):
     document = json.loads(path.read_text())
     assert document["format"] == "stepgrad-model" and document["version"] == 1 and document["kind"] == "MLP"
     assert document["config"]["nouts"] == [2, 1] and len(document["state"]) == 9
+    assert path.stat().st_mode & 0o777 == 0o644  # not the temporary file's private 0600
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
