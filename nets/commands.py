@@ -14,19 +14,20 @@ from autograd import Value
 from . import data, losses, optim
 from .module import MLP, Neuron
 from .plot import decision_boundary, gradient_norms, layer_grad_norms, loss_curves
-from .training import History, threshold_for, evaluate, fit
+from .training import History, evaluate, fit, threshold_for
 
 BINARY_LOSSES = ("hinge", "bce", "bce_with_logits", "mse")  # one output unit, two classes
-DEMO_DIR = "stepgrad-demo"
 
 
 def load_dataset(name: str, samples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(X_train, y_train, X_test, y_test): held-out points come from a different seed."""
+    """(X_train, y_train, X_test, y_test): held-out points come from a different seed.
+
+    XOR has only its four points, so its "test" set is the training set.
+    """
     if name == "digits":
         return (*data.digits("train"), *data.digits("test"))
     if name == "xor":
-        X, y = data.xor()
-        return X, y, X, y  # four points: nothing to hold out
+        return (*data.xor(), *data.xor())
     make = {"moons": data.moons, "circles": data.circles, "spiral": data.spiral, "blobs": data.blobs}[name]
     return (*make(n=samples, seed=seed), *make(n=max(samples, 500), seed=seed + 1))
 
@@ -131,7 +132,8 @@ def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
 def _report(model: MLP, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, loss: str) -> None:
     _, train_accuracy = evaluate(model, X, y, loss=loss)
     _, test_accuracy = evaluate(model, X_test, y_test, loss=loss)
-    print(f"train accuracy: {train_accuracy:.1%}   test accuracy: {test_accuracy:.1%} ({len(X_test)} held-out points)")
+    held_out = "the training points again" if np.array_equal(X, X_test) else f"{len(X_test)} held-out points"
+    print(f"train accuracy: {train_accuracy:.1%}   test accuracy: {test_accuracy:.1%} ({held_out})")
 
 
 def _training_grad_norms(model: MLP, X: np.ndarray, y: np.ndarray, loss: str) -> list[float]:

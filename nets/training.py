@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -20,7 +20,10 @@ from autograd import Value
 from . import losses
 from .data import batches
 from .module import Module
-from .optim import Optimizer
+from .optim import LinearDecay, Optimizer
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PROBABILITY_LOSSES = ("bce", "mse", "sse")  # outputs near 0/1, so classes split at 0.5
 
@@ -46,7 +49,7 @@ class History:
     def __getitem__(self, name: str) -> list[float]:
         return self.history[name]
 
-    def plot(self, title: str = "Training history") -> Any:
+    def plot(self, title: str = "Training history") -> Figure:
         """The loss (and accuracy) curves as a matplotlib Figure."""
         from .plot import loss_curves
 
@@ -66,14 +69,15 @@ def fit(
     metrics: Sequence[str] = ("accuracy",),
     progress: bool = True,
     seed: int | None = None,
-    schedule: Any = None,
+    schedule: LinearDecay | None = None,
 ) -> History:
     """Train `model` on (X, y) and return its History.
 
     `loss` is a name from `nets.losses.LOSSES` or a callable `(output, target) -> Value`.
-    `batch_size=None` trains on the full batch.  `schedule` (say `optim.LinearDecay`) is
-    stepped once per epoch.  Raises DivergenceError naming the epoch and batch if the loss
-    stops being a finite number.
+    `batch_size=None` trains on the full batch; `seed` fixes the shuffling.  `schedule` is
+    stepped once per epoch.  The progress bar shows the epoch, the batches done and the
+    last epoch's loss and metrics.  Raises DivergenceError naming the epoch and batch if the
+    loss or a gradient stops being a finite number or the forward pass overflows.
     """
     loss_fn = losses.get(loss)
     for metric in metrics:
