@@ -1,5 +1,6 @@
 """fit: learning XOR, moons and digits; History; divergence detection; reproducibility."""
 
+import gc
 import math
 
 import numpy as np
@@ -134,3 +135,14 @@ def test_bad_fit_arguments_are_clear_errors(kwargs, match):
     args = {"loss": "mse", "optimizer": optim.SGD(model.parameters(), lr=0.1), "epochs": 1, "progress": False}
     with pytest.raises(ValueError, match=match):
         fit(model, X, y, **{**args, **kwargs})
+
+
+def test_fit_leaves_the_garbage_collector_as_it_found_it():
+    X, y = data.xor()
+    model = MLP(2, [2, 1], seed=0)
+    fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
+    assert gc.isenabled()
+    with pytest.raises(DivergenceError):
+        fit(model, X, y, loss=lambda out, t: (out * out + 1) * 1e200 * 1e200,
+            optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
+    assert gc.isenabled()
