@@ -1,0 +1,60 @@
+"""Every notebook in notebooks/ runs top to bottom in a fresh kernel, without an error.
+
+The kernel is this interpreter (the venv's python), so the notebooks see the same
+installed stepgrad as the rest of the test-suite.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CELL_TIMEOUT = 120  # seconds
+NOTEBOOK_BUDGET = 180  # seconds for a whole notebook
+
+
+def _client(nb: nbformat.NotebookNode, workdir: Path) -> NotebookClient:
+    # jupyter_client starts the native "python3" kernel with sys.executable, so the
+    # kernel runs in this virtual environment even when the venv is not activated.
+    return NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name=NATIVE_KERNEL_NAME,
+        resources={"metadata": {"path": str(workdir)}},
+    )
+
+
+def test_the_series_is_numbered_in_reading_order():
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 9)], [p.name for p in NOTEBOOKS]
+
+
+def test_the_kernel_is_this_interpreter(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.executable)")])
+    _client(nb, tmp_path).execute()
+    assert Path(nb.cells[0].outputs[0]["text"].strip()).resolve() == Path(sys.executable).resolve()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_committed_with_outputs(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and "What this notebook teaches" in nb.cells[0].source
+    unrun = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.execution_count is None]
+    assert not unrun, f"{path.name}: cells {unrun} were never run; execute the notebook and commit its outputs"
+    errors = [o.get("ename") for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"]
+    assert not errors, f"{path.name} was committed with errors: {errors}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_top_to_bottom(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    start = time.monotonic()
+    _client(nb, path.parent).execute()  # raises CellExecutionError at the first error
+    elapsed = time.monotonic() - start
+    assert elapsed < NOTEBOOK_BUDGET, f"{path.name} took {elapsed:.0f}s; the budget is {NOTEBOOK_BUDGET}s"
