@@ -76,8 +76,9 @@ def demo(args: argparse.Namespace) -> None:
     history = fit(model, X, y, loss="hinge", optimizer=optimizer, epochs=100, progress=not args.quiet,
                   validation_data=(X_val, y_val), seed=0, schedule=optim.LinearDecay(optimizer, 0.1, 100))
     print(f"trained in {time.perf_counter() - start:.1f} s")
-    _report(model, X, y, X_test, y_test, "hinge")
-    written = write_plots(model, history, X, y, "hinge", args.out, "Two moons: 2-16-16-1 relu network", grads=False)
+    test_accuracy = _report(model, X, y, X_test, y_test, "hinge")
+    title = f"Two moons, 2-16-16-1 relu network: {test_accuracy:.1%} held-out accuracy"
+    written = write_plots(model, history, X, y, "hinge", args.out, title, grads=False)
     written.append(write_neuron_graph(model, X, os.path.join(args.out, "neuron.svg")))
     print(f"wrote {', '.join(written)}")
 
@@ -129,11 +130,13 @@ def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
     return path
 
 
-def _report(model: MLP, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, loss: str) -> None:
+def _report(model: MLP, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, loss: str) -> float:
+    """Print train and test accuracy; return the test accuracy."""
     _, train_accuracy = evaluate(model, X, y, loss=loss)
     _, test_accuracy = evaluate(model, X_test, y_test, loss=loss)
     held_out = "the training points again" if np.array_equal(X, X_test) else f"{len(X_test)} held-out points"
     print(f"train accuracy: {train_accuracy:.1%}   test accuracy: {test_accuracy:.1%} ({held_out})")
+    return test_accuracy
 
 
 def _training_grad_norms(model: MLP, X: np.ndarray, y: np.ndarray, loss: str) -> list[float]:
