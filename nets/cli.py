@@ -99,15 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="training points for the synthetic datasets (default: 200)")
     train.add_argument("--hidden", type=_sizes, default=[16, 16], metavar="N,N,...",
                        help="hidden layer sizes, comma-separated (default: 16,16)")
-    train.add_argument("--activation", choices=("tanh", "relu", "leaky_relu", "sigmoid"), default="relu")
+    train.add_argument("--activation", choices=("tanh", "relu", "leaky_relu", "sigmoid"), default="relu",
+                       help="hidden-layer activation (default: relu)")
     train.add_argument("--loss", choices=("hinge", "bce", "bce_with_logits", "mse", "cross_entropy"),
                        help="default: hinge for two classes, cross_entropy for more")
-    train.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
+    train.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="default: sgd")
     train.add_argument("--lr", type=_positive(float), help="learning rate (default: 0.1 for sgd, 0.01 for adam)")
     train.add_argument("--momentum", type=_fraction, default=0.0, help="SGD momentum in [0, 1) (default: 0)")
     train.add_argument("--weight-decay", type=_non_negative, default=0.0, help="L2 weight decay (default: 0)")
     train.add_argument("--dropout", type=_fraction, default=0.0, help="dropout after hidden layers (default: 0)")
-    train.add_argument("--epochs", type=_positive(int), default=100)
+    train.add_argument("--epochs", type=_positive(int), default=100, help="passes over the data (default: 100)")
     train.add_argument("--batch-size", type=_positive(int), help="mini-batch size (default: the full batch)")
     train.add_argument("--seed", type=int, default=0, help="seed for data, weights and shuffling (default: 0)")
     train.add_argument("--save", metavar="FILE", help="save the trained model as JSON")

@@ -47,6 +47,8 @@ def train(args: argparse.Namespace) -> None:
         dropout=args.dropout,
     )
     params = model.parameters()
+    if args.optimizer == "adam" and args.momentum:
+        raise ValueError("--momentum is for --optimizer sgd; Adam keeps its own momentum")
     if args.optimizer == "sgd":
         optimizer: optim.Optimizer = optim.SGD(params, args.lr or 0.1, momentum=args.momentum, weight_decay=args.weight_decay)
     else:

@@ -43,6 +43,7 @@ def test_train_other_datasets_and_losses(argv, capsys):
     (["--loss", "l1"], "argument --loss: invalid choice"),
     (["--dropout", "1"], "argument --dropout: expected a number in [0, 1)"),
     (["--data", "spiral", "--loss", "hinge"], "--loss hinge needs two classes but --data spiral has 3"),
+    (["--optimizer", "adam", "--momentum", "0.9"], "--momentum is for --optimizer sgd"),
     (["--epochs", "1", "--samples", "20", "--save", "/nonexistent/dir/m.json"], "No such file or directory"),
 ])
 def test_bad_arguments_are_one_line_errors_with_status_2(argv, message, capsys):
