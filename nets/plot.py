@@ -80,8 +80,9 @@ def loss_curves(history: History, *, title: str = "Training history") -> Figure:
         if f"val_{key}" in h:
             ax.plot(epochs, h[f"val_{key}"], label="validation", color=COLOURS[1], linestyle="--")
         if key == "loss" and min(h[key]) > 0 and max(h[key]) / min(h[key]) > 100:
-            ax.set_yscale("log")
-        ax.set(xlabel="epoch", ylabel=label, title=label.capitalize())
+            ax.set_yscale("log")  # a loss falling by orders of magnitude is flat on a linear axis
+            label += " (log scale)"
+        ax.set(xlabel="epoch", ylabel=label, title=key.capitalize())
         ax.grid(alpha=0.3)
         ax.legend()
     return fig
