@@ -35,7 +35,7 @@ def ratio(row: Row) -> str:
         return ""
     if row.unit == "s":
         return f"{r:.3f} ({1 / r:.0f}x faster)"
-    return f"{r:.3g}"
+    return f"{r:,.0f}" if r >= 1000 else f"{r:.3g}"
 
 
 def verdict(row: Row) -> str:
