@@ -327,9 +327,8 @@ class _fresh_grads:
 class _gc_paused:
     """Pause the cyclic garbage collector for a block that creates no reference cycles.
 
-    Every Value is tracked by the collector, so on a large graph its periodic scans cost
-    more than the backward pass itself (2-3x on a million nodes).  Re-enables it only if
-    it was on.
+    Every Value is tracked by the collector, and its periodic scans of them made the
+    backward pass of a 1,000,000-node chain 1.5-2x slower.  Re-enables it only if it was on.
     """
 
     __slots__ = ("was_enabled",)
