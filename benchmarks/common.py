@@ -57,7 +57,7 @@ FULL = Sizes(
     memory_chain=50_000,
     depth_chains=(125_000, 1_000_000), depth_traced=(125_000, 1_000_000),
     micrograd_depth_cap=1_000_000,
-    wide=20_000, wide_repeats=5,
+    wide=20_000, wide_repeats=7,
     digits_rows=None, digits_epochs=8,
 )
 SMOKE = Sizes(

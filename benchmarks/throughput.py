@@ -29,32 +29,32 @@ def wide_graph(a: list[Any], b: list[Any]) -> Any:
     return level[0]
 
 
-def nodes_per_second(leaf: Any, width: int, repeats: int, collector: bool = True) -> tuple[float, float]:
-    """(forward, backward) non-leaf nodes per second, medians over `repeats` fresh graphs."""
-    rng = random.Random(0)
-    nodes = 4 * width - 1
-    forward, backward = [], []
-    for _ in range(repeats):
-        gc.collect()
-        a = [leaf(rng.uniform(-1, 1)) for _ in range(width)]
-        b = [leaf(rng.uniform(-1, 1)) for _ in range(width)]
-        with nullcontext() if collector else gc_disabled():
-            t, root = timed(lambda: wide_graph(a, b))
-            forward.append(t)
-            t, _ = timed(root.backward)
-            backward.append(t)
-        del root, a, b
-    return nodes / median(forward), nodes / median(backward)
+def one_graph(leaf: Any, width: int, collector: bool, rng: random.Random) -> tuple[float, float]:
+    """(forward, backward) seconds for a fresh wide graph, its leaves made beforehand."""
+    gc.collect()
+    a = [leaf(rng.uniform(-1, 1)) for _ in range(width)]
+    b = [leaf(rng.uniform(-1, 1)) for _ in range(width)]
+    with nullcontext() if collector else gc_disabled():
+        forward, root = timed(lambda: wide_graph(a, b))
+        backward, _ = timed(root.backward)
+    return forward, backward
 
 
 def run(sizes: Sizes, mg: ModuleType | None) -> list[Row]:
-    nodes = {"nodes": 4 * sizes.wide - 1}
+    engines = {"stepgrad": Value, "micrograd": mg.engine.Value} if mg else {"stepgrad": Value}
+    nodes = 4 * sizes.wide - 1
     rows = []
     for collector, label in ((True, ""), (False, ", GC off")):
-        ours = nodes_per_second(Value, sizes.wide, sizes.wide_repeats, collector)
-        theirs = nodes_per_second(mg.engine.Value, sizes.wide, sizes.wide_repeats, collector) if mg else (MISSING, MISSING)
-        rows += [
-            Row(f"throughput: forward, wide graph{label}", "nodes/s", ours[0], theirs[0], notes=nodes),
-            Row(f"throughput: backward, wide graph{label}", "nodes/s", ours[1], theirs[1], notes=nodes),
-        ]
+        rng = random.Random(0)
+        forward: dict[str, list[float]] = {name: [] for name in engines}
+        backward: dict[str, list[float]] = {name: [] for name in engines}
+        for _ in range(sizes.wide_repeats):  # the engines take turns, so noise hits both
+            for name, leaf in engines.items():
+                f, b = one_graph(leaf, sizes.wide, collector, rng)
+                forward[name].append(f)
+                backward[name].append(b)
+        for phase, seconds in (("forward", forward), ("backward", backward)):
+            rate = {name: nodes / median(times) for name, times in seconds.items()}
+            rows.append(Row(f"throughput: {phase}, wide graph{label}", "nodes/s", rate["stepgrad"],
+                            rate.get("micrograd", MISSING), notes={"nodes": nodes}))
     return rows
