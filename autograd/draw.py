@@ -30,6 +30,9 @@ HIGHLIGHT = "#ffcc80"  # orange: the node you asked to see (or the current step'
 HIGHLIGHT_INPUT = "#ffe0b2"  # light orange: the current step's inputs
 OPERATION = "#eeeeee"
 
+# Ops with a plain number on the left (`2 - x`), whose `arg` is that number.
+LEFT_OPERATORS = {"rsub": "-", "rdiv": "/", "rpow": "**"}
+
 GradText = Callable[[Value], Optional[str]]
 
 
@@ -51,8 +54,7 @@ def graph_nodes(root: Value, order: list[Value] | None = None) -> list[Value]:
 
 
 def node_names(nodes: Iterable[Value]) -> dict[Value, str]:
-    """A short name for each node: its label; for an unlabelled leaf (a constant such as the 2
-    in `2 - x`) its value; for any other unlabelled node v1, v2, ... in the order computed."""
+    """A short name for each node: its label, or v1, v2, ... in the order computed."""
     nodes = list(nodes)
     taken = {node.label for node in nodes}
     names: dict[Value, str] = {}
@@ -60,8 +62,6 @@ def node_names(nodes: Iterable[Value]) -> dict[Value, str]:
     for node in nodes:
         if node.label:
             names[node] = node.label
-        elif not node.parents:
-            names[node] = compact(node.data)
         else:
             count += 1
             while f"v{count}" in taken:
@@ -79,17 +79,24 @@ def number(x: float) -> str:
 
 
 def compact(x: float) -> str:
-    """A constant as it would be typed: 2, 0.5, -3."""
+    """A plain number as it would be typed: 2, 0.5, -3."""
     return f"{x:g}"
 
 
 def op_label(node: Value) -> str:
-    """The text of an operation's node: `+`, `tanh`, `* 2`, `a / b` (order matters there)."""
-    if node.op in ("-", "/", "**") and len(node.parents) == 2:
-        return f"a {node.op} b"
-    if node.arg is not None:
-        return f"leaky_relu({compact(node.arg)})" if node.op == "leaky_relu" else f"{node.op} {compact(node.arg)}"
-    return {"sum": "Σ", "wsum": "Σ w·x + b"}.get(node.op, node.op)
+    """The text of an operation's node: `+`, `tanh`, `* 2`, `2 -`, `a / b` (order matters there)."""
+    op, c = node.op, node.arg
+    if op in ("-", "/", "**") and len(node.parents) == 2:
+        return f"a {op} b"
+    if op in ("wsum", "dot"):
+        return "Σ w·x + b" if op == "wsum" else "Σ w·x"
+    if op == "sum":
+        return "Σ" if c is None else f"Σ + {compact(c)}"
+    if op in LEFT_OPERATORS:
+        return f"{compact(c)} {LEFT_OPERATORS[op]}"
+    if op == "leaky_relu":
+        return f"leaky_relu({compact(c)})"
+    return op if c is None else f"{op} {compact(c)}"
 
 
 # ---- the drawing ----
@@ -165,15 +172,11 @@ def _digraph(
     sideways = rankdir in ("LR", "RL")  # records lay fields out across the rank direction
     for node in nodes:
         fill = fills.get(node)
-        if node.parents or node.label or node in params or node is root:
-            fields = [names[node], f"data {number(node.data)}", grad_text(node)]
-            text = " | ".join(_escape(field) for field in fields if field is not None)
-            style = _value_style(node, root, params)
-            graph.node(ids[node], "{ " + text + " }" if sideways else text, shape="record", style=style[0],
-                       fillcolor=fill or style[1], penwidth="2" if fill else None)
-        else:  # an unlabelled leaf is a constant, such as the 2 in `2 - x`
-            graph.node(ids[node], _escape(names[node]), shape="box", style="rounded,dashed,filled",
-                       fillcolor=fill or INTERMEDIATE, fontcolor="#616161", fontsize="11")
+        fields = [names[node], f"data {number(node.data)}", grad_text(node)]
+        text = " | ".join(_escape(field) for field in fields if field is not None)
+        style = _value_style(node, root, params)
+        graph.node(ids[node], "{ " + text + " }" if sideways else text, shape="record", style=style[0],
+                   fillcolor=fill or style[1], penwidth="2" if fill else None)
         if node.parents:
             op = ids[node] + "_op"
             graph.node(op, op_label(node), shape="ellipse", style="filled",

@@ -8,12 +8,11 @@ graph as it stood at that moment (`step.draw()`).
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 
-from .draw import HIGHLIGHT, HIGHLIGHT_INPUT, _checked_nodes, _digraph, compact, graph_nodes, node_names, number, pipe
+from .draw import HIGHLIGHT, HIGHLIGHT_INPUT, LEFT_OPERATORS, _checked_nodes, _digraph, compact, graph_nodes, node_names, number, pipe
 from .value import Value, _fresh_grads, backward_order
 
 if TYPE_CHECKING:
@@ -209,15 +208,13 @@ class Stepper:
 def sentence(step: Step, names: dict[Value, str]) -> str:
     """`o = tanh(n): do/dn = 1 - o**2 = 0.5000; n.grad += 0.5000 * o.grad (1.0000) = 0.5000`.
 
-    One clause per input (constants, whose grads nobody reads, are left out); a fused node
-    with many inputs lists the first few and summarises the rest.
+    One clause per input; a fused node with many inputs lists the first few and summarises
+    the rest.
     """
     node, o = step.node, names[step.node]
     slopes = _slopes(node, names)
     clauses = []
     for update, slope in zip(step.updates, slopes):
-        if not update.input.label and not update.input.parents:
-            continue
         name = names[update.input]
         value = number(update.local)
         text = f"d{o}/d{name} = {value if _is_number(slope) else f'{slope} = {value}'}; "
@@ -237,10 +234,11 @@ def formula(node: Value, names: dict[Value, str]) -> str:
         return f"-{n[0]}"
     if node.op == "leaky_relu":
         return f"leaky_relu({n[0]}, {compact(node.arg)})"
-    if node.op == "sum":  # plain numbers in a sum are not parents: show their total
-        constants = node.data - math.fsum(parent.data for parent in node.parents)
-        return _terms(n) + (f" + {compact(constants)}" if abs(constants) > 1e-12 * abs(node.data) else "")
-    if node.op == "wsum":
+    if node.op in LEFT_OPERATORS:
+        return f"{compact(node.arg)} {LEFT_OPERATORS[node.op]} {n[0]}"
+    if node.op == "sum":  # plain numbers in a sum are not parents: `arg` is their total
+        return _terms(n) + ("" if node.arg is None else f" + {compact(node.arg)}")
+    if node.op in ("wsum", "dot"):
         weights, inputs, bias = _wsum_split(node)
         products = [f"{names[w]}*{x if isinstance(x, str) else names[x]}" for w, x in zip(weights, inputs)]
         return _terms(products) + (f" + {names[bias]}" if bias else "")
@@ -277,7 +275,13 @@ def _slopes(node: Value, names: dict[Value, str]) -> list[str]:
         return [f"1 if {n[0]} > 0 else {compact(c)}"]
     if op == "sum":
         return ["1"] * len(n)
-    if op == "wsum":
+    if op == "rsub":
+        return ["-1"]
+    if op == "rdiv":
+        return [f"-{compact(c)}/{n[0]}**2"]
+    if op == "rpow":
+        return [f"{o}*log({compact(c)})"]
+    if op in ("wsum", "dot"):
         weights, inputs, bias = _wsum_split(node)
         partner = {w: (x if isinstance(x, str) else names[x]) for w, x in zip(weights, inputs)}
         partner.update((x, names[w]) for w, x in zip(weights, inputs) if isinstance(x, Value))
@@ -291,8 +295,8 @@ def _slopes(node: Value, names: dict[Value, str]) -> list[str]:
 
 
 def _fused_rule(node: Value, o: str) -> list[str]:
-    if node.op == "wsum":
-        return [f"d{o}/dw_i = x_i", f"d{o}/dx_i = w_i", f"d{o}/db = 1"][: 2 + (_wsum_split(node)[2] is not None)]
+    if node.op in ("wsum", "dot"):
+        return [f"d{o}/dw_i = x_i", f"d{o}/dx_i = w_i", f"d{o}/db = 1"][: 2 + (node.op == "wsum")]
     return [f"each d{o}/d(term) = 1"]
 
 
@@ -305,37 +309,13 @@ def _is_number(text: str) -> bool:
 
 
 def _wsum_split(node: Value) -> tuple[list[Value], list[Value | str], Value | None]:
-    """The weights, the inputs (a Value, or a constant as text) and the bias of a `wsum` node.
-
-    The engine keeps them as one flat tuple of parents: the weights, then the inputs that are
-    Values, then the bias.  The split is recovered from the stored derivatives, d/dw_i = x_i
-    and d/dx_i = w_i; of the splits that fit, the one with the most Value inputs wins.  Only a
-    coincidence of equal numbers can make it pick wrongly (and the numbers shown stay right).
-    """
-    parents, grads = node.parents, node.local_grads
-    splits = [(n_in, bias) for bias in (1, 0) for n_in in range((len(parents) - bias) // 2 + 1)]
-    for n_in, bias in sorted(splits, key=lambda split: -split[0]):  # stable: bias first on ties
-        if bias and grads[-1] != 1.0:
-            continue
-        k = len(parents) - bias - n_in
-        owners = _owners(node, k, n_in)
-        if owners is not None:
-            inputs: list[Value | str] = [compact(grads[i]) for i in range(k)]
-            for j, i in enumerate(owners):
-                inputs[i] = parents[k + j]
-            return list(parents[:k]), inputs, parents[-1] if bias else None
-    raise AssertionError("unreachable: a split with no Value inputs and no bias always fits")
-
-
-def _owners(node: Value, k: int, n_in: int) -> list[int] | None:
-    """For each of the `n_in` Value inputs after the `k` weights, the index of its weight."""
-    parents, grads = node.parents, node.local_grads
-    owners, i = [], 0
-    for j in range(k, k + n_in):
-        while i < k and not (grads[i] == parents[j].data and grads[j] == parents[i].data):
-            i += 1
-        if i == k:
-            return None
-        owners.append(i)
-        i += 1
-    return owners
+    """The weights, the inputs (Values, or plain numbers as text) and the bias of a fused
+    weighted sum, from its layout: `arg` weights, then the inputs if they are Values, then
+    the bias (op "wsum"; "dot" has none)."""
+    n, parents = node.arg, node.parents
+    bias = parents[-1] if node.op == "wsum" else None
+    if len(parents) - (bias is not None) == 2 * n:
+        inputs: list[Value | str] = list(parents[n : 2 * n])
+    else:
+        inputs = [compact(x) for x in node.local_grads[:n]]
+    return list(parents[:n]), inputs, bias

@@ -73,12 +73,7 @@ class Value:
     def __pow__(self, other: Operand) -> Value:
         x = self.data
         if type(other) is Value:  # d/dy x**y = x**y * ln(x) needs x > 0
-            if x <= 0:
-                raise ValueError(
-                    f"pow: base {x!r} must be positive when the exponent is a Value "
-                    f"(x**y has no derivative in y for x <= 0); use a plain number exponent"
-                )
-            out = _power(x, other.data)
+            out = _power(_positive_base(x), other.data)
             return _node(out, "**", (self, other), (other.data * _power(x, other.data - 1), out * math.log(x)))
         n = _constant(other, "**")
         out = _power(x, n)
@@ -142,7 +137,7 @@ class Value:
     def cos(self) -> Value:
         return _node(math.cos(self.data), "cos", (self,), (-math.sin(self.data),))
 
-    # ---- a plain number on the left ----
+    # ---- a plain number on the left: `arg` is that number ----
 
     def __radd__(self, other: Number) -> Value:
         return self + other
@@ -150,14 +145,19 @@ class Value:
     def __rmul__(self, other: Number) -> Value:
         return self * other
 
-    def __rsub__(self, other: Number) -> Value:  # c - x: the constant becomes a leaf
-        return Value(_constant(other, "-")) - self
+    def __rsub__(self, other: Number) -> Value:  # c - x
+        c = _constant(other, "-")
+        return _node(c - self.data, "rsub", (self,), (-1.0,), c)
 
-    def __rtruediv__(self, other: Number) -> Value:
-        return Value(_constant(other, "/")) / self
+    def __rtruediv__(self, other: Number) -> Value:  # c / x
+        c = _constant(other, "/")
+        x = _nonzero(self.data, c)
+        return _node(c / x, "rdiv", (self,), (-c / (x * x),), c)
 
-    def __rpow__(self, other: Number) -> Value:
-        return Value(_constant(other, "**")) ** self
+    def __rpow__(self, other: Number) -> Value:  # c ** x
+        c = _positive_base(_constant(other, "**"))
+        out = _power(c, self.data)
+        return _node(out, "rpow", (self,), (out * math.log(c),), c)
 
     # ---- backward ----
 
@@ -168,7 +168,7 @@ class Value:
         twice adds twice.  Each node passes its gradient on once, after every node that
         uses it has (the order of `backward_order`), so no recursion and linear time.
         """
-        with _gc_paused():
+        with gc_paused():
             order = backward_order(self)
             with _fresh_grads(order):
                 self.grad = 1.0 if order else self.grad + 1.0
@@ -183,47 +183,49 @@ class Value:
 
 
 def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum; not in __all__
-    """`sum(v_i)` as a single node (each local derivative is 1)."""
+    """`sum(v_i)` as a single node (each local derivative is 1); `arg` is the total of
+    the plain numbers among the terms (None if there are none)."""
     values = list(values)
     parents = tuple(v for v in values if type(v) is Value)
-    data = math.fsum(v.data if type(v) is Value else _constant(v, "sum") for v in values)
-    return _node(data, "sum", parents, (1.0,) * len(parents))
+    constants = [_constant(v, "sum") for v in values if type(v) is not Value]
+    data = _total([*(v.data for v in parents), *constants], "sum")
+    return _node(data, "sum", parents, (1.0,) * len(parents), math.fsum(constants) if constants else None)
 
 
 def weighted_sum(weights: Sequence[Value], inputs: Sequence[Operand], bias: Value | None = None) -> Value:
     """`sum(w_i * x_i) + b` as a single node: a neuron's pre-activation.
 
-    d/dw_i = x_i, d/dx_i = w_i (for inputs that are Values), d/db = 1.
+    d/dw_i = x_i, d/dx_i = w_i, d/db = 1.  The parents are the weights, then the inputs if
+    they are Values, then the bias; `arg` is the number of weights and the op is "wsum"
+    with a bias, "dot" without, so a drawing can tell which parent is which.  Plain-number
+    inputs (a first layer) are not nodes; a plain number mixed among Values becomes a leaf.
     """
     if len(weights) != len(inputs):
         raise ValueError(f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs")
     w_data = [w.data for w in weights]
     kinds = set(map(type, inputs))
-    if kinds == {Value}:  # a hidden layer: every input is a node
+    if Value not in kinds:  # a first layer: the inputs are plain numbers
+        fast = kinds <= {float} and all(map(math.isfinite, inputs))
+        x_data = [*inputs] if fast else [_constant(x, "weighted_sum") for x in inputs]
+        parents, grads = [*weights], x_data
+    else:  # a hidden layer: every input is a node
+        if kinds != {Value}:
+            inputs = [x if type(x) is Value else Value(_constant(x, "weighted_sum")) for x in inputs]
         x_data = [x.data for x in inputs]
         parents, grads = [*weights, *inputs], [*x_data, *w_data]
-    elif kinds == {float} and all(map(math.isfinite, inputs)):  # a first layer: plain numbers
-        x_data = inputs
-        parents, grads = [*weights], [*x_data]
-    else:  # a mix: check each plain number, and only Values are parents
-        x_data = [x.data if type(x) is Value else _constant(x, "weighted_sum") for x in inputs]
-        parents, grads = [*weights], [*x_data]
-        for w, x in zip(w_data, inputs):
-            if type(x) is Value:
-                parents.append(x)
-                grads.append(w)
-    data = math.fsum(map(mul, w_data, x_data))
+    terms = list(map(mul, w_data, x_data))
     if bias is not None:
-        data += bias.data
+        terms.append(bias.data)
         parents.append(bias)
         grads.append(1.0)
-    return _node(data, "wsum", tuple(parents), tuple(grads))
+    op = "dot" if bias is None else "wsum"
+    return _node(_total(terms, op), op, tuple(parents), tuple(grads), len(weights))
 
 
 # ---- building nodes ----
 
 
-def _node(data: float, op: str, parents: tuple, local_grads: tuple, arg: float | None = None) -> Value:
+def _node(data: float, op: str, parents: tuple, local_grads: tuple, arg: float | int | None = None) -> Value:
     """A new non-leaf node, skipping `Value.__init__`'s checks (data is already a float)."""
     node = _new(Value)
     node.data = data
@@ -261,6 +263,26 @@ def _nonzero(divisor: float, dividend: float) -> float:
     if divisor == 0:
         raise ZeroDivisionError(f"division: {dividend!r} / {divisor!r} divides by zero")
     return divisor
+
+
+def _total(terms: list[float], op: str) -> float:
+    """The sum of `terms`, correctly rounded (math.fsum), or an OverflowError naming `op`."""
+    try:
+        total = math.fsum(terms)
+    except (OverflowError, ValueError):  # fsum's words for an infinite partial sum
+        total = math.inf
+    if total - total != 0.0:
+        raise OverflowError(f"{op}: the total is {total!r}, not a finite number (a term overflowed the float range)")
+    return total
+
+
+def _positive_base(x: float) -> float:
+    if x <= 0:
+        raise ValueError(
+            f"pow: base {x!r} must be positive when the exponent is a Value "
+            f"(x**y has no derivative in y for x <= 0); use a plain number exponent"
+        )
+    return x
 
 
 def _power(x: float, n: float) -> float:
@@ -324,7 +346,7 @@ class _fresh_grads:
             node.grad += earlier
 
 
-class _gc_paused:
+class gc_paused:
     """Pause the cyclic garbage collector for a block that creates no reference cycles.
 
     Every Value is tracked by the collector, and its periodic scans of them made the

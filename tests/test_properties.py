@@ -85,7 +85,10 @@ def test_backward_twice_doubles_every_gradient(xs, recipe):
     out.backward()
     once = [leaf.grad for leaf in leaves]
     out.backward()
-    assert [leaf.grad for leaf in leaves] == pytest.approx([2 * g for g in once], rel=1e-12, abs=1e-300)
+    # Leaves add each path's contribution as it comes, so rounding may differ in the last bits
+    # when contributions nearly cancel: compare at the scale of the gradients.
+    scale = max(1.0, *map(abs, once))
+    assert [leaf.grad for leaf in leaves] == pytest.approx([2 * g for g in once], rel=1e-12, abs=1e-12 * scale)
 
 
 def test_every_operation_is_exercised():

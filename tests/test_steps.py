@@ -72,7 +72,7 @@ PER_OPERATION = [
     (lambda x, z: x / 4, "y = x / 4: dy/dx = 1/4 = 0.2500" + ONE.format("0.2500")),
     (lambda x, z: x**3, "y = x ** 3: dy/dx = 3*x**2 = 0.7500" + ONE.format("0.7500")),
     (lambda x, z: x**2, "y = x ** 2: dy/dx = 2*x = 1.0000" + ONE.format("1.0000")),
-    (lambda x, z: 2 - x, "y = 2 - x: dy/dx = -1.0000" + ONE.format("-1.0000")),  # the constant 2: no clause
+    (lambda x, z: 2 - x, "y = 2 - x: dy/dx = -1.0000" + ONE.format("-1.0000")),
     (lambda x, z: 2 / x, "y = 2 / x: dy/dx = -2/x**2 = -8.0000" + ONE.format("-8.0000")),
     (lambda x, z: 2**x, "y = 2 ** x: dy/dx = y*log(2) = 0.9803" + ONE.format("0.9803")),
     (lambda x, z: -x, "y = -x: dy/dx = -1.0000" + ONE.format("-1.0000")),
@@ -94,6 +94,8 @@ PER_OPERATION = [
     (lambda x, z: weighted_sum([x], [z], Value(1.0, label="b")), "y = x*z + b: dy/dx = z = 2.0000"
      + ONE.format("2.0000") + "; dy/dz = x = 0.5000; z.grad += 0.5000 * y.grad (1.0000) = 0.5000"
      "; dy/db = 1.0000; b.grad += 1.0000 * y.grad (1.0000) = 1.0000"),
+    (lambda x, z: weighted_sum([x], [z]), "y = x*z: dy/dx = z = 2.0000" + ONE.format("2.0000")
+     + "; dy/dz = x = 0.5000; z.grad += 0.5000 * y.grad (1.0000) = 0.5000"),
 ]
 
 
@@ -105,7 +107,7 @@ def test_explain_sentence_for_each_operation(make, expected):
 def test_every_operation_of_the_engine_has_a_sentence():
     ops = {op for make, _ in PER_OPERATION for op in [sentence_op(make)]}
     assert ops == {"+", "-", "*", "/", "**", "neg", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu",
-                   "leaky_relu", "sin", "cos", "sum", "wsum"}
+                   "leaky_relu", "sin", "cos", "rsub", "rdiv", "rpow", "sum", "wsum", "dot"}
 
 
 def sentence_op(make) -> str:
@@ -139,14 +141,22 @@ def test_generated_names_skip_labels_already_taken():
     assert next(backward_steps(y)).explain().startswith("v2 = v1 * 3")
 
 
-def test_weighted_sum_with_constant_inputs_names_the_pairs():
+def test_weighted_sum_of_plain_numbers_shows_them_in_the_formula():
     w = [Value(0.1 * i, label=f"w{i}") for i in range(1, 4)]
-    x2 = Value(0.25, label="x2")
-    y = weighted_sum(w, [1.0, x2, 2.0], Value(0.5, label="b"))
+    y = weighted_sum(w, [1.0, 0.25, 2.0], Value(0.5, label="b"))
     y.label = "y"
     text = next(backward_steps(y)).explain()
-    assert text.startswith("y = w1*1 + w2*x2 + w3*2 + b: dy/dw1 = 1.0000; ")
-    assert "dy/dw2 = x2 = 0.2500" in text and "dy/dx2 = w2 = 0.2000" in text and "dy/db = 1.0000" in text
+    assert text.startswith("y = w1*1 + w2*0.25 + w3*2 + b: dy/dw1 = 1.0000; ")
+    assert "dy/dw2 = 0.25 = 0.2500" not in text and "dy/dw2 = 0.2500" in text and "dy/db = 1.0000" in text
+
+
+def test_weighted_sum_pairs_each_value_input_with_its_weight():
+    w = [Value(0.1 * i, label=f"w{i}") for i in range(1, 4)]
+    x = [Value(0.25 * i, label=f"x{i}") for i in range(1, 4)]
+    y = weighted_sum(w, x[::-1], Value(0.5, label="b"))
+    y.label = "y"
+    text = next(backward_steps(y)).explain()
+    assert text.startswith("y = w1*x3 + w2*x2 + w3*x1 + b: dy/dw1 = x3 = 0.7500; ")
 
 
 def test_weighted_sum_of_30_inputs_stays_readable():

@@ -81,7 +81,7 @@ def test_progress_bar_shows_loss_and_can_be_switched_off(capsys):
     assert "2/2" in err and "loss" in err and "accuracy" in err
 
 
-def test_nan_or_infinite_loss_stops_training_naming_epoch_and_batch():
+def test_infinite_loss_stops_training_naming_epoch_and_batch():
     X, y = data.moons(n=20, seed=0)
     model = MLP(2, [3, 1], seed=0)
     calls = []
@@ -90,8 +90,21 @@ def test_nan_or_infinite_loss_stops_training_naming_epoch_and_batch():
         calls.append(1)
         return (out * out + 1.0) * (1e200 if len(calls) > 10 else 1.0) * 1e200
 
-    with pytest.raises(DivergenceError, match=r"epoch 1, batch 2: the loss is inf"):
+    with pytest.raises(DivergenceError, match=r"epoch 1, batch 2: the forward pass overflowed \(sum: the total is inf"):
         fit(model, X, y, loss=explodes_later, optimizer=optim.SGD(model.parameters(), lr=0.0), epochs=1,
+            batch_size=10, progress=False)
+
+
+def test_nan_loss_stops_training_naming_epoch_and_batch():
+    X, y = data.moons(n=20, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+
+    def not_a_number(out, t):  # inf - inf
+        huge = (out * out + 1.0) * 1e200 * 1e200
+        return huge - huge
+
+    with pytest.raises(DivergenceError, match=r"epoch 1, batch 1: the forward pass overflowed \(sum: the total is nan"):
+        fit(model, X, y, loss=not_a_number, optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1,
             batch_size=10, progress=False)
 
 

@@ -116,10 +116,24 @@ def test_node_records_op_and_parents_in_order():
     assert d.op == "*" and d.parents == (a,) and d.arg == 5.0
 
 
-def test_a_constant_on_the_left_of_a_non_commutative_op_becomes_a_leaf():
+@pytest.mark.parametrize("f, op", [(lambda x: 10 - x, "rsub"), (lambda x: 10 / x, "rdiv"), (lambda x: 10**x, "rpow")])
+def test_a_plain_number_on_the_left_is_kept_as_arg_not_made_a_node(f, op):
     x = Value(2.0)
-    y = 10 - x
-    assert len(y.parents) == 2 and y.parents[0].data == 10.0 and y.parents[0].op == ""
+    y = f(x)
+    assert (y.op, y.parents, y.arg) == (op, (x,), 10.0)
+
+
+def test_fused_nodes_record_their_layout():
+    w, x, b = [Value(1.0), Value(2.0)], [Value(3.0), Value(4.0)], Value(0.5)
+    neuron = autograd.weighted_sum(w, x, b)
+    assert (neuron.op, neuron.arg, neuron.parents) == ("wsum", 2, (*w, *x, b))
+    assert neuron.local_grads == (3.0, 4.0, 1.0, 2.0, 1.0)
+    first_layer = autograd.weighted_sum(w, [3, 4.0])
+    assert (first_layer.op, first_layer.arg, first_layer.parents, first_layer.local_grads) == ("dot", 2, tuple(w), (3.0, 4.0))
+    mixed = autograd.weighted_sum(w, [x[0], 4], b)  # a plain number among Values becomes a leaf
+    assert mixed.parents[2] is x[0] and mixed.parents[3].data == 4.0 and mixed.parents[3].op == ""
+    total = autograd.sum([w[0], 2, 0.5])
+    assert (total.parents, total.arg, total.data) == ((w[0],), 2.5, 3.5)
 
 
 @pytest.mark.parametrize("number", [2, 2.5, np.float64(2.5), np.int64(2), np.float32(0.5)])
@@ -298,6 +312,16 @@ def test_sigmoid_is_exact_in_both_tails():
 def test_weighted_sum_needs_matching_lengths():
     with pytest.raises(ValueError, match="weighted_sum: 2 weights but 3 inputs"):
         autograd.weighted_sum([Value(1.0), Value(2.0)], [1, 2, 3])
+
+
+@pytest.mark.parametrize("f", [
+    lambda big: autograd.weighted_sum([big, big], [big, -big]),
+    lambda big: autograd.weighted_sum([big], [1e300], big),
+    lambda big: autograd.sum([big, big * 1e10]),
+])
+def test_fused_sums_report_overflow(f):
+    with pytest.raises(OverflowError, match=r"(dot|wsum|sum): the total is inf, not a finite number \(a term overflowed"):
+        f(Value(1e300))
 
 
 def test_weighted_sum_rejects_non_numbers():
