@@ -9,10 +9,10 @@ own between its inputs and its output.  The DOT source is built in pure Python a
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional
 
+from .files import write_atomically
 from .value import Value, backward_order
 
 if TYPE_CHECKING:
@@ -223,17 +223,7 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike[str], format: str | 
     folder = path.parent
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {str(path)!r}: the folder {str(folder)!r} does not exist")
-    data = pipe(graph, format)
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a picture is for sharing
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
+    return write_atomically(path, pipe(graph, format))
 
 
 def pipe(graph: graphviz.Digraph, format: str) -> bytes:

@@ -12,7 +12,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 
-from .draw import HIGHLIGHT, HIGHLIGHT_INPUT, LEFT_OPERATORS, _checked_nodes, _digraph, compact, graph_nodes, node_names, number, pipe
+from .draw import (
+    HIGHLIGHT,
+    HIGHLIGHT_INPUT,
+    LEFT_OPERATORS,
+    _checked_nodes,
+    _digraph,
+    compact,
+    graph_nodes,
+    node_names,
+    number,
+    pipe,
+)
 from .value import Value, _fresh_grads, backward_order
 
 if TYPE_CHECKING:

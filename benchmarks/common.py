@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -104,16 +103,3 @@ def count_nodes(root: Any, children: Callable[[Any], Iterable[Any]]) -> int:
                 seen.add(id(child))
                 stack.append(child)
     return len(seen)
-
-
-class gc_disabled:
-    """Turn the cyclic garbage collector off for a block, restoring its previous state."""
-
-    def __enter__(self) -> None:
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.was_enabled:
-            gc.enable()
-

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+
+from autograd.files import write_atomically
 
 from .module import MLP, Dropout, Layer, Module, Neuron
 
@@ -25,18 +26,7 @@ def save(model: Module, path: str | os.PathLike) -> None:
         raise TypeError(f"save: cannot save a {kind}; only {', '.join(KINDS)} are supported")
     document = {"format": FORMAT, "version": VERSION, "kind": kind, "config": model.config(), "state": model.state_dict()}
     text = json.dumps(document, indent=1)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix=".stepgrad-", suffix=".tmp", dir=directory)
-    try:
-        os.chmod(temporary, _mode(path))  # mkstemp makes files private (0600); a model file needn't be
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    write_atomically(path, text)
 
 
 def load(path: str | os.PathLike) -> Module:
@@ -68,9 +58,3 @@ def load(path: str | os.PathLike) -> Module:
     return model
 
 
-def _mode(path: str | os.PathLike) -> int:
-    """Permissions for the saved file: those of the file it replaces, else rw-r--r--."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        return 0o644

@@ -160,7 +160,7 @@ def test_the_installed_command_refuses_an_os_system_call(tmp_path):
     expression = f"__import__('os').system('touch {marker}')"
     result = subprocess.run([sys.executable, "-m", "nets.cli", "explain", expression], capture_output=True, text=True)
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == (f"stepgrad explain: error: cannot call \"__import__('os').system\": the functions are "
+    assert result.stderr == ("stepgrad explain: error: cannot call \"__import__('os').system\": the functions are "
                              "abs, cos, exp, leaky_relu, log, relu, sigmoid, sin, sqrt, tanh\n")
     assert not marker.exists()
 

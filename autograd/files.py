@@ -1,0 +1,32 @@
+"""Writing a file all or nothing, so a crash or a full disk never leaves half a picture or model."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes | str) -> Path:
+    """Write `data` to a temporary file beside `path`, then rename it over `path`.
+
+    A reader sees the old file or the whole new one, never a part.  The new file keeps the
+    permissions of the one it replaces (rw-r--r-- for a new file, not mkstemp's private 0600).
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o644
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data.encode("utf-8") if isinstance(data, str) else data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return path
