@@ -20,7 +20,7 @@ bench: $(READY)
 
 notebooks: $(READY) dot
 	$(PY) -m pip install --quiet -e '.[notebooks]'
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # The virtual environment, with the project installed editable and its dev extra.
 $(READY): pyproject.toml

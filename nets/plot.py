@@ -105,7 +105,7 @@ def gradient_norms(norms: Sequence[float] | Module, *, title: str = "Gradient no
     norms = list(norms)
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.add_subplot()
-    labels = [f"layer {i}" for i in range(1, len(norms) + 1)]
+    labels = [str(i) for i in range(1, len(norms) + 1)]  # short: a deep network has many
     heights = [max(n, 1e-30) for n in norms]
     bars = ax.bar(labels, heights, color=COLOURS[0])
     ax.bar_label(bars, labels=[f"{n:.2g}" for n in norms], padding=2)
