@@ -10,10 +10,11 @@ import numpy as np
 
 import autograd
 from autograd import Value
+from autograd.files import write_atomically
 
 from . import data, losses, optim
 from .module import MLP, Neuron
-from .plot import decision_boundary, gradient_norms, layer_grad_norms, loss_curves
+from .plot import decision_boundary, gradient_norms, layer_grad_norms, loss_curves, save
 from .training import History, evaluate, fit, threshold_for
 
 BINARY_LOSSES = ("hinge", "bce", "bce_with_logits", "mse")  # one output unit, two classes
@@ -94,12 +95,7 @@ def write_plots(model: MLP, history: History, X: np.ndarray, y: np.ndarray, loss
         figures["decision_boundary.png"] = decision_boundary(model, X, y, threshold=threshold_for(loss), title=title)
     if grads:
         figures["gradient_norms.png"] = gradient_norms(_training_grad_norms(model, X, y, loss))
-    written = []
-    for name, figure in figures.items():
-        path = os.path.join(directory, name)
-        figure.savefig(path, dpi=120)
-        written.append(path)
-    return written
+    return [save(figure, os.path.join(directory, name)) for name, figure in figures.items()]
 
 
 def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
@@ -107,7 +103,7 @@ def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
 
     Picks a point where the neuron is active, so the gradients are not all zero.
     """
-    from autograd.draw import draw_graph
+    from autograd.draw import draw_graph, render
 
     trained = model.layers[0].neurons[0]
     neuron = Neuron(trained.nin, trained.activation, fused=False)
@@ -120,16 +116,11 @@ def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
     out.backward()
     graph = draw_graph(out, show_grad=True, params=neuron.parameters())
     try:
-        svg = graph.pipe(format="svg")
-    except RuntimeError as error:  # graphviz.ExecutableNotFound: the `dot` program is missing
-        dot_path = os.path.splitext(path)[0] + ".dot"
-        with open(dot_path, "w", encoding="utf-8") as file:
-            file.write(graph.source)
-        print(f"could not render {path} ({error}); install Graphviz (sudo apt-get install graphviz); wrote {dot_path}")
-        return dot_path
-    with open(path, "wb") as file:
-        file.write(svg)
-    return path
+        return str(render(graph, path))
+    except FileNotFoundError as missing_dot:  # no Graphviz `dot`: keep the DOT source, say what to install
+        dot_path = write_atomically(os.path.splitext(path)[0] + ".dot", graph.source)
+        print(f"could not render {path}: {missing_dot}; wrote {dot_path} instead")
+        return str(dot_path)
 
 
 def _report(model: MLP, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, loss: str) -> float:

@@ -6,7 +6,9 @@ display and no backend set-up; in Jupyter a returned Figure shows itself.
 
 from __future__ import annotations
 
+import io
 import math
+import os
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -14,6 +16,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from autograd import no_grad
+from autograd.files import write_atomically
 
 from .module import MLP, Module
 
@@ -114,3 +117,13 @@ def gradient_norms(norms: Sequence[float] | Module, *, title: str = "Gradient no
     ax.set(title=title, xlabel="layer (input side first)", ylabel="||gradient||  (log scale)")
     ax.grid(axis="y", alpha=0.3)
     return fig
+
+
+def save(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 120) -> str:
+    """Write `figure` as PNG (or the format its suffix names) all or nothing: rendered in
+    memory first, so a failure never leaves half a picture."""
+    buffer = io.BytesIO()
+    suffix = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+    figure.savefig(buffer, format=suffix, dpi=dpi)
+    write_atomically(path, buffer.getvalue())
+    return os.fspath(path)

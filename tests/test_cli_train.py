@@ -81,3 +81,24 @@ def test_the_installed_command_exits_2_on_a_bad_argument():
     result = subprocess.run([str(stepgrad), "train", "--batch-size", "0"], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr == "stepgrad train: error: argument --batch-size: expected a positive int, got '0'\n"
+
+
+def test_the_neuron_drawing_falls_back_to_dot_source_without_graphviz(tmp_path, monkeypatch, capsys):
+    import autograd.draw
+    from nets.commands import write_neuron_graph
+
+    def no_dot(graph, format):
+        raise FileNotFoundError("Graphviz's 'dot' program is needed; install it with: sudo apt-get install graphviz")
+
+    monkeypatch.setattr(autograd.draw, "pipe", no_dot)
+    X, _ = nets.data.moons(n=20, seed=0)
+    written = write_neuron_graph(nets.MLP(2, [3, 1], seed=0), X, str(tmp_path / "neuron.svg"))
+    assert written == str(tmp_path / "neuron.dot") and not (tmp_path / "neuron.svg").exists()
+    assert (tmp_path / "neuron.dot").read_text().startswith("digraph")
+    assert "sudo apt-get install graphviz" in capsys.readouterr().out
+
+
+def test_figures_are_saved_whole(tmp_path):
+    figure = nets.plot.gradient_norms([1.0, 0.1])
+    path = nets.plot.save(figure, tmp_path / "norms.png")
+    assert Path(path).read_bytes().startswith(b"\x89PNG") and sorted(p.name for p in tmp_path.iterdir()) == ["norms.png"]
