@@ -54,19 +54,36 @@ def graph_nodes(root: Value, order: list[Value] | None = None) -> list[Value]:
 
 
 def node_names(nodes: Iterable[Value]) -> dict[Value, str]:
-    """A short name for each node: its label, or v1, v2, ... in the order computed."""
+    """A unique short name for each node, so a drawing or sentence never has two `w1`.
+
+    A label names its first node; later nodes with the same label (every Neuron labels its
+    weights w1, w2, ...) get `w1_2`, `w1_3`, ... in graph order, and unlabelled nodes get v1,
+    v2, ...  A generated name never takes a label that is in the graph.
+    """
     nodes = list(nodes)
-    taken = {node.label for node in nodes}
-    names: dict[Value, str] = {}
-    count = 0
-    for node in nodes:
-        if node.label:
-            names[node] = node.label
-        else:
+    used = {node.label for node in nodes}
+    last: dict[str, int] = {}  # per stem, the last number tried
+
+    def fresh(stem: str, start: int) -> str:
+        count = last.get(stem, start)
+        while True:
             count += 1
-            while f"v{count}" in taken:
-                count += 1
-            names[node] = f"v{count}"
+            if f"{stem}{count}" not in used:
+                break
+        last[stem] = count
+        used.add(f"{stem}{count}")
+        return f"{stem}{count}"
+
+    names: dict[Value, str] = {}
+    claimed: set[str] = set()
+    for node in nodes:
+        if not node.label:
+            names[node] = fresh("v", 0)
+        elif node.label in claimed:
+            names[node] = fresh(f"{node.label}_", 1)
+        else:
+            claimed.add(node.label)
+            names[node] = node.label
     return names
 
 

@@ -109,6 +109,23 @@ def test_names_are_in_computed_order_and_skip_taken_labels():
     assert list(node_names(graph_nodes(Value(2.0) - x)).values()) == ["v2", "v1", "v3"]  # unlabelled leaf too
 
 
+def test_repeated_labels_get_a_suffix_in_graph_order():
+    """Every Neuron labels its weights w1, w2, ... and its bias b: one name must mean one node."""
+    x1, x2 = Value(1.0, label="x1"), Value(2.0, label="x2")
+    neurons = [[Value(0.1 * k, label=label) for label in ("w1", "w2", "b")] for k in range(1, 4)]
+    outs = [(w1 * x1 + w2 * x2 + b).tanh() for w1, w2, b in neurons]
+    names = node_names(graph_nodes(outs[0] + outs[1] + outs[2]))
+    assert len(set(names.values())) == len(names)
+    assert [names[w] for w, _, _ in neurons] == ["w1", "w1_2", "w1_3"]
+    assert [names[b] for _, _, b in neurons] == ["b", "b_2", "b_3"]
+
+
+def test_a_suffix_never_takes_a_label_already_in_the_graph():
+    first, second, taken = Value(1.0, label="a"), Value(2.0, label="a"), Value(3.0, label="a_2")
+    names = node_names(graph_nodes(first * second + taken))
+    assert [names[first], names[second], names[taken]] == ["a", "a_3", "a_2"]
+
+
 def test_numbers_keep_four_digits_that_matter():
     assert [number(x) for x in (0.5, -6.0, 0.70710678, -0.0, 0.0, 12345.678)] == [
         "0.5000", "-6.0000", "0.7071", "0.0000", "0.0000", "12345.6780"]

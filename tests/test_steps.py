@@ -123,6 +123,15 @@ def test_a_reused_node_shows_its_running_total():
                               "db/da = 1.0000; a.grad += 1.0000 * b.grad (1.0000) = 1.0000, now 2.0000")
 
 
+def test_two_leaves_with_one_label_are_told_apart():
+    a, other = Value(1.0, label="a"), Value(2.0, label="a")
+    b = a + other
+    b.label = "b"
+    (step,) = backward_steps(b)
+    assert step.explain() == ("b = a + a_2: db/da = 1.0000; a.grad += 1.0000 * b.grad (1.0000) = 1.0000; "
+                              "db/da_2 = 1.0000; a_2.grad += 1.0000 * b.grad (1.0000) = 1.0000")
+
+
 def test_unlabelled_nodes_get_short_stable_names():
     def build() -> Value:
         x = Value(3.0, label="x")
