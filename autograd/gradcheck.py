@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from .value import Value, _real, no_grad
+from .value import Value, _real, backward_order, no_grad
 
 
 @dataclass(frozen=True)
@@ -87,16 +87,19 @@ def gradcheck_leaves(
 ) -> GradcheckResult:
     """Check existing leaves (say, every parameter of a network) against `f()`, built from them.
 
-    Each leaf's `data` is nudged in place by +-eps and restored; its `grad` is left as it was.
+    Each leaf's `data` is nudged in place by +-eps and restored; every grad in the graph of
+    `f()` (checked leaves and others alike) is left as it was.
     """
     leaves = list(leaves)
     if any(leaf.parents for leaf in leaves):
         raise ValueError("gradcheck_leaves: every Value checked must be a leaf (computed from nothing)")
-    saved = [leaf.grad for leaf in leaves]
+    out = _output(f(), "f")
+    touched = {*leaves, out, *(p for node in backward_order(out) for p in (node, *node.parents))}
+    saved = {node: node.grad for node in touched}
     for leaf in leaves:
         leaf.grad = 0.0
     try:
-        _output(f(), "f").backward()
+        out.backward()
 
         def evaluate() -> float:
             with no_grad():
@@ -104,8 +107,8 @@ def gradcheck_leaves(
 
         return _compare(leaves, evaluate, eps, atol, rtol)
     finally:
-        for leaf, grad in zip(leaves, saved):
-            leaf.grad = grad
+        for node, grad in saved.items():
+            node.grad = grad
 
 
 def _compare(leaves: list[Value], evaluate: Callable[[], float], eps: float, atol: float, rtol: float) -> GradcheckResult:

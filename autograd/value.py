@@ -24,13 +24,20 @@ class Value:
     """A scalar in a computation graph: its value, its gradient and how it was computed.
 
     `parents` are the Values this one was computed from and `local_grads` the partial
-    derivative of this node with respect to each of them.  `arg` is the plain-number
-    operand of an operation that has one (the 2 in `x * 2`, the slope of `leaky_relu`).
+    derivative of this node with respect to each of them.  `arg` holds what else the
+    operation needs to be read back: the plain number of `x * 2` or `2 - x`, the slope of
+    `leaky_relu`, the total of the plain numbers in a `sum`, the number of weights of a
+    weighted sum; None otherwise.
+
+    Every result and every local derivative is a finite float: where one would overflow,
+    the operation raises OverflowError naming itself, so no inf or NaN enters a graph.
     """
 
     __slots__ = ("data", "grad", "label", "op", "arg", "parents", "local_grads")
 
     def __init__(self, data: Number, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
         self.data = _real(data, "Value")
         self.grad = 0.0
         self.label = label
@@ -66,20 +73,23 @@ class Value:
     def __truediv__(self, other: Operand) -> Value:
         if type(other) is Value:
             y = _nonzero(other.data, self.data)
-            return _node(self.data / y, "/", (self, other), (1.0 / y, -self.data / (y * y)))
+            q = self.data / y
+            return _node(q, "/", (self, other), (_slope(1.0 / y, "/", y), _slope(-q / y, "/", y)))
         c = _nonzero(_constant(other, "/"), self.data)
-        return _node(self.data / c, "/", (self,), (1.0 / c,), c)
+        return _node(self.data / c, "/", (self,), (_slope(1.0 / c, "/", c),), c)
 
     def __pow__(self, other: Operand) -> Value:
         x = self.data
         if type(other) is Value:  # d/dy x**y = x**y * ln(x) needs x > 0
-            out = _power(_positive_base(x), other.data)
-            return _node(out, "**", (self, other), (other.data * _power(x, other.data - 1), out * math.log(x)))
+            y = other.data
+            out = _power(_positive_base(x), y)
+            return _node(out, "**", (self, other), (_slope(_times_power(y, x, y - 1), "pow", x),
+                                                    _slope(out * math.log(x), "pow", x)))
         n = _constant(other, "**")
         out = _power(x, n)
         if x == 0 and 0 < n < 1:
             raise ValueError(f"pow: the slope of x**{n!r} is infinite at x = 0.0")
-        return _node(out, "**", (self,), (n * _power(x, n - 1) if n else 0.0,), n)
+        return _node(out, "**", (self,), (_slope(_times_power(n, x, n - 1), "pow", x),), n)
 
     def __neg__(self) -> Value:
         return _node(-self.data, "neg", (self,), (-1.0,))
@@ -99,7 +109,7 @@ class Value:
         x = self.data
         if x <= 0:
             raise ValueError(f"log: undefined for x = {x!r} (needs x > 0)")
-        return _node(math.log(x), "log", (self,), (1.0 / x,))
+        return _node(math.log(x), "log", (self,), (_slope(1.0 / x, "log", x),))
 
     def sqrt(self) -> Value:
         x = self.data
@@ -152,12 +162,13 @@ class Value:
     def __rtruediv__(self, other: Number) -> Value:  # c / x
         c = _constant(other, "/")
         x = _nonzero(self.data, c)
-        return _node(c / x, "rdiv", (self,), (-c / (x * x),), c)
+        q = c / x
+        return _node(q, "rdiv", (self,), (_slope(-q / x, "/", x),), c)
 
     def __rpow__(self, other: Number) -> Value:  # c ** x
         c = _positive_base(_constant(other, "**"))
         out = _power(c, self.data)
-        return _node(out, "rpow", (self,), (out * math.log(c),), c)
+        return _node(out, "rpow", (self,), (_slope(out * math.log(c), "pow", self.data),), c)
 
     # ---- backward ----
 
@@ -202,7 +213,13 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Operand], bias: Valu
     """
     if len(weights) != len(inputs):
         raise ValueError(f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs")
-    w_data = [w.data for w in weights]
+    if bias is not None and type(bias) is not Value:
+        raise TypeError(f"weighted_sum: bias must be a Value or None, got {type(bias).__name__}")
+    try:
+        w_data = [w.data for w in weights]
+    except AttributeError:
+        kinds = sorted({type(w).__name__ for w in weights if type(w) is not Value})
+        raise TypeError(f"weighted_sum: weights must be Values, got {', '.join(kinds)}") from None
     kinds = set(map(type, inputs))
     if Value not in kinds:  # a first layer: the inputs are plain numbers
         fast = kinds <= {float} and all(map(math.isfinite, inputs))
@@ -227,6 +244,8 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Operand], bias: Valu
 
 def _node(data: float, op: str, parents: tuple, local_grads: tuple, arg: float | int | None = None) -> Value:
     """A new non-leaf node, skipping `Value.__init__`'s checks (data is already a float)."""
+    if data - data != 0.0:  # inf or nan: the operation overflowed
+        _overflow(op, data, parents, arg)
     node = _new(Value)
     node.data = data
     node.grad = 0.0
@@ -242,11 +261,37 @@ def _node(data: float, op: str, parents: tuple, local_grads: tuple, arg: float |
 _new = object.__new__
 
 
+def _overflow(op: str, data: float, parents: tuple, arg: float | int | None) -> None:
+    operands = [repr(p.data) for p in parents[:4]] + ([repr(arg)] if arg is not None and op != "wsum" else [])
+    raise OverflowError(f"{op}: the result of {op} on {', '.join(operands)} is {data!r}, not a finite number "
+                        "(it overflows the float range)")
+
+
+def _slope(g: float, op: str, x: float) -> float:
+    """A local derivative, checked: an infinite slope would silently poison backward()."""
+    if g - g != 0.0:
+        raise OverflowError(f"{op}: the slope at {x!r} overflows the float range")
+    return g
+
+
+def _times_power(n: float, x: float, m: float) -> float:
+    """n * x**m for the slope of a power, inf where x**m overflows (for _slope to report)."""
+    if n == 0:
+        return 0.0
+    try:
+        return n * x**m
+    except OverflowError:
+        return math.inf
+
+
 def _real(x: object, where: str, what: str = "data") -> float:
     """`x` as a finite float, or an error naming `where` and what was received."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{where}: {what} must be a real number, got {type(x).__name__} {x!r}")
-    x = float(x)
+    try:
+        x = float(x)
+    except OverflowError:
+        raise OverflowError(f"{where}: {what} {str(x)[:12]}... is too large for a float") from None
     if not math.isfinite(x):
         raise ValueError(f"{where}: {what} must be finite, got {x!r}")
     return x
@@ -393,6 +438,8 @@ class no_grad:
     def __exit__(self, *exc: object) -> None:
         global _no_grad_users
         with _no_grad_lock:
+            if not _recording.paused:
+                raise RuntimeError("no_grad: exited without being entered")
             _recording.paused -= 1
             if not _recording.paused:
                 _no_grad_users -= 1

@@ -59,6 +59,12 @@ def test_check_existing_leaves_against_a_function_of_them():
     assert not gradcheck_leaves(lambda: w * w.data + b, [w, b])
 
 
+def test_check_existing_leaves_leaves_every_grad_of_the_graph_alone():
+    a, b = Value(2.0), Value(3.0)
+    product = gradcheck_leaves(lambda: a * b, [a])
+    assert product and (a.grad, b.grad) == (0.0, 0.0)
+
+
 def test_check_existing_leaves_refuses_non_leaves():
     x = Value(1.0)
     with pytest.raises(ValueError, match="must be a leaf"):
