@@ -88,11 +88,12 @@ def node_names(nodes: Iterable[Value]) -> dict[Value, str]:
 
 
 def number(x: float) -> str:
-    """A data or grad value as shown to a learner: 4 decimals (0.5000, -6.0000), or 4
-    significant digits in e-notation where 4 decimals would hide it (1.235e-07, 3.142e+08)."""
-    if x == 0 or 1e-3 <= abs(x) < 1e6:
+    """A data or grad value as shown to a learner, with at least 4 significant digits:
+    4 decimals from 0.1 up (0.5000, -6.0000), 4 digits below it (0.001234, where typical MLP
+    gradients are), and e-notation for tiny or huge values (1.235e-07, 3.142e+08)."""
+    if x == 0 or 0.1 <= abs(x) < 1e6:
         return f"{x + 0.0:.4f}"  # + 0.0 turns -0.0 into 0.0
-    return f"{x:.4g}"
+    return f"{x:#.4g}"  # '#' keeps trailing zeros: 0.05000, as wide as 0.5000
 
 
 def compact(x: float) -> str:

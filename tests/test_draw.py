@@ -132,6 +132,12 @@ def test_numbers_keep_four_digits_that_matter():
     assert [number(x) for x in (1.23456e-7, -3.14159e8, 0.00012345)] == ["1.235e-07", "-3.142e+08", "0.0001234"]
 
 
+def test_small_numbers_keep_four_significant_digits():
+    """Typical MLP gradients are around 0.001: `0.0012` would hide half of what they say."""
+    assert [number(x) for x in (0.001234, -0.0123456, 0.05, 0.09999996, 0.1, 0.99996)] == [
+        "0.001234", "-0.01235", "0.05000", "0.1000", "0.1000", "1.0000"]
+
+
 def test_record_syntax_in_labels_is_escaped():
     x = Value(1.0, label='a|b{c}<d>"e\\')
     source = draw_graph(x * 2).source

@@ -174,7 +174,7 @@ def test_weighted_sum_of_30_inputs_stays_readable():
     n = weighted_sum(w, x, Value(0.5, label="b"))
     n.label = "n"
     text = next(backward_steps(n)).explain()
-    assert text.startswith("n = w1*x1 + w2*x2 + ... + w30*x30 (30 terms) + b: dn/dw1 = x1 = 0.0200; ")
+    assert text.startswith("n = w1*x1 + w2*x2 + ... + w30*x30 (30 terms) + b: dn/dw1 = x1 = 0.02000; ")
     assert text.endswith("and 58 more like these (dn/dw_i = x_i, dn/dx_i = w_i, dn/db = 1)")
     assert text.count(".grad +=") == 3 and len(text) < 400
 
