@@ -19,6 +19,7 @@ from autograd import no_grad
 from autograd.files import write_atomically
 
 from .module import MLP, Module
+from .training import output_classes
 
 if TYPE_CHECKING:
     from .training import History
@@ -49,10 +50,7 @@ def decision_boundary(
     model.eval()
     with no_grad():
         outs = [model(point) for point in np.dstack(np.meshgrid(xs, ys)).reshape(-1, 2).tolist()]
-    if isinstance(outs[0], list):
-        grid = np.array([max(range(len(o)), key=lambda i: o[i].data) for o in outs], dtype=float)
-    else:
-        grid = np.array([float(o.data > threshold) for o in outs])
+    grid = np.array(output_classes(outs, threshold), dtype=float)
     classes = max(int(y.max()) + 1, int(grid.max()) + 1)
     cmap = ListedColormap(COLOURS[:classes])
 

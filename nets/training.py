@@ -92,6 +92,7 @@ def fit(
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"fit: batch_size must be a positive integer or None, got {batch_size!r}")
     rng = np.random.default_rng(seed)
+    threshold = threshold_for(loss)
     history = History()
     with tqdm(total=epochs * math.ceil(len(X) / (batch_size or len(X))), unit="batch", disable=not progress) as bar:
         for epoch in range(1, epochs + 1):
@@ -101,7 +102,7 @@ def fit(
             for b, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
                 batch_loss, outs = _train_step(model, xb, yb.tolist(), loss_fn, optimizer, f"epoch {epoch}, batch {b}")
                 total += batch_loss * len(yb)
-                correct += _count_correct(outs, yb.tolist(), threshold_for(loss))
+                correct += _count_correct(outs, yb.tolist(), threshold)
                 bar.update()
             record = {"loss": total / len(X)}
             if metrics:
@@ -141,7 +142,7 @@ def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Lo
 
 def predict(model: Module, X: Sequence, *, threshold: float = 0.0) -> list[int]:
     """Class labels: argmax of a multi-output model, or score > threshold for one output."""
-    return _classes(outputs(model, X), threshold)
+    return output_classes(outputs(model, X), threshold)
 
 
 def outputs(model: Module, X: Sequence) -> list[Value | list[Value]]:
@@ -173,15 +174,22 @@ def _overflow_means_divergence(where: str) -> Iterator[None]:
 
 
 def threshold_for(loss: str | losses.Loss) -> float:
-    """Where one output splits the classes: 0.5 for probability-like outputs, else 0 (scores, logits)."""
+    """Where one output splits the classes: 0.5 for probability-like outputs, else 0 (scores, logits).
+
+    A built-in loss passed as a function (`losses.binary_cross_entropy`) counts as its name.
+    """
+    if callable(loss):
+        loss = next((name for name, fn in losses.LOSSES.items() if fn is loss), "")
     return 0.5 if loss in PROBABILITY_LOSSES else 0.0
 
 
 def _count_correct(outs: list[Value | list[Value]], targets: list, threshold: float) -> int:
-    return sum(c == t for c, t in zip(_classes(outs, threshold), targets))
+    """Matches between predicted classes and targets; a hinge target -1 means class 0."""
+    return sum(c == (0 if t == -1 else t) for c, t in zip(output_classes(outs, threshold), targets))
 
 
-def _classes(outs: list[Value | list[Value]], threshold: float) -> list[int]:
+def output_classes(outs: Sequence[Value | list[Value]], threshold: float) -> list[int]:
+    """Class labels from raw outputs: argmax of several outputs, or output > threshold for one."""
     if outs and isinstance(outs[0], Value):
         return [int(o.data > threshold) for o in outs]
     return [max(range(len(o)), key=lambda i: o[i].data) for o in outs]

@@ -136,6 +136,27 @@ def test_predict_uses_argmax_or_threshold():
     assert predict(Fixed(lambda x: Value(x[0])), [[0.4], [0.6]], threshold=0.5) == [0, 1]
 
 
+def _one_weight_model(output_activation=None):
+    """out = activation(x): X = [[-1], [1]] scores -1 and +1, the right classes for y = [0, 1]."""
+    model = MLP(1, [1], output_activation=output_activation, seed=0)
+    model.parameters()[0].data = 1.0
+    return model
+
+
+@pytest.mark.parametrize(("loss", "output_activation", "y"), [
+    (nets.losses.binary_cross_entropy, "sigmoid", [0, 1]),  # a built-in loss passed as a function
+    (nets.losses.mse, "sigmoid", [0, 1]),
+    ("hinge", None, [-1, 1]),  # hinge's -1/+1 labels: -1 is class 0
+    (nets.losses.hinge, None, [-1, 1]),
+])
+def test_accuracy_uses_the_right_threshold_and_labels(loss, output_activation, y):
+    X = [[-1.0], [1.0]]
+    model = _one_weight_model(output_activation)
+    assert evaluate(model, X, y, loss=loss)[1] == 1.0
+    history = fit(model, X, y, loss=loss, optimizer=optim.SGD(model.parameters(), lr=1e-9), epochs=1, progress=False)
+    assert history["accuracy"] == [1.0]
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"loss": "l1"}, "unknown loss 'l1'"),
     ({"epochs": 0}, "epochs must be a positive integer, got 0"),
