@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 
+import graphviz
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -236,6 +238,20 @@ def test_draw_shows_the_graph_as_it_stood_at_the_step():
     assert "{ o | data 0.7071 | grad 1.0000 }" in source
     # the grads were final by then anyway; later steps do not change what this one draws
     assert steps[2].draw().source == source
+
+
+def test_drawing_a_step_of_a_huge_graph_is_refused_at_once(monkeypatch):
+    y = Value(0.5, label="x")
+    for _ in range(9_999):
+        y = y * 1.0001
+    walk = backward_steps(y)
+    step = next(walk)
+    monkeypatch.setattr(graphviz, "Digraph", None)  # it must never get as far as Graphviz
+    began = time.perf_counter()
+    with pytest.raises(ValueError, match=r"the graph has 10000 values, more than max_nodes=300"):
+        step.draw()
+    assert time.perf_counter() - began < 1.0
+    walk.close()
 
 
 def test_draw_marks_a_grad_still_being_summed():
