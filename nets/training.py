@@ -131,8 +131,7 @@ def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Lo
     with gc_paused(), _overflow_means_divergence(f"{where}: the forward pass"):
         outs = [model(x) for x in xb.tolist()]
         batch_loss = autograd.sum(map(loss_fn, outs, targets)) * (1.0 / len(targets))
-    with gc_paused():
-        batch_loss.backward()
+    batch_loss.backward()  # pauses the garbage collector itself
     if not all(math.isfinite(p.grad) for p in optimizer.params):
         raise DivergenceError(f"training diverged at {where}: a gradient is not finite; "
                               "try a smaller learning rate or gradient clipping")

@@ -108,6 +108,17 @@ def test_nan_loss_stops_training_naming_epoch_and_batch():
             batch_size=10, progress=False)
 
 
+def test_a_non_finite_gradient_stops_training_before_the_step():
+    """The loss is finite (|sin| * 1e300 <= 1e300) but backward multiplies 1e300 by 1e10: inf."""
+    X, y = data.moons(n=20, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(DivergenceError, match=r"epoch 1, batch 1: a gradient is not finite"):
+        fit(model, X, y, loss=lambda out, t: (out * 1e10).sin() * 1e300,
+            optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1, batch_size=10, progress=False)
+    assert model.state_dict() == before
+
+
 def test_overflow_in_the_forward_pass_stops_training_naming_epoch_and_batch():
     X, y = np.array([[1.0, 1.0]]), np.array([1.0])
     model = MLP(2, [1], seed=0)
