@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional
 
-from .files import write_atomically
+from .files import check_writable, write_atomically
 from .value import Value, backward_order
 
 if TYPE_CHECKING:
@@ -238,9 +238,7 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike[str], format: str | 
     format = (format or path.suffix.lstrip(".")).lower()
     if format not in FORMATS:
         raise ValueError(f"cannot tell how to write {str(path)!r}: use a file name ending in .svg, .png or .pdf")
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"cannot write {str(path)!r}: the folder {str(folder)!r} does not exist")
+    check_writable(path)  # before `dot` runs, which may take a while
     return write_atomically(path, pipe(graph, format))
 
 

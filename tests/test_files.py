@@ -30,3 +30,19 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         write_atomically(path, 42)  # not text or bytes: fails mid-write
     assert path.read_text() == "old"
     assert os.listdir(tmp_path) == ["model.json"]
+
+
+def test_a_folder_as_the_path_is_refused_by_its_own_name(tmp_path):
+    folder = tmp_path / "plots"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError) as error:
+        write_atomically(folder, b"png")
+    assert str(error.value) == f"cannot write {str(folder)!r}: it is a folder; give a file name in it"
+    assert os.listdir(tmp_path) == ["plots"] and os.listdir(folder) == []  # no temporary left anywhere
+
+
+def test_a_missing_folder_is_named_with_the_path(tmp_path):
+    path = tmp_path / "nowhere" / "a.png"
+    with pytest.raises(FileNotFoundError) as error:
+        write_atomically(path, b"png")
+    assert str(error.value) == f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist"
