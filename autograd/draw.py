@@ -234,12 +234,27 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike[str], format: str | 
     All or nothing: the picture is rendered in memory, written to a temporary file beside
     `path` and renamed over it, so a reader never sees a half-written file.
     """
+    checked = drawing_path(path, format)
+    render_all(graph, [checked])
+    return checked[0]
+
+
+def drawing_path(path: str | os.PathLike[str], format: str | None = None) -> tuple[Path, str]:
+    """`path` and the format to write there, checked before anything is drawn: a known
+    format, and a file that can be created in a folder that exists."""
     path = Path(path)
     format = (format or path.suffix.lstrip(".")).lower()
     if format not in FORMATS:
         raise ValueError(f"cannot tell how to write {str(path)!r}: use a file name ending in .svg, .png or .pdf")
-    check_writable(path)  # before `dot` runs, which may take a while
-    return write_atomically(path, pipe(graph, format))
+    return check_writable(path), format
+
+
+def render_all(graph: graphviz.Digraph, outputs: Iterable[tuple[Path, str]]) -> None:
+    """Write `graph` to each checked `(path, format)`; every picture is rendered before any
+    is written, so a failure (no `dot`, say) leaves none of them half done."""
+    pictures = [(path, pipe(graph, format)) for path, format in outputs]
+    for path, picture in pictures:
+        write_atomically(path, picture)
 
 
 def pipe(graph: graphviz.Digraph, format: str) -> bytes:

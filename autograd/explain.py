@@ -12,9 +12,10 @@ import ast
 import keyword
 import math
 import operator
+from pathlib import Path
 from typing import Callable, Sequence, Union
 
-from .draw import draw_graph, graph_nodes, node_names, number, render
+from .draw import draw_graph, drawing_path, graph_nodes, node_names, number, render_all
 from .steps import backward_steps, formula
 from .value import Value
 
@@ -48,8 +49,10 @@ def explain(expression: str, assignments: Sequence[str], *, svg: str | None = No
     `assignments` are `NAME=VALUE` strings, one for each name in `expression`.  With `svg`
     or `png` the graph's drawing is also written to that file.  Every mistake in the input
     raises ValueError (or the engine's own error, such as ZeroDivisionError) with one line
-    saying what is wrong.
+    saying what is wrong.  The files are checked before anything is computed, and nothing is
+    written unless every drawing could be made.
     """
+    outputs = output_paths(svg=svg, png=png)
     values = parse_assignments(assignments)
     tree = parse(expression, values)
     inputs: dict[str, Value] = {}  # in the order they appear
@@ -60,9 +63,8 @@ def explain(expression: str, assignments: Sequence[str], *, svg: str | None = No
     if not isinstance(root, Value):
         raise ValueError("the expression has no names, so nothing to differentiate: use at least one NAME")
     steps = list(backward_steps(root))
-    for path, format in ((svg, "svg"), (png, "png")):
-        if path:
-            render(draw_graph(root), path, format)
+    if outputs:
+        render_all(draw_graph(root), outputs)
 
     nodes = graph_nodes(root)
     names = node_names(nodes)
@@ -78,6 +80,19 @@ def explain(expression: str, assignments: Sequence[str], *, svg: str | None = No
     lines += ["", "gradients:", f"  {'name':<{width}} {'value':>12} {'grad':>12}"]
     lines += [f"  {name:<{width}} {number(leaf.data):>12} {number(leaf.grad):>12}" for name, leaf in inputs.items()]
     return "\n".join(lines)
+
+
+def output_paths(**paths: str | None) -> list[tuple[Path, str]]:
+    """The drawings asked for, as `(path, format)`, once each path is known to be writable:
+    a file name with the format's suffix (`svg="n.svg"`), in a folder that exists."""
+    outputs = []
+    for format, path in paths.items():
+        if path is None:
+            continue
+        if Path(path).suffix.lower() != f".{format}":
+            raise ValueError(f"--{format} needs a file name ending in .{format}, got {path!r}")
+        outputs.append(drawing_path(path, format))
+    return outputs
 
 
 def parse_assignments(assignments: Sequence[str]) -> dict[str, float]:

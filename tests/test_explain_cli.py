@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import os
 import shutil
 import subprocess
 import sys
@@ -89,6 +90,43 @@ def test_without_dot_the_error_says_what_to_install(tmp_path, capsys, monkeypatc
     status, out, err = run(capsys, *NEURON, "--png", str(tmp_path / "n.png"))
     assert status == 2 and out == "" and "sudo apt-get install graphviz" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "n.png").exists()
+
+
+def fake_pipe(graph, format):
+    """`dot` that draws SVG but fails on PNG: the SVG must still not be written alone."""
+    if format == "png":
+        raise FileNotFoundError("Graphviz's 'dot' program is needed to render drawings")
+    return b"<svg/>"
+
+
+def test_a_failed_png_leaves_no_svg_written(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("autograd.draw.pipe", fake_pipe)
+    svg, png = tmp_path / "n.svg", tmp_path / "n.png"
+    status, out, err = run(capsys, *NEURON, "--svg", str(svg), "--png", str(png))
+    assert status == 2 and out == "" and len(err.splitlines()) == 1
+    assert os.listdir(tmp_path) == []
+
+
+BAD_OUTPUTS = [
+    (["--png", "{tmp}/missing/n.png"], "cannot write '{tmp}/missing/n.png': the folder '{tmp}/missing' does not exist"),
+    (["--png", "{tmp}/folder.png"], "cannot write '{tmp}/folder.png': it is a folder"),
+    (["--png", "{tmp}"], "--png needs a file name ending in .png, got '{tmp}'"),
+    (["--png", "{tmp}/n.svg"], "--png needs a file name ending in .png, got '{tmp}/n.svg'"),
+    (["--svg", ""], "--svg needs a file name ending in .svg, got ''"),
+]
+
+
+@pytest.mark.parametrize("flags, message", BAD_OUTPUTS, ids=[" ".join(flags) for flags, _ in BAD_OUTPUTS])
+def test_output_files_are_checked_before_anything_is_computed(tmp_path, capsys, monkeypatch, flags, message):
+    (tmp_path / "folder.png").mkdir()
+    monkeypatch.setattr("autograd.draw.pipe", fake_pipe)
+    flags = [flag.format(tmp=tmp_path) for flag in flags]
+    good_svg = [] if "--svg" in flags else ["--svg", str(tmp_path / "n.svg")]
+    # log(0) would fail if anything were computed: the file is what gets reported
+    status, out, err = run(capsys, "log(x)", "x=0", *good_svg, *flags)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"stepgrad explain: error: {message.format(tmp=tmp_path)}"), err
+    assert os.listdir(tmp_path) == ["folder.png"] and os.listdir(tmp_path / "folder.png") == []
 
 
 BAD = [
