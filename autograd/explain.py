@@ -40,6 +40,8 @@ OPERATORS: dict[type, Callable[[Operand, Operand], Value]] = {
     ast.Div: operator.truediv,
     ast.Pow: operator.pow,
 }
+# Python's parser and the evaluation here recurse once per operation, and stop near 1,000.
+TOO_DEEP = "the expression is too long or nested too deeply (at most about 900 operations in a chain)"
 ALLOWED = (ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.USub, ast.Call, *OPERATORS)
 
 
@@ -59,7 +61,7 @@ def explain(expression: str, assignments: Sequence[str], *, svg: str | None = No
     try:
         root = _evaluate(tree.body, values, inputs)
     except RecursionError:
-        raise ValueError("the expression is nested too deeply") from None
+        raise ValueError(TOO_DEEP) from None
     if not isinstance(root, Value):
         raise ValueError("the expression has no names, so nothing to differentiate: use at least one NAME")
     steps = list(backward_steps(root))
@@ -124,7 +126,7 @@ def parse(expression: str, values: dict[str, float]) -> ast.Expression:
     except SyntaxError as error:
         raise ValueError(f"invalid expression {_short(expression)!r}: {error.msg}") from None
     except (RecursionError, MemoryError):
-        raise ValueError("the expression is nested too deeply") from None
+        raise ValueError(TOO_DEEP) from None
     callees = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     for node in ast.walk(tree):  # parents before children, so the outermost offence is named
         bad_operator = isinstance(node, ast.BinOp) and type(node.op) not in OPERATORS
