@@ -46,3 +46,10 @@ def test_a_missing_folder_is_named_with_the_path(tmp_path):
     with pytest.raises(FileNotFoundError) as error:
         write_atomically(path, b"png")
     assert str(error.value) == f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist"
+
+
+def test_a_file_where_the_folder_should_be_is_named(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    path = tmp_path / "notes.txt" / "a.png"
+    with pytest.raises(FileNotFoundError, match=r"the folder '.*notes\.txt' is not a folder"):
+        write_atomically(path, b"png")
