@@ -6,6 +6,7 @@ Every failure a user can cause ends in one line on stderr and exit status 2, nev
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Callable, Sequence
 
@@ -38,9 +39,12 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 _DATASETS = ("xor", "moons", "circles", "spiral", "blobs", "digits")
+MAX_SAMPLES = 100_000  # pure-Python training: more would run for hours or exhaust memory
+MAX_LAYER_SIZE = 4096
+MAX_SEED = 2**32 - 1  # NumPy's and scikit-learn's seeds are 32-bit
 
 
-def _positive(kind: type) -> Callable[[str], float]:
+def _positive(kind: type, maximum: float = float("inf")) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = kind(text)
@@ -48,6 +52,8 @@ def _positive(kind: type) -> Callable[[str], float]:
             raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
         if not value > 0 or value == float("inf"):
             raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"expected at most {maximum}, got {text!r}")
         return value
 
     parse.__name__ = f"positive {kind.__name__}"
@@ -79,7 +85,41 @@ def _sizes(text: str) -> list[int]:
         sizes = [0]
     if any(n < 1 for n in sizes):
         raise argparse.ArgumentTypeError(f"expected comma-separated positive layer sizes like 16,16, got {text!r}")
+    if any(n > MAX_LAYER_SIZE for n in sizes):
+        raise argparse.ArgumentTypeError(f"each layer size must be at most {MAX_LAYER_SIZE}, got {text!r}")
     return sizes
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected an integer in 0..{MAX_SEED}, got {text!r}")
+    return value
+
+
+def _file_to_write(text: str) -> str:
+    """A path we can save to: checked before training, so a typo does not waste the run."""
+    folder = os.path.dirname(text) or "."
+    if not text:
+        raise argparse.ArgumentTypeError("expected a file name, got ''")
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory, not a file")
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"the folder {folder!r} does not exist")
+    return text
+
+
+def _directory_to_write(text: str) -> str:
+    """An existing directory, or one that can be created (its nearest existing ancestor is a directory)."""
+    path = os.path.abspath(text)
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"cannot make the directory {text!r}: {path!r} is a file")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,10 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a network on a dataset")
     train.add_argument("--data", choices=_DATASETS, default="moons", help="dataset (default: moons)")
-    train.add_argument("--samples", type=_positive(int), default=200, metavar="N",
-                       help="training points for the synthetic datasets (default: 200)")
+    train.add_argument("--samples", type=_positive(int, MAX_SAMPLES), default=200, metavar="N",
+                       help=f"training points for the synthetic datasets, at most {MAX_SAMPLES} (default: 200)")
     train.add_argument("--hidden", type=_sizes, default=[16, 16], metavar="N,N,...",
-                       help="hidden layer sizes, comma-separated (default: 16,16)")
+                       help=f"hidden layer sizes, comma-separated, each at most {MAX_LAYER_SIZE} (default: 16,16)")
     train.add_argument("--activation", choices=("tanh", "relu", "leaky_relu", "sigmoid"), default="relu",
                        help="hidden-layer activation (default: relu)")
     train.add_argument("--loss", choices=("hinge", "bce", "bce_with_logits", "mse", "cross_entropy"),
@@ -110,9 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dropout", type=_fraction, default=0.0, help="dropout after hidden layers (default: 0)")
     train.add_argument("--epochs", type=_positive(int), default=100, help="passes over the data (default: 100)")
     train.add_argument("--batch-size", type=_positive(int), help="mini-batch size (default: the full batch)")
-    train.add_argument("--seed", type=int, default=0, help="seed for data, weights and shuffling (default: 0)")
-    train.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
-    train.add_argument("--plots", metavar="DIR", help="write loss, decision-boundary and gradient-norm PNGs here")
+    train.add_argument("--seed", type=_seed, default=0, help="seed for data, weights and shuffling (default: 0)")
+    train.add_argument("--save", type=_file_to_write, metavar="FILE", help="save the trained model as JSON")
+    train.add_argument("--plots", type=_directory_to_write, metavar="DIR", help="write loss, decision-boundary and gradient-norm PNGs here")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
@@ -128,9 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         args.run(args)
-    except (ValueError, TypeError, ArithmeticError, OSError, KeyError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"stepgrad {args.command}: error: {message}", file=sys.stderr)
+    except (ValueError, ArithmeticError, OSError) as error:  # a TypeError or KeyError is a bug: show it
+        print(f"stepgrad {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"stepgrad {args.command}: interrupted", file=sys.stderr)

@@ -44,7 +44,12 @@ def test_train_other_datasets_and_losses(argv, capsys):
     (["--dropout", "1"], "argument --dropout: expected a number in [0, 1)"),
     (["--data", "spiral", "--loss", "hinge"], "--loss hinge needs two classes but --data spiral has 3"),
     (["--optimizer", "adam", "--momentum", "0.9"], "--momentum is for --optimizer sgd"),
-    (["--epochs", "1", "--samples", "20", "--save", "/nonexistent/dir/m.json"], "No such file or directory"),
+    (["--save", "/nonexistent/dir/m.json"], "argument --save: the folder '/nonexistent/dir' does not exist"),
+    (["--seed", "-1"], "argument --seed: expected an integer in 0..4294967295, got '-1'"),
+    (["--seed", "4294967296"], "argument --seed: expected an integer in 0..4294967295"),
+    (["--seed", "1.5"], "argument --seed: expected an integer"),
+    (["--samples", "100001"], "argument --samples: expected at most 100000, got '100001'"),
+    (["--hidden", "16,5000"], "argument --hidden: each layer size must be at most 4096"),
 ])
 def test_bad_arguments_are_one_line_errors_with_status_2(argv, message, capsys):
     try:
@@ -55,6 +60,33 @@ def test_bad_arguments_are_one_line_errors_with_status_2(argv, message, capsys):
     err = capsys.readouterr().err
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("flag", "make", "message"), [
+    ("--save", lambda tmp: tmp, "argument --save: '{path}' is a directory, not a file"),
+    ("--plots", lambda tmp: tmp / "file.txt", "argument --plots: cannot make the directory '{path}'"),
+    ("--plots", lambda tmp: tmp / "file.txt" / "plots", "argument --plots: cannot make the directory '{path}'"),
+])
+def test_bad_output_paths_are_refused_before_training(tmp_path, monkeypatch, flag, make, message, capsys):
+    (tmp_path / "file.txt").write_text("keep me")
+    monkeypatch.setattr("nets.commands.fit", lambda *a, **k: pytest.fail("trained despite a bad path"))
+    path = make(tmp_path)
+    try:
+        status = main(["train", flag, str(path), "--quiet"])
+    except SystemExit as exit:
+        status = exit.code
+    err = capsys.readouterr().err
+    assert status == 2 and message.format(path=path) in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"] and (tmp_path / "file.txt").read_text() == "keep me"
+
+
+def test_an_internal_type_error_is_not_disguised_as_a_user_error(monkeypatch):
+    def bug(args):
+        raise TypeError("unsupported operand")
+
+    monkeypatch.setattr("nets.commands.train", bug)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        main(["train", "--quiet"])
 
 
 def test_divergence_is_reported_as_a_one_line_error(capsys):
