@@ -7,6 +7,7 @@ an optimiser can nudge `p.data` downhill.  The interface follows PyTorch's names
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from typing import Any, Iterator, Sequence, Union
 
@@ -81,7 +82,7 @@ class Module:
                 f"({len(named)} expected): missing {_few(missing)}, unexpected {_few(unexpected)}"
             )
         for name, value in state.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
                 raise ValueError(f"load_state_dict: parameter {name!r} must be a finite number, got {value!r}")
         for name, p in named.items():
             p.data = float(state[name])
@@ -115,6 +116,8 @@ class Neuron(Module):
         seed: Seed = None,
     ) -> None:
         self.nin = _positive_int(nin, "Neuron", "nin")
+        if not isinstance(fused, bool):
+            raise TypeError(f"Neuron: fused must be True or False, got {fused!r}")
         self.activation = activation or "linear"
         self._act = activations.get(self.activation)
         self.fused = fused

@@ -17,6 +17,7 @@ from .module import MLP, Dropout, Layer, Module, Neuron
 FORMAT = "stepgrad-model"
 VERSION = 1
 KINDS: dict[str, type[Module]] = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Dropout": Dropout}
+MAX_SIZE = 1_000_000  # inputs or units per layer: a bigger file is hostile or corrupt, not a model
 
 
 def save(model: Module, path: str | os.PathLike) -> None:
@@ -40,15 +41,21 @@ def load(path: str | os.PathLike) -> Module:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path}: not a stepgrad model: the JSON is truncated or corrupt ({error})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not a stepgrad model: the JSON is nested too deeply") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{path}: not a stepgrad model (no \"format\": \"{FORMAT}\" field)")
-    if document.get("version") != VERSION:
+    version = document.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version != VERSION:
         raise ValueError(f"{path}: unsupported format version {document.get('version')!r} (this stepgrad reads version {VERSION})")
     kind, config, state = document.get("kind"), document.get("config"), document.get("state")
     if kind not in KINDS:
         raise ValueError(f"{path}: unknown model kind {kind!r}; expected one of {', '.join(KINDS)}")
     if not isinstance(config, dict) or not isinstance(state, dict):
         raise ValueError(f"{path}: the \"config\" and \"state\" fields must be JSON objects")
+    too_big = [n for n in _sizes(config) if n > MAX_SIZE]
+    if too_big:
+        raise ValueError(f"{path}: a layer size of {too_big[0]} is too large (at most {MAX_SIZE})")
     try:
         model = KINDS[kind](**config)
         model.load_state_dict(state)
@@ -58,3 +65,10 @@ def load(path: str | os.PathLike) -> Module:
     return model
 
 
+
+
+def _sizes(config: dict) -> list[int]:
+    """The integer input and layer sizes in a config, to refuse absurd ones before allocating."""
+    nouts = config.get("nouts")
+    sizes = [config.get("nin"), config.get("nout"), *(nouts if isinstance(nouts, list) else [])]
+    return [n for n in sizes if isinstance(n, int) and not isinstance(n, bool)]

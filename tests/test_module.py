@@ -179,3 +179,12 @@ def test_public_api():
     for name in ["Module", "Neuron", "Layer", "MLP", "Dropout", "fit", "History", "load",
                  "losses", "optim", "init", "data", "plot"]:
         assert hasattr(nets, name), name
+
+
+def test_load_state_dict_accepts_numpy_scalars_but_not_bools():
+    a, b = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
+    b.load_state_dict({name: np.float32(v) for name, v in a.state_dict().items()})
+    assert b.state_dict() == pytest.approx(a.state_dict(), rel=1e-6)
+    assert all(type(v) is float for v in b.state_dict().values())
+    with pytest.raises(ValueError, match="must be a finite number, got True"):
+        b.load_state_dict({**a.state_dict(), "layers.0.neurons.0.b": True})

@@ -81,6 +81,11 @@ def _set(key, value):
     (lambda d: d["state"].__setitem__("layers.0.neurons.0.b", "x"), "must be a finite number"),
     (lambda d: d["config"].__setitem__("activation", "swish"), "unknown activation 'swish'"),
     (_set("config", [1, 2]), "must be JSON objects"),
+    (_set("version", True), "unsupported format version True"),
+    (_set("version", 1.0), "unsupported format version 1.0"),
+    (lambda d: d["config"].__setitem__("fused", "no"), "fused must be True or False, got 'no'"),
+    (lambda d: d["config"].__setitem__("nin", 10**12), "a layer size of 1000000000000 is too large"),
+    (lambda d: d["config"].__setitem__("nouts", [3, 2_000_000]), "a layer size of 2000000 is too large"),
 ])
 def test_wrong_version_or_mismatched_files_are_rejected_naming_the_file(tmp_path, edit, match):
     path = _saved(tmp_path, edit)
@@ -102,6 +107,13 @@ def test_truncated_and_corrupt_files_are_rejected_naming_the_file(tmp_path):
         nets.load(path)
     path.write_text("[1, 2, 3]")
     with pytest.raises(ValueError, match="not a stepgrad model"):
+        nets.load(path)
+
+
+def test_deeply_nested_json_is_a_value_error_naming_the_file(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000)
+    with pytest.raises(ValueError, match=f"{path}: not a stepgrad model: the JSON is nested too deeply"):
         nets.load(path)
 
 
