@@ -86,7 +86,7 @@ def fit(
             raise ValueError(f"fit: unknown metric {metric!r}; the only metric is 'accuracy'")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    X, y = _rows(X, "fit"), np.asarray(y)
     if len(X) != len(y) or len(X) == 0:
         raise ValueError(f"fit: X has {len(X)} rows and y {len(y)} targets; they must match and be non-empty")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
@@ -155,11 +155,23 @@ def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss
     """(mean loss, accuracy) of `model` on (X, y), without training."""
     loss_fn = losses.get(loss)
     targets = np.asarray(y).tolist()
+    rows = len(_rows(X, "evaluate"))
+    if rows == 0 or rows != len(targets):
+        raise ValueError(f"evaluate: X has {rows} rows and y {len(targets)} targets; they must match and be non-empty")
     outs = outputs(model, X)
     with autograd.no_grad():
         mean_loss = math.fsum(loss_fn(o, t).data for o, t in zip(outs, targets)) / len(targets)
     accuracy = _count_correct(outs, targets, threshold_for(loss)) / len(targets)
     return mean_loss, accuracy
+
+
+def _rows(X: Sequence, who: str) -> np.ndarray:
+    """X as a 2-D float array, one row per example (a 1-D X is a common slip: say so)."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"{who}: X must be 2-D (one row of inputs per example), got shape {X.shape}; "
+                         "for one input per example use X.reshape(-1, 1)")
+    return X
 
 
 @contextmanager

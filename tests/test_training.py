@@ -191,3 +191,12 @@ def test_fit_leaves_the_garbage_collector_as_it_found_it():
         fit(model, X, y, loss=lambda out, t: (out * out + 1) * 1e200 * 1e200,
             optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
     assert gc.isenabled()
+
+
+def test_a_1d_x_or_an_empty_x_is_a_clear_error():
+    model = MLP(1, [1], seed=0)
+    with pytest.raises(ValueError, match=r"fit: X must be 2-D .*got shape \(3,\)"):
+        fit(model, [0.0, 1.0, 2.0], [0, 1, 1], loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=1, progress=False)
+    with pytest.raises(ValueError, match="evaluate: X has 0 rows and y 0 targets"):
+        evaluate(model, np.zeros((0, 1)), [], loss="hinge")
