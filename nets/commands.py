@@ -12,9 +12,9 @@ import autograd
 from autograd import Value
 from autograd.files import write_atomically
 
-from . import data, losses, optim
+from . import data, optim
 from .module import MLP, Neuron
-from .plot import decision_boundary, gradient_norms, layer_grad_norms, loss_curves, save
+from .plot import decision_boundary, gradient_norms, loss_curves, loss_grad_norms, save
 from .training import History, evaluate, fit, threshold_for
 
 BINARY_LOSSES = ("hinge", "bce", "bce_with_logits", "mse")  # one output unit, two classes
@@ -94,7 +94,7 @@ def write_plots(model: MLP, history: History, X: np.ndarray, y: np.ndarray, loss
     if X.shape[1] == 2:
         figures["decision_boundary.png"] = decision_boundary(model, X, y, threshold=threshold_for(loss), title=title)
     if grads:
-        figures["gradient_norms.png"] = gradient_norms(_training_grad_norms(model, X, y, loss))
+        figures["gradient_norms.png"] = gradient_norms(loss_grad_norms(model, X, y, loss))
     return [save(figure, os.path.join(directory, name)) for name, figure in figures.items()]
 
 
@@ -131,14 +131,3 @@ def _report(model: MLP, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test
     print(f"train accuracy: {train_accuracy:.1%}   test accuracy: {test_accuracy:.1%} ({held_out})")
     return test_accuracy
 
-
-def _training_grad_norms(model: MLP, X: np.ndarray, y: np.ndarray, loss: str) -> list[float]:
-    """Per-layer gradient norms of the mean loss over (up to 200 of) the training points."""
-    model.zero_grad()
-    loss_fn = losses.get(loss)
-    rows, targets = X[:200].tolist(), y[:200].tolist()
-    total = autograd.sum(loss_fn(model(x), t) for x, t in zip(rows, targets)) * (1.0 / len(rows))
-    total.backward()
-    norms = layer_grad_norms(model)
-    model.zero_grad()
-    return norms

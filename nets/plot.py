@@ -15,9 +15,11 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
+import autograd
 from autograd import no_grad
 from autograd.files import write_atomically
 
+from . import losses
 from .module import MLP, Module
 from .training import output_classes
 
@@ -93,6 +95,21 @@ def layer_grad_norms(model: Module) -> list[float]:
     """The gradient norm of each layer's parameters (call after `backward()`)."""
     layers = model.layers if isinstance(model, MLP) else [model]
     return [math.sqrt(math.fsum(p.grad * p.grad for p in layer.parameters())) for layer in layers]
+
+
+def loss_grad_norms(model: Module, X: Sequence, y: Sequence, loss: str | losses.Loss, *, limit: int = 200) -> list[float]:
+    """Per-layer gradient norms of the mean loss over (up to `limit` of) the points.
+
+    Leaves every gradient at zero afterwards, so it never leaks into a training step.
+    """
+    model.zero_grad()
+    loss_fn = losses.get(loss)
+    rows, targets = np.asarray(X, dtype=float)[:limit].tolist(), np.asarray(y)[:limit].tolist()
+    total = autograd.sum(loss_fn(model(x), t) for x, t in zip(rows, targets)) * (1.0 / len(rows))
+    total.backward()
+    norms = layer_grad_norms(model)
+    model.zero_grad()
+    return norms
 
 
 def gradient_norms(norms: Sequence[float] | Module, *, title: str = "Gradient norm per layer") -> Figure:

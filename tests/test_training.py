@@ -200,3 +200,11 @@ def test_a_1d_x_or_an_empty_x_is_a_clear_error():
             epochs=1, progress=False)
     with pytest.raises(ValueError, match="evaluate: X has 0 rows and y 0 targets"):
         evaluate(model, np.zeros((0, 1)), [], loss="hinge")
+
+
+def test_loss_grad_norms_gives_one_norm_per_layer_and_leaves_grads_zero():
+    X, y = data.moons(n=30, seed=0)
+    model = MLP(2, [4, 3, 1], seed=0)
+    norms = nets.plot.loss_grad_norms(model, X, y, "hinge")
+    assert len(norms) == 3 and all(isinstance(n, float) and n >= 0 for n in norms) and max(norms) > 0
+    assert all(p.grad == 0 for p in model.parameters())
