@@ -90,21 +90,20 @@ def test_infinite_loss_stops_training_naming_epoch_and_batch():
         calls.append(1)
         return (out * out + 1.0) * (1e200 if len(calls) > 10 else 1.0) * 1e200
 
-    with pytest.raises(DivergenceError, match=r"epoch 1, batch 2: the forward pass overflowed \(sum: the total is inf"):
+    with pytest.raises(DivergenceError, match=r"epoch 1, batch 2: the forward pass overflowed \(\*: the result of \*"):
         fit(model, X, y, loss=explodes_later, optimizer=optim.SGD(model.parameters(), lr=0.0), epochs=1,
             batch_size=10, progress=False)
 
 
-def test_nan_loss_stops_training_naming_epoch_and_batch():
+def test_a_batch_loss_that_overflows_stops_training_naming_epoch_and_batch():
     X, y = data.moons(n=20, seed=0)
     model = MLP(2, [3, 1], seed=0)
 
-    def not_a_number(out, t):  # inf - inf
-        huge = (out * out + 1.0) * 1e200 * 1e200
-        return huge - huge
+    def huge(out, t):  # each example's loss is finite, about 1e308; ten of them are not
+        return (out.tanh() * 0.5 + 1.0) * 1e308
 
-    with pytest.raises(DivergenceError, match=r"epoch 1, batch 1: the forward pass overflowed \(sum: the total is nan"):
-        fit(model, X, y, loss=not_a_number, optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1,
+    with pytest.raises(DivergenceError, match=r"epoch 1, batch 1: the forward pass overflowed \(sum: the total is inf"):
+        fit(model, X, y, loss=huge, optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1,
             batch_size=10, progress=False)
 
 
