@@ -250,11 +250,10 @@ def _node(data: float, op: str, parents: tuple, local_grads: tuple, arg: float |
     node.data = data
     node.grad = 0.0
     node.label = ""
-    node.arg = arg
-    if _no_grad_users and _recording.paused:
-        node.op, node.parents, node.local_grads = "", (), ()
+    if _no_grad_users and _recording.paused:  # a leaf: nothing to read back
+        node.op, node.arg, node.parents, node.local_grads = "", None, (), ()
     else:
-        node.op, node.parents, node.local_grads = op, parents, local_grads
+        node.op, node.arg, node.parents, node.local_grads = op, arg, parents, local_grads
     return node
 
 
@@ -262,7 +261,7 @@ _new = object.__new__
 
 
 def _overflow(op: str, data: float, parents: tuple, arg: float | int | None) -> None:
-    operands = [repr(p.data) for p in parents[:4]] + ([repr(arg)] if arg is not None and op != "wsum" else [])
+    operands = [repr(p.data) for p in parents] + ([] if arg is None else [repr(arg)])  # fused sums check first
     raise OverflowError(f"{op}: the result of {op} on {', '.join(operands)} is {data!r}, not a finite number "
                         "(it overflows the float range)")
 

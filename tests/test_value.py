@@ -220,7 +220,7 @@ def test_no_grad_records_no_parents_and_nests():
         with no_grad():
             y = x * 3
         z = y.tanh()
-    assert (y.parents, y.op, z.parents) == ((), "", ())
+    assert (y.parents, y.op, y.arg, z.parents) == ((), "", None, ())
     assert y.data == 6.0
     assert (x * 3).parents == (x,)
 
