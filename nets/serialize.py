@@ -18,6 +18,7 @@ FORMAT = "stepgrad-model"
 VERSION = 1
 KINDS: dict[str, type[Module]] = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Dropout": Dropout}
 MAX_SIZE = 1_000_000  # inputs or units per layer: a bigger file is hostile or corrupt, not a model
+MAX_PARAMETERS = 10_000_000  # about 2 GB of Values: far past what a pure-Python engine trains
 
 
 def save(model: Module, path: str | os.PathLike) -> None:
@@ -56,6 +57,9 @@ def load(path: str | os.PathLike) -> Module:
     too_big = [n for n in _sizes(config) if n > MAX_SIZE]
     if too_big:
         raise ValueError(f"{path}: a layer size of {too_big[0]} is too large (at most {MAX_SIZE})")
+    implied = _parameter_count(kind, config)
+    if implied is not None and implied > MAX_PARAMETERS:  # refused before anything is built
+        raise ValueError(f"{path}: the architecture has {implied:,} parameters, more than {MAX_PARAMETERS:,}")
     try:
         model = KINDS[kind](**config)
         model.load_state_dict(state)
@@ -65,6 +69,15 @@ def load(path: str | os.PathLike) -> Module:
     return model
 
 
+def _parameter_count(kind: str, config: dict) -> int | None:
+    """How many parameters `config` describes (None where its sizes are not plain integers:
+    building the model then reports what is wrong)."""
+    sizes = [config.get("nin"), *(config.get("nouts") or [])] if kind == "MLP" else [config.get("nin"), config.get("nout", 1)]
+    if kind == "Dropout":
+        return 0
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+        return None
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))
 
 
 def _sizes(config: dict) -> list[int]:

@@ -120,3 +120,13 @@ def test_deeply_nested_json_is_a_value_error_naming_the_file(tmp_path):
 def test_a_missing_file_is_an_os_error():
     with pytest.raises(FileNotFoundError):
         nets.load("/nonexistent/model.json")
+
+
+def test_an_absurd_architecture_is_refused_before_building(tmp_path):
+    path = tmp_path / "model.json"
+    nets.MLP(2, [3, 1], seed=0).save(path)
+    document = json.loads(path.read_text())
+    document["config"]["nouts"] = [900_000, 900_000]  # each size allowed; together 8e11 weights
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=r"model.json: the architecture has 810,003,600,000 parameters, more than 10,000,000"):
+        nets.load(path)
