@@ -11,7 +11,7 @@
 from .draw import draw_graph
 from .gradcheck import GradcheckResult, GradcheckRow, gradcheck, gradcheck_leaves
 from .steps import Step, Stepper, backward_steps
-from .value import Value, backward_order, no_grad, sum, weighted_sum  # noqa: F401 - sum is autograd.sum, kept out of __all__ so * never shadows the builtin
+from .value import Value, backward_order, max, min, no_grad, sum, weighted_sum  # noqa: F401 - sum/max/min are autograd's, kept out of __all__ so * never shadows the builtins
 
 __all__ = [
     "Value",

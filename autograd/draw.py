@@ -114,6 +114,10 @@ def op_label(node: Value) -> str:
         return f"{compact(c)} {LEFT_OPERATORS[op]}"
     if op == "leaky_relu":
         return f"leaky_relu({compact(c)})"
+    if op == "clamp":
+        return f"clamp({', '.join('None' if b is None else compact(b) for b in c)})"
+    if op in ("max", "min"):
+        return op if c is None else f"{op}(…, {compact(c)})"
     return op if c is None else f"{op} {compact(c)}"
 
 

@@ -249,6 +249,10 @@ def formula(node: Value, names: dict[Value, str]) -> str:
         return f"{compact(node.arg)} {LEFT_OPERATORS[node.op]} {n[0]}"
     if node.op == "sum":  # plain numbers in a sum are not parents: `arg` is their total
         return _terms(n) + ("" if node.arg is None else f" + {compact(node.arg)}")
+    if node.op in ("max", "min"):
+        return f"{node.op}({', '.join(n + ([] if node.arg is None else [compact(node.arg)]))})"
+    if node.op == "clamp":
+        return f"clamp({n[0]}, {', '.join('None' if b is None else compact(b) for b in node.arg)})"
     if node.op in ("wsum", "dot"):
         weights, inputs, bias = _wsum_split(node)
         products = [f"{names[w]}*{x if isinstance(x, str) else names[x]}" for w, x in zip(weights, inputs)]
@@ -286,6 +290,11 @@ def _slopes(node: Value, names: dict[Value, str]) -> list[str]:
         return [f"1 if {n[0]} > 0 else {compact(c)}"]
     if op == "sum":
         return ["1"] * len(n)
+    if op in ("max", "min"):
+        return [f"1 ({name} is the {op})" if g else "0" for name, g in zip(n, node.local_grads)]
+    if op == "clamp":
+        lo, hi = ("-inf" if c[0] is None else compact(c[0])), ("inf" if c[1] is None else compact(c[1]))
+        return [f"1 if {lo} <= {n[0]} <= {hi} else 0"]
     if op == "rsub":
         return ["-1"]
     if op == "rdiv":

@@ -12,9 +12,10 @@ from __future__ import annotations
 import gc
 import math
 import numbers
+import operator
 import threading
 from operator import mul
-from typing import Iterable, Sequence, Union
+from typing import Callable, Iterable, Sequence, Union
 
 Number = Union[int, float]
 Operand = Union["Value", Number]
@@ -82,6 +83,10 @@ class Value:
         x = self.data
         if type(other) is Value:  # d/dy x**y = x**y * ln(x) needs x > 0
             y = other.data
+            if x == 0 and y > 0:  # as PyTorch and HIPS autograd: 0**y = 0, d/dy = 0
+                if y < 1:
+                    raise ValueError(f"pow: the slope of x**{y!r} is infinite at x = 0.0")
+                return _node(0.0, "**", (self, other), (1.0 if y == 1 else 0.0, 0.0))
             out = _power(_positive_base(x), y)
             return _node(out, "**", (self, other), (_slope(_times_power(y, x, y - 1), "pow", x),
                                                     _slope(out * math.log(x), "pow", x)))
@@ -141,6 +146,45 @@ class Value:
         x, a = self.data, _constant(slope, "leaky_relu")
         return _node(x if x > 0 else a * x, "leaky_relu", (self,), (1.0 if x > 0 else a,), a)
 
+    def clamp(self, lo: Number | None = None, hi: Number | None = None) -> Value:
+        """`x` limited to [lo, hi]; slope 1 inside (ends included, as PyTorch), 0 outside."""
+        x = self.data
+        low = -math.inf if lo is None else _constant(lo, "clamp")
+        high = math.inf if hi is None else _constant(hi, "clamp")
+        if low > high:
+            raise ValueError(f"clamp: lo {lo!r} is greater than hi {hi!r}")
+        inside = low <= x <= high
+        out = x if inside else low if x < low else high
+        return _node(out, "clamp", (self,), (1.0 if inside else 0.0,), (lo, hi))
+
+    def max(self, other: Operand) -> Value:
+        """The larger of two: `autograd.max([self, other])`."""
+        return max((self, other))
+
+    def min(self, other: Operand) -> Value:
+        """The smaller of two: `autograd.min([self, other])`."""
+        return min((self, other))
+
+    def detach(self) -> Value:
+        """A new leaf with the same data: gradients stop here (truncated backprop through time)."""
+        return Value(self.data, self.label)
+
+    # comparisons read `.data` and give a plain bool: they are not differentiable.  `==` and
+    # hashing stay identity, because graphs keep their nodes in sets and dicts.
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _compared(other, "<")
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _compared(other, "<=")
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _compared(other, ">")
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _compared(other, ">=")
+
+    __hash__ = object.__hash__
+
     def sin(self) -> Value:
         return _node(math.sin(self.data), "sin", (self,), (math.cos(self.data),))
 
@@ -166,7 +210,10 @@ class Value:
         return _node(q, "rdiv", (self,), (_slope(-q / x, "/", x),), c)
 
     def __rpow__(self, other: Number) -> Value:  # c ** x
-        c = _positive_base(_constant(other, "**"))
+        c = _constant(other, "**")
+        if c == 0 and self.data > 0:  # 0**x = 0 for x > 0, and so is its slope
+            return _node(0.0, "rpow", (self,), (0.0,), c)
+        c = _positive_base(c)
         out = _power(c, self.data)
         return _node(out, "rpow", (self,), (_slope(out * math.log(c), "pow", self.data),), c)
 
@@ -201,6 +248,39 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum; 
     constants = [_constant(v, "sum") for v in values if type(v) is not Value]
     data = _total([*(v.data for v in parents), *constants], "sum")
     return _node(data, "sum", parents, (1.0,) * len(parents), math.fsum(constants) if constants else None)
+
+
+def max(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.max; not in __all__
+    """The largest of `values` as one node: slope 1 to the first maximal Value, 0 to the rest
+    (max pooling routes the gradient to the maximum only).  `arg` is the largest plain number
+    among them (None if there are none)."""
+    return _extreme(values, "max", operator.gt)
+
+
+def min(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.min; not in __all__
+    """The smallest of `values` as one node: slope 1 to the first minimal Value, 0 to the rest."""
+    return _extreme(values, "min", operator.lt)
+
+
+def _extreme(values: Iterable[Operand], op: str, beats: Callable[[float, float], bool]) -> Value:
+    values = list(values)
+    parents = tuple(v for v in values if type(v) is Value)
+    if not parents:
+        raise ValueError(f"{op}: needs at least one Value, got {len(values)} plain numbers")
+    constants = [_constant(v, op) for v in values if type(v) is not Value]
+    best = 0
+    for i, v in enumerate(parents):
+        if beats(v.data, parents[best].data):
+            best = i
+    data, arg = parents[best].data, None
+    if constants:
+        arg = constants[0]
+        for c in constants:
+            arg = c if beats(c, arg) else arg
+        if beats(arg, data):
+            data, best = arg, -1
+    grads = tuple(1.0 if i == best else 0.0 for i in range(len(parents)))
+    return _node(data, op, parents, grads, arg)
 
 
 def weighted_sum(weights: Sequence[Value], inputs: Sequence[Operand], bias: Value | None = None) -> Value:
@@ -301,6 +381,14 @@ def _constant(x: object, op: str) -> float:
     if type(x) is float and x - x == 0.0:  # finite
         return x
     return _real(x, op, "a plain-number operand")
+
+
+def _compared(other: object, op: str) -> float:
+    if type(other) is Value:
+        return other.data
+    if isinstance(other, bool) or not isinstance(other, numbers.Real):
+        raise TypeError(f"{op}: cannot compare a Value with {type(other).__name__} {other!r}")
+    return other
 
 
 def _nonzero(divisor: float, dividend: float) -> float:

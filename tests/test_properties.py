@@ -40,6 +40,7 @@ UNARY = {
     "div const": lambda a: a / 1.5,
     "rdiv const": lambda a: 1.5 / (a * a + 0.5),
     "rpow": lambda a: 2 ** a.tanh(),
+    "clamp": lambda a: (a - 0.5).clamp(-1, 0) if _apart(a.data - 0.5, -1, 0) else a,
 }
 BINARY = {
     "add": lambda a, b: a + b,
@@ -49,7 +50,14 @@ BINARY = {
     "pow": lambda a, b: (a * a + 0.5) ** b.tanh(),
     "sum": lambda a, b: autograd.sum([a, b, 2.0, a]),
     "weighted_sum": lambda a, b: autograd.weighted_sum([a, b], [b, 0.5], a),
+    "max": lambda a, b: autograd.max([a, b * 0.5, 0.1]) if _apart(a.data, b.data * 0.5, 0.1) else a,
+    "min": lambda a, b: autograd.min([a, b - 0.3]) if _apart(a.data, b.data - 0.3) else a,
 }
+
+
+def _apart(*xs):
+    """No two candidates of max/min within a finite-difference step of each other (a kink)."""
+    return all(abs(p - q) > 1e-3 for i, p in enumerate(xs) for q in xs[i + 1 :])
 
 step = st.one_of(
     st.tuples(st.sampled_from(sorted(UNARY)), st.integers(0, 10**6), st.just(0)),

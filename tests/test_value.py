@@ -378,3 +378,74 @@ def test_fused_sums_report_overflow(f):
 def test_weighted_sum_rejects_non_numbers():
     with pytest.raises(TypeError, match="weighted_sum: a plain-number operand must be a real number, got str"):
         autograd.weighted_sum([Value(1.0)], ["1"])
+
+
+# ---- max, min, clamp, detach, comparisons, 0 ** y ----
+
+
+def test_max_routes_the_gradient_to_the_first_maximum_only():
+    a, b, c = Value(1.0), Value(3.0), Value(3.0)
+    m = autograd.max([a, b, c])
+    m.backward()
+    assert m.data == 3.0 and m.op == "max"
+    assert (a.grad, b.grad, c.grad) == (0.0, 1.0, 0.0)
+
+
+def test_min_and_plain_numbers():
+    a, b = Value(1.0), Value(-2.0)
+    m = autograd.min([a, 0.5, b])
+    m.backward()
+    assert m.data == -2.0 and (a.grad, b.grad) == (0.0, 1.0)
+    top = autograd.max([a, 5.0])  # a plain number wins: no Value gets a gradient
+    top.backward()
+    assert top.data == 5.0 and a.grad == 0.0
+
+
+def test_max_needs_a_value():
+    with pytest.raises(ValueError, match="max: needs at least one Value"):
+        autograd.max([1.0, 2.0])
+
+
+def test_binary_max_min_and_clamp():
+    x, y = Value(2.0), Value(-1.0)
+    assert x.max(y).data == 2.0 and x.min(y).data == -1.0 and x.max(3).data == 3.0
+    for data, expected, slope in [(-3.0, -1.0, 0.0), (0.5, 0.5, 1.0), (1.0, 1.0, 1.0), (4.0, 1.0, 0.0)]:
+        v = Value(data)
+        out = v.clamp(-1, 1)
+        out.backward()
+        assert (out.data, v.grad) == (expected, slope)
+    assert Value(5.0).clamp(hi=2).data == 2.0
+    with pytest.raises(ValueError, match="clamp: lo 2 is greater than hi 1"):
+        Value(0.0).clamp(2, 1)
+
+
+def test_detach_is_a_new_leaf():
+    x = Value(2.0, label="x")
+    y = (x * x).detach()
+    z = y * 3
+    z.backward()
+    assert y.data == 4.0 and not y.parents and y.grad == 3.0 and x.grad == 0.0
+
+
+def test_comparisons_read_data_and_equality_stays_identity():
+    a, b = Value(1.0), Value(1.0)
+    assert a <= b and a >= b and not a < b and a < 2 and b > 0.5 and 2 > a
+    assert a != b and a == a and len({a, b}) == 2
+    with pytest.raises(TypeError, match="cannot compare a Value with str"):
+        a < "1"
+
+
+def test_zero_base_with_a_value_exponent():
+    for y_data, dx in [(2.0, 0.0), (1.0, 1.0), (3.5, 0.0)]:
+        x, y = Value(0.0), Value(y_data)
+        out = x**y
+        out.backward()
+        assert (out.data, x.grad, y.grad) == (0.0, dx, 0.0)
+    x = Value(1.5)
+    out = 0.0**x
+    out.backward()
+    assert (out.data, x.grad) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="base 0.0 must be positive"):
+        Value(0.0) ** Value(-1.0)
+    with pytest.raises(ValueError, match="infinite"):
+        Value(0.0) ** Value(0.5)
