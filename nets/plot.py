@@ -17,9 +17,9 @@ from matplotlib.figure import Figure
 
 import autograd
 from autograd import no_grad
-from autograd.files import write_atomically
 
 from . import losses
+from .files import write_atomically
 from .module import MLP, Module
 from .training import output_classes
 

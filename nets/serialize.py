@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import os
 
-from autograd.files import write_atomically
-
+from .files import write_atomically
 from .module import MLP, Dropout, Layer, Module, Neuron
 
 FORMAT = "stepgrad-model"

@@ -69,7 +69,7 @@ def test_bad_arguments_are_one_line_errors_with_status_2(argv, message, capsys):
 ])
 def test_bad_output_paths_are_refused_before_training(tmp_path, monkeypatch, flag, make, message, capsys):
     (tmp_path / "file.txt").write_text("keep me")
-    monkeypatch.setattr("nets.commands.fit", lambda *a, **k: pytest.fail("trained despite a bad path"))
+    monkeypatch.setattr("nets.cli.commands.fit", lambda *a, **k: pytest.fail("trained despite a bad path"))
     path = make(tmp_path)
     try:
         status = main(["train", flag, str(path), "--quiet"])
@@ -84,7 +84,7 @@ def test_an_internal_type_error_is_not_disguised_as_a_user_error(monkeypatch):
     def bug(args):
         raise TypeError("unsupported operand")
 
-    monkeypatch.setattr("nets.commands.train", bug)
+    monkeypatch.setattr("nets.cli.commands.train", bug)
     with pytest.raises(TypeError, match="unsupported operand"):
         main(["train", "--quiet"])
 
@@ -117,7 +117,7 @@ def test_the_installed_command_exits_2_on_a_bad_argument():
 
 def test_the_neuron_drawing_falls_back_to_dot_source_without_graphviz(tmp_path, monkeypatch, capsys):
     import autograd.draw
-    from nets.commands import write_neuron_graph
+    from nets.cli.commands import write_neuron_graph
 
     def no_dot(graph, format):
         raise FileNotFoundError("Graphviz's 'dot' program is needed; install it with: sudo apt-get install graphviz")

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from autograd.explain import explain
+from nets.cli.explain import explain
 from nets.cli import main
 
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]

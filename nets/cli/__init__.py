@@ -21,19 +21,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _explain(args: argparse.Namespace) -> None:
-    from autograd.explain import explain
+    from .explain import explain
 
     print(explain(args.expression, args.values, svg=args.svg, png=args.png))
 
 
 def _train(args: argparse.Namespace) -> None:
-    from nets.commands import train
+    from .commands import train
 
     train(args)
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from nets.commands import demo
+    from .commands import demo
 
     demo(args)
 
@@ -176,6 +176,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

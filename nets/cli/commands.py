@@ -1,4 +1,4 @@
-"""What `stepgrad train` and `stepgrad demo` do (nets/cli.py parses their arguments)."""
+"""What `stepgrad train` and `stepgrad demo` do (nets/cli/__init__.py parses their arguments)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import numpy as np
 
 import autograd
 from autograd import Value
-from autograd.files import write_atomically
 
-from . import data, optim
-from .module import MLP, Neuron
-from .plot import decision_boundary, gradient_norms, loss_curves, loss_grad_norms, save
-from .training import History, evaluate, fit, threshold_for
+from .. import data, optim
+from ..files import write_atomically
+from ..module import MLP, Neuron
+from ..plot import decision_boundary, gradient_norms, loss_curves, loss_grad_norms, save
+from ..training import History, evaluate, fit, threshold_for
 
 BINARY_LOSSES = ("hinge", "bce", "bce_with_logits", "mse")  # one output unit, two classes
 

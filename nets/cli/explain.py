@@ -15,9 +15,9 @@ import operator
 from pathlib import Path
 from typing import Callable, Sequence, Union
 
-from .draw import draw_graph, drawing_path, graph_nodes, node_names, number, render_all
-from .steps import backward_steps, formula
-from .value import Value
+from autograd.draw import draw_graph, drawing_path, graph_nodes, node_names, number, render_all
+from autograd.steps import backward_steps, formula
+from autograd.value import Value
 
 Operand = Union[Value, float]
 
