@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional
 
+from .ops import lookup
 from .value import Value, backward_order
 
 if TYPE_CHECKING:
@@ -28,9 +29,6 @@ INTERMEDIATE = "#ffffff"
 HIGHLIGHT = "#ffcc80"  # orange: the node you asked to see (or the current step's node)
 HIGHLIGHT_INPUT = "#ffe0b2"  # light orange: the current step's inputs
 OPERATION = "#eeeeee"
-
-# Ops with a plain number on the left (`2 - x`), whose `arg` is that number.
-LEFT_OPERATORS = {"rsub": "-", "rdiv": "/", "rpow": "**"}
 
 GradText = Callable[[Value], Optional[str]]
 
@@ -95,29 +93,9 @@ def number(x: float) -> str:
     return f"{x:#.4g}"  # '#' keeps trailing zeros: 0.05000, as wide as 0.5000
 
 
-def compact(x: float) -> str:
-    """A plain number as it would be typed: 2, 0.5, -3."""
-    return f"{x:g}"
-
-
 def op_label(node: Value) -> str:
-    """The text of an operation's node: `+`, `tanh`, `* 2`, `2 -`, `a / b` (order matters there)."""
-    op, c = node.op, node.arg
-    if op in ("-", "/", "**") and len(node.parents) == 2:
-        return f"a {op} b"
-    if op in ("wsum", "dot"):
-        return "Σ w·x + b" if op == "wsum" else "Σ w·x"
-    if op == "sum":
-        return "Σ" if c is None else f"Σ + {compact(c)}"
-    if op in LEFT_OPERATORS:
-        return f"{compact(c)} {LEFT_OPERATORS[op]}"
-    if op == "leaky_relu":
-        return f"leaky_relu({compact(c)})"
-    if op == "clamp":
-        return f"clamp({', '.join('None' if b is None else compact(b) for b in c)})"
-    if op in ("max", "min"):
-        return op if c is None else f"{op}(…, {compact(c)})"
-    return op if c is None else f"{op} {compact(c)}"
+    """The text of an operation's node, from its table entry: `+`, `tanh`, `* 2`, `a - b`."""
+    return lookup(node.op).label_text(node)
 
 
 # ---- the drawing ----
@@ -203,9 +181,7 @@ def _digraph(
             graph.node(op, op_label(node), shape="ellipse", style="filled",
                        fillcolor=HIGHLIGHT if fill == HIGHLIGHT else OPERATION,
                        fontsize="11", height="0.3", margin="0.04,0.02")
-            ordered = node.op in ("-", "/", "**") and len(node.parents) == 2
-            sides = ("a", "b") if ordered else (None,) * len(node.parents)
-            for side, parent in zip(sides, node.parents):
+            for side, parent in zip(lookup(node.op).edge_labels(node), node.parents):
                 graph.edge(ids[parent], op, label=side)
             graph.edge(op, ids[node])
     return graph

@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 from .draw import (
     HIGHLIGHT,
     HIGHLIGHT_INPUT,
-    LEFT_OPERATORS,
     _checked_nodes,
     _digraph,
-    compact,
     graph_nodes,
     node_names,
     number,
     pipe,
 )
+from .ops import lookup
 from .value import Value, _fresh_grads, backward_order
 
 if TYPE_CHECKING:
@@ -219,105 +218,26 @@ class Stepper:
 def sentence(step: Step, names: dict[Value, str]) -> str:
     """`o = tanh(n): do/dn = 1 - o**2 = 0.5000; n.grad += 0.5000 * o.grad (1.0000) = 0.5000`.
 
-    One clause per input; a fused node with many inputs lists the first few and summarises
-    the rest.
+    One clause per input, its slope as the op's table entry writes it; a fused node with
+    many inputs lists the first few and summarises the rest.
     """
     node, o = step.node, names[step.node]
-    slopes = _slopes(node, names)
+    entry = lookup(node.op)
     clauses = []
-    for update, slope in zip(step.updates, slopes):
+    for update, slope in zip(step.updates, entry.slope_texts(node, names)):
         name = names[update.input]
         value = number(update.local)
         text = f"d{o}/d{name} = {value if _is_number(slope) else f'{slope} = {value}'}; "
         text += f"{name}.grad += {value} * {o}.grad ({number(step.grad)}) = {number(update.added)}"
         clauses.append(text + ("" if update.grad == update.added else f", now {number(update.grad)}"))
-    if len(clauses) > LISTED:
-        clauses[3:] = [f"and {len(clauses) - 3} more like these ({', '.join(_fused_rule(node, o))})"]
-    return f"{o} = {formula(node, names)}: " + "; ".join(clauses)
+    if len(clauses) > LISTED and entry.summary:
+        clauses[3:] = [f"and {len(clauses) - 3} more like these ({entry.summary.format(out=o)})"]
+    return f"{o} = {entry.formula_text(node, names)}: " + "; ".join(clauses)
 
 
 def formula(node: Value, names: dict[Value, str]) -> str:
     """The right-hand side of `node = ...`, in its inputs' names: `x1 * w1`, `tanh(n)`."""
-    n = [names[parent] for parent in node.parents]
-    if node.op in ("+", "-", "*", "/", "**"):
-        return f"{n[0]} {node.op} {n[1] if len(n) == 2 else compact(node.arg)}"
-    if node.op == "neg":
-        return f"-{n[0]}"
-    if node.op == "leaky_relu":
-        return f"leaky_relu({n[0]}, {compact(node.arg)})"
-    if node.op in LEFT_OPERATORS:
-        return f"{compact(node.arg)} {LEFT_OPERATORS[node.op]} {n[0]}"
-    if node.op == "sum":  # plain numbers in a sum are not parents: `arg` is their total
-        return _terms(n) + ("" if node.arg is None else f" + {compact(node.arg)}")
-    if node.op in ("max", "min"):
-        return f"{node.op}({', '.join(n + ([] if node.arg is None else [compact(node.arg)]))})"
-    if node.op == "clamp":
-        return f"clamp({n[0]}, {', '.join('None' if b is None else compact(b) for b in node.arg)})"
-    if node.op in ("wsum", "dot"):
-        weights, inputs, bias = _wsum_split(node)
-        products = [f"{names[w]}*{x if isinstance(x, str) else names[x]}" for w, x in zip(weights, inputs)]
-        return _terms(products) + (f" + {names[bias]}" if bias else "")
-    return f"{node.op}({n[0]})"
-
-
-def _terms(terms: list[str]) -> str:
-    if len(terms) <= 4:
-        return " + ".join(terms)
-    return f"{terms[0]} + {terms[1]} + ... + {terms[-1]} ({len(terms)} terms)"
-
-
-_UNARY = {
-    "neg": "-1",
-    "abs": "sign({a})",
-    "exp": "{o}",
-    "log": "1/{a}",
-    "sqrt": "1/(2*{o})",
-    "tanh": "1 - {o}**2",
-    "sigmoid": "{o}*(1 - {o})",
-    "relu": "1 if {a} > 0 else 0",
-    "sin": "cos({a})",
-    "cos": "-sin({a})",
-}
-
-
-def _slopes(node: Value, names: dict[Value, str]) -> list[str]:
-    """d(node)/d(input) for each input, as a formula in names (a plain number where it is one)."""
-    o, n, c = names[node], [names[parent] for parent in node.parents], node.arg
-    op = node.op
-    if op in _UNARY:
-        return [_UNARY[op].format(o=o, a=n[0])]
-    if op == "leaky_relu":
-        return [f"1 if {n[0]} > 0 else {compact(c)}"]
-    if op == "sum":
-        return ["1"] * len(n)
-    if op in ("max", "min"):
-        return [f"1 ({name} is the {op})" if g else "0" for name, g in zip(n, node.local_grads)]
-    if op == "clamp":
-        lo, hi = ("-inf" if c[0] is None else compact(c[0])), ("inf" if c[1] is None else compact(c[1]))
-        return [f"1 if {lo} <= {n[0]} <= {hi} else 0"]
-    if op == "rsub":
-        return ["-1"]
-    if op == "rdiv":
-        return [f"-{compact(c)}/{n[0]}**2"]
-    if op == "rpow":
-        return [f"{o}*log({compact(c)})"]
-    if op in ("wsum", "dot"):
-        weights, inputs, bias = _wsum_split(node)
-        partner = {w: (x if isinstance(x, str) else names[x]) for w, x in zip(weights, inputs)}
-        partner.update((x, names[w]) for w, x in zip(weights, inputs) if isinstance(x, Value))
-        return [partner.get(parent, "1") if parent is not bias else "1" for parent in node.parents]
-    if len(n) == 1:  # a plain-number right operand c
-        return {"+": ["1"], "-": ["1"], "*": [compact(c)], "/": [f"1/{compact(c)}"],
-                "**": [f"{compact(c)}*{n[0]}" + ("" if c == 2 else f"**{compact(c - 1)}")]}[op]
-    a, b = n
-    return {"+": ["1", "1"], "-": ["1", "-1"], "*": [b, a], "/": [f"1/{b}", f"-{a}/{b}**2"],
-            "**": [f"{b}*{a}**({b} - 1)", f"{o}*log({a})"]}[op]
-
-
-def _fused_rule(node: Value, o: str) -> list[str]:
-    if node.op in ("wsum", "dot"):
-        return [f"d{o}/dw_i = x_i", f"d{o}/dx_i = w_i", f"d{o}/db = 1"][: 2 + (node.op == "wsum")]
-    return [f"each d{o}/d(term) = 1"]
+    return lookup(node.op).formula_text(node, names)
 
 
 def _is_number(text: str) -> bool:
@@ -326,16 +246,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _wsum_split(node: Value) -> tuple[list[Value], list[Value | str], Value | None]:
-    """The weights, the inputs (Values, or plain numbers as text) and the bias of a fused
-    weighted sum, from its layout: `arg` weights, then the inputs if they are Values, then
-    the bias (op "wsum"; "dot" has none)."""
-    n, parents = node.arg, node.parents
-    bias = parents[-1] if node.op == "wsum" else None
-    if len(parents) - (bias is not None) == 2 * n:
-        inputs: list[Value | str] = list(parents[n : 2 * n])
-    else:
-        inputs = [compact(x) for x in node.local_grads[:n]]
-    return list(parents[:n]), inputs, bias

@@ -17,24 +17,33 @@ import threading
 from operator import mul
 from typing import Callable, Iterable, Sequence, Union
 
+from .ops import OPS, Op, Names, compact, define, terms
+
 Number = Union[int, float]
 Operand = Union["Value", Number]
+
+
+def _power_slopes(node: Value, names: Names) -> list[str]:
+    """The slope of `x ** c` as it simplifies: `3*x**2`, and `2*x` for a square."""
+    c = node.const
+    return [f"{compact(c)}*{names[node.parents[0]]}" + ("" if c == 2 else f"**{compact(c - 1)}")]
 
 
 class Value:
     """A scalar in a computation graph: its value, its gradient and how it was computed.
 
-    `parents` are the Values this one was computed from and `local_grads` the partial
-    derivative of this node with respect to each of them.  `arg` holds what else the
-    operation needs to be read back: the plain number of `x * 2` or `2 - x`, the slope of
-    `leaky_relu`, the total of the plain numbers in a `sum`, the number of weights of a
-    weighted sum; None otherwise.
+    `op` is the code of the operation that made it (its entry in `autograd.OPS` says how
+    to write, draw and explain it; "" for a leaf), `parents` are the Values it was computed
+    from and `local_grads` the partial derivative of this node with respect to each of them.
+    `const` holds the plain numbers the operation was given besides its Values, named by
+    the entry's `const`: the c of `x * c`, the slope of `leaky_relu`, the total of a sum's
+    plain terms, clamp's (lo, hi), a first layer's inputs; None if there are none.
 
     Every result and every local derivative is a finite float: where one would overflow,
     the operation raises OverflowError naming itself, so no inf or NaN enters a graph.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "arg", "parents", "local_grads")
+    __slots__ = ("data", "grad", "label", "op", "const", "parents", "local_grads")
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
@@ -43,7 +52,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = ""
-        self.arg = None
+        self.const = None
         self.parents: tuple[Value, ...] = ()
         self.local_grads: tuple[float, ...] = ()
 
@@ -51,34 +60,47 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
 
-    # ---- the table of operations: forward rule, then local derivative(s) ----
+    # ---- the operations: each method computes the result and its local derivative(s);
+    # ---- the `define` above it is its entry in the table: how it is written and drawn
 
+    @define(Op("+", formula="{a} + {b}", slopes=("1", "1"), inputs=("a", "b"), label="+", ordered=False),
+            Op("+c", formula="{x} + {c}", slopes=("1",), const=("c",), label="+ {c}"))
     def __add__(self, other: Operand) -> Value:
         if type(other) is Value:
             return _node(self.data + other.data, "+", (self, other), (1.0, 1.0))
         c = _constant(other, "+")
-        return _node(self.data + c, "+", (self,), (1.0,), c)
+        return _node(self.data + c, "+c", (self,), (1.0,), c)
 
+    @define(Op("-", formula="{a} - {b}", slopes=("1", "-1"), inputs=("a", "b"), label="a - b"),
+            Op("-c", formula="{x} - {c}", slopes=("1",), const=("c",), label="- {c}"))
     def __sub__(self, other: Operand) -> Value:
         if type(other) is Value:
             return _node(self.data - other.data, "-", (self, other), (1.0, -1.0))
         c = _constant(other, "-")
-        return _node(self.data - c, "-", (self,), (1.0,), c)
+        return _node(self.data - c, "-c", (self,), (1.0,), c)
 
+    @define(Op("*", formula="{a} * {b}", slopes=("{b}", "{a}"), inputs=("a", "b"), label="*", ordered=False),
+            Op("*c", formula="{x} * {c}", slopes=("{c}",), const=("c",), label="* {c}"))
     def __mul__(self, other: Operand) -> Value:
         if type(other) is Value:
             return _node(self.data * other.data, "*", (self, other), (other.data, self.data))
         c = _constant(other, "*")
-        return _node(self.data * c, "*", (self,), (c,), c)
+        return _node(self.data * c, "*c", (self,), (c,), c)
 
+    @define(Op("/", formula="{a} / {b}", slopes=("1/{b}", "-{a}/{b}**2"), inputs=("a", "b"), label="a / b"),
+            Op("/c", formula="{x} / {c}", slopes=("1/{c}",), const=("c",), label="/ {c}"))
     def __truediv__(self, other: Operand) -> Value:
         if type(other) is Value:
             y = _nonzero(other.data, self.data)
             q = self.data / y
             return _node(q, "/", (self, other), (_slope(1.0 / y, "/", y), _slope(-q / y, "/", y)))
         c = _nonzero(_constant(other, "/"), self.data)
-        return _node(self.data / c, "/", (self,), (_slope(1.0 / c, "/", c),), c)
+        return _node(self.data / c, "/c", (self,), (_slope(1.0 / c, "/", c),), c)
 
+    @define(Op("**", formula="{a} ** {b}", slopes=("{b}*{a}**({b} - 1)", "{out}*log({a})"), inputs=("a", "b"),
+               label="a ** b"),
+            Op("**c", formula="{x} ** {c}", slopes=_power_slopes, const=("c",),
+               label="** {c}"))
     def __pow__(self, other: Operand) -> Value:
         x = self.data
         if type(other) is Value:  # d/dy x**y = x**y * ln(x) needs x > 0
@@ -94,15 +116,18 @@ class Value:
         out = _power(x, n)
         if x == 0 and 0 < n < 1:
             raise ValueError(f"pow: the slope of x**{n!r} is infinite at x = 0.0")
-        return _node(out, "**", (self,), (_slope(_times_power(n, x, n - 1), "pow", x),), n)
+        return _node(out, "**c", (self,), (_slope(_times_power(n, x, n - 1), "pow", x),), n)
 
+    @define(Op("neg", formula="-{x}", slopes=("-1",)))
     def __neg__(self) -> Value:
         return _node(-self.data, "neg", (self,), (-1.0,))
 
+    @define(Op("abs", slopes=("sign({x})",), explain=True))
     def __abs__(self) -> Value:
         x = self.data
         return _node(abs(x), "abs", (self,), (1.0 if x > 0 else -1.0 if x < 0 else 0.0,))
 
+    @define(Op("exp", slopes=("{out}",), explain=True))
     def exp(self) -> Value:
         try:
             e = math.exp(self.data)
@@ -110,12 +135,14 @@ class Value:
             raise OverflowError(f"exp: overflow at x = {self.data!r} (e**x exceeds the float range)") from None
         return _node(e, "exp", (self,), (e,))
 
+    @define(Op("log", slopes=("1/{x}",), explain=True))
     def log(self) -> Value:
         x = self.data
         if x <= 0:
             raise ValueError(f"log: undefined for x = {x!r} (needs x > 0)")
         return _node(math.log(x), "log", (self,), (_slope(1.0 / x, "log", x),))
 
+    @define(Op("sqrt", slopes=("1/(2*{out})",), explain=True))
     def sqrt(self) -> Value:
         x = self.data
         if x < 0:
@@ -125,10 +152,12 @@ class Value:
         r = math.sqrt(x)
         return _node(r, "sqrt", (self,), (0.5 / r,))
 
+    @define(Op("tanh", slopes=("1 - {out}**2",), explain=True))
     def tanh(self) -> Value:
         t = math.tanh(self.data)
         return _node(t, "tanh", (self,), (1.0 - t * t,))
 
+    @define(Op("sigmoid", slopes=("{out}*(1 - {out})",), explain=True))
     def sigmoid(self) -> Value:
         x = self.data
         if x >= 0:  # two forms, so exp never overflows
@@ -138,14 +167,19 @@ class Value:
             s = e / (1.0 + e)
         return _node(s, "sigmoid", (self,), (s * (1.0 - s),))
 
+    @define(Op("relu", slopes=("1 if {x} > 0 else 0",), explain=True))
     def relu(self) -> Value:
         x = self.data
         return _node(x if x > 0 else 0.0, "relu", (self,), (1.0 if x > 0 else 0.0,))
 
+    @define(Op("leaky_relu", formula="leaky_relu({x}, {slope})", slopes=("1 if {x} > 0 else {slope}",),
+               const=("slope",), label="leaky_relu({slope})", explain=True))
     def leaky_relu(self, slope: float = 0.01) -> Value:
         x, a = self.data, _constant(slope, "leaky_relu")
         return _node(x if x > 0 else a * x, "leaky_relu", (self,), (1.0 if x > 0 else a,), a)
 
+    @define(Op("clamp", formula="clamp({x}, {lo}, {hi})", slopes=("1 if {lo} <= {x} <= {hi} else 0",),
+               const=("lo", "hi"), label="clamp({lo}, {hi})"))
     def clamp(self, lo: Number | None = None, hi: Number | None = None) -> Value:
         """`x` limited to [lo, hi]; slope 1 inside (ends included, as PyTorch), 0 outside."""
         x = self.data
@@ -155,7 +189,7 @@ class Value:
             raise ValueError(f"clamp: lo {lo!r} is greater than hi {hi!r}")
         inside = low <= x <= high
         out = x if inside else low if x < low else high
-        return _node(out, "clamp", (self,), (1.0 if inside else 0.0,), (lo, hi))
+        return _node(out, "clamp", (self,), (1.0 if inside else 0.0,), (low, high))
 
     def max(self, other: Operand) -> Value:
         """The larger of two: `autograd.max([self, other])`."""
@@ -185,13 +219,15 @@ class Value:
 
     __hash__ = object.__hash__
 
+    @define(Op("sin", slopes=("cos({x})",), explain=True))
     def sin(self) -> Value:
         return _node(math.sin(self.data), "sin", (self,), (math.cos(self.data),))
 
+    @define(Op("cos", slopes=("-sin({x})",), explain=True))
     def cos(self) -> Value:
         return _node(math.cos(self.data), "cos", (self,), (-math.sin(self.data),))
 
-    # ---- a plain number on the left: `arg` is that number ----
+    # ---- a plain number on the left: `const` is that number ----
 
     def __radd__(self, other: Number) -> Value:
         return self + other
@@ -199,23 +235,26 @@ class Value:
     def __rmul__(self, other: Number) -> Value:
         return self * other
 
+    @define(Op("c-", formula="{c} - {x}", slopes=("-1",), const=("c",), label="{c} -"))
     def __rsub__(self, other: Number) -> Value:  # c - x
         c = _constant(other, "-")
-        return _node(c - self.data, "rsub", (self,), (-1.0,), c)
+        return _node(c - self.data, "c-", (self,), (-1.0,), c)
 
+    @define(Op("c/", formula="{c} / {x}", slopes=("-{c}/{x}**2",), const=("c",), label="{c} /"))
     def __rtruediv__(self, other: Number) -> Value:  # c / x
         c = _constant(other, "/")
         x = _nonzero(self.data, c)
         q = c / x
-        return _node(q, "rdiv", (self,), (_slope(-q / x, "/", x),), c)
+        return _node(q, "c/", (self,), (_slope(-q / x, "/", x),), c)
 
+    @define(Op("c**", formula="{c} ** {x}", slopes=("{out}*log({c})",), const=("c",), label="{c} **"))
     def __rpow__(self, other: Number) -> Value:  # c ** x
         c = _constant(other, "**")
         if c == 0 and self.data > 0:  # 0**x = 0 for x > 0, and so is its slope
-            return _node(0.0, "rpow", (self,), (0.0,), c)
+            return _node(0.0, "c**", (self,), (0.0,), c)
         c = _positive_base(c)
         out = _power(c, self.data)
-        return _node(out, "rpow", (self,), (_slope(out * math.log(c), "pow", self.data),), c)
+        return _node(out, "c**", (self,), (_slope(out * math.log(c), "pow", self.data),), c)
 
     # ---- backward ----
 
@@ -240,8 +279,16 @@ class Value:
 # ---- fused n-ary operations, for networks: one node instead of 2n ----
 
 
+def _sum_formula(node: Value, names: Names) -> str:
+    text = terms([names[parent] for parent in node.parents])
+    return text if node.const is None else f"{text} + {compact(node.const)}"
+
+
+@define(Op("sum", formula=_sum_formula, slopes=lambda node, names: ["1"] * len(node.parents), inputs=None,
+           const=("total",), label=lambda node: "Σ" if node.const is None else f"Σ + {compact(node.const)}",
+           summary="each d{out}/d(term) = 1"))
 def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum; not in __all__
-    """`sum(v_i)` as a single node (each local derivative is 1); `arg` is the total of
+    """`sum(v_i)` as a single node (each local derivative is 1); `const` is the total of
     the plain numbers among the terms (None if there are none)."""
     values = list(values)
     parents = tuple(v for v in values if type(v) is Value)
@@ -250,13 +297,31 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum; 
     return _node(data, "sum", parents, (1.0,) * len(parents), math.fsum(constants) if constants else None)
 
 
+def _extreme_formula(node: Value, names: Names) -> str:
+    arguments = [names[parent] for parent in node.parents] + ([] if node.const is None else [compact(node.const)])
+    return f"{node.op}({', '.join(arguments)})"
+
+
+def _extreme_slopes(node: Value, names: Names) -> list[str]:
+    return [f"1 ({names[parent]} is the {node.op})" if g else "0" for parent, g in zip(node.parents, node.local_grads)]
+
+
+def _extreme_label(node: Value) -> str:
+    return node.op if node.const is None else f"{node.op}(…, {compact(node.const)})"
+
+
+_EXTREME_TEXTS = dict(formula=_extreme_formula, slopes=_extreme_slopes, label=_extreme_label, inputs=None, const=("c",))
+
+
+@define(Op("max", summary="d{out}/d(term) = 1 for the first maximum, 0 for the others", **_EXTREME_TEXTS))
 def max(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.max; not in __all__
     """The largest of `values` as one node: slope 1 to the first maximal Value, 0 to the rest
-    (max pooling routes the gradient to the maximum only).  `arg` is the largest plain number
-    among them (None if there are none)."""
+    (max pooling routes the gradient to the maximum only).  `const` is the largest plain
+    number among them (None if there are none)."""
     return _extreme(values, "max", operator.gt)
 
 
+@define(Op("min", summary="d{out}/d(term) = 1 for the first minimum, 0 for the others", **_EXTREME_TEXTS))
 def min(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.min; not in __all__
     """The smallest of `values` as one node: slope 1 to the first minimal Value, 0 to the rest."""
     return _extreme(values, "min", operator.lt)
@@ -272,24 +337,55 @@ def _extreme(values: Iterable[Operand], op: str, beats: Callable[[float, float],
     for i, v in enumerate(parents):
         if beats(v.data, parents[best].data):
             best = i
-    data, arg = parents[best].data, None
+    data, const = parents[best].data, None
     if constants:
-        arg = constants[0]
+        const = constants[0]
         for c in constants:
-            arg = c if beats(c, arg) else arg
-        if beats(arg, data):
-            data, best = arg, -1
+            const = c if beats(c, const) else const
+        if beats(const, data):
+            data, best = const, -1
     grads = tuple(1.0 if i == best else 0.0 for i in range(len(parents)))
-    return _node(data, op, parents, grads, arg)
+    return _node(data, op, parents, grads, const)
 
 
+def weighted_sum_parts(node: Value) -> tuple[list[Value], list[Value | float], Value | None]:
+    """The weights, the inputs (Values, or the plain numbers of a first layer) and the bias
+    of a "wsum" or "dot" node: the parents are the weights, then the inputs if they are
+    Values (`const` is None), then the bias ("wsum" only); `const` holds plain inputs."""
+    bias = node.parents[-1] if node.op == "wsum" else None
+    count = len(node.parents) - (bias is not None)
+    if node.const is None:
+        count //= 2
+        return list(node.parents[:count]), list(node.parents[count : 2 * count]), bias
+    return list(node.parents[:count]), list(node.const), bias
+
+
+def _weighted_formula(node: Value, names: Names) -> str:
+    weights, inputs, bias = weighted_sum_parts(node)
+    products = [f"{names[w]}*{names[x] if type(x) is Value else compact(x)}" for w, x in zip(weights, inputs)]
+    return terms(products) + (f" + {names[bias]}" if bias else "")
+
+
+def _weighted_slopes(node: Value, names: Names) -> list[str]:
+    weights, inputs, bias = weighted_sum_parts(node)
+    partner = {w: names[x] if type(x) is Value else compact(x) for w, x in zip(weights, inputs)}
+    partner.update((x, names[w]) for w, x in zip(weights, inputs) if type(x) is Value)
+    return ["1" if parent is bias else partner[parent] for parent in node.parents]
+
+
+_WEIGHTED_TEXTS = dict(formula=_weighted_formula, slopes=_weighted_slopes, inputs=None, const=("inputs",))
+
+
+@define(Op("wsum", label=lambda node: "Σ w·x + b", summary="d{out}/dw_i = x_i, d{out}/dx_i = w_i, d{out}/db = 1",
+           **_WEIGHTED_TEXTS),
+        Op("dot", label=lambda node: "Σ w·x", summary="d{out}/dw_i = x_i, d{out}/dx_i = w_i", **_WEIGHTED_TEXTS))
 def weighted_sum(weights: Sequence[Value], inputs: Sequence[Operand], bias: Value | None = None) -> Value:
     """`sum(w_i * x_i) + b` as a single node: a neuron's pre-activation.
 
-    d/dw_i = x_i, d/dx_i = w_i, d/db = 1.  The parents are the weights, then the inputs if
-    they are Values, then the bias; `arg` is the number of weights and the op is "wsum"
-    with a bias, "dot" without, so a drawing can tell which parent is which.  Plain-number
-    inputs (a first layer) are not nodes; a plain number mixed among Values becomes a leaf.
+    d/dw_i = x_i, d/dx_i = w_i, d/db = 1.  The op is "wsum" with a bias, "dot" without; the
+    parents are the weights, then the inputs if they are Values, then the bias
+    (`weighted_sum_parts` reads them back).  Plain-number inputs (a first layer) are not
+    nodes but the node's `const`; a plain number mixed among Values becomes a leaf.
     """
     if len(weights) != len(inputs):
         raise ValueError(f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs")
@@ -303,12 +399,12 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Operand], bias: Valu
     kinds = set(map(type, inputs))
     if Value not in kinds:  # a first layer: the inputs are plain numbers
         fast = kinds <= {float} and all(map(math.isfinite, inputs))
-        x_data = [*inputs] if fast else [_constant(x, "weighted_sum") for x in inputs]
-        parents, grads = [*weights], x_data
+        const = tuple(inputs) if fast else tuple(_constant(x, "weighted_sum") for x in inputs)
+        x_data, parents, grads = const, [*weights], [*const]
     else:  # a hidden layer: every input is a node
         if kinds != {Value}:
             inputs = [x if type(x) is Value else Value(_constant(x, "weighted_sum")) for x in inputs]
-        x_data = [x.data for x in inputs]
+        x_data, const = [x.data for x in inputs], None
         parents, grads = [*weights, *inputs], [*x_data, *w_data]
     terms = list(map(mul, w_data, x_data))
     if bias is not None:
@@ -316,32 +412,110 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Operand], bias: Valu
         parents.append(bias)
         grads.append(1.0)
     op = "dot" if bias is None else "wsum"
-    return _node(_total(terms, op), op, tuple(parents), tuple(grads), len(weights))
+    return _node(_total(terms, op), op, tuple(parents), tuple(grads), const)
+
+
+_ENGINE_OPS = frozenset(OPS)  # the operations above; `operation` adds yours
+
+
+# ---- your own operations ----
+
+Rule = Callable[..., "tuple[float, float | Sequence[float]]"]
+
+
+def operation(
+    code: str,
+    *,
+    slopes: Sequence[str],
+    formula: str = "",
+    label: str = "",
+    inputs: Sequence[str] = ("x",),
+    explain: bool = False,
+    method: bool = True,
+) -> Callable[[Rule], Callable[..., Value]]:
+    """Decorator: add your own operation to the table, from its rule on plain numbers.
+
+    The decorated function gets the inputs' data as floats and returns the result and the
+    local derivative with respect to each input (one number for one input).  `slopes` says
+    those derivatives as text, one per input, for the step-by-step sentences: `{x}` is the
+    input's name (`{a}`, `{b}`... with `inputs=("a", "b")`), `{out}` the result's.
+    `formula` (default `code(x)`) and `label` (default `code`) are how the node is written
+    and drawn; `explain=True` offers it to `stepgrad explain`; `method=True` also makes it
+    a method, `x.softplus()`.  What you get back builds one node from Values (plain
+    numbers become leaves): it back-propagates, draws, steps and gradchecks like any other::
+
+        @operation("softplus", slopes=["sigmoid({x})"])
+        def softplus(x):
+            return math.log1p(math.exp(x)), 1 / (1 + math.exp(-x))
+
+    Registering a code again replaces your earlier entry (re-running a notebook cell); the
+    engine's own operations cannot be replaced.
+    """
+    if code in _ENGINE_OPS:
+        raise ValueError(f"operation: {code!r} is one of the engine's operations; pick another name")
+    entry = Op(code, slopes=tuple(slopes), formula=formula, label=label, inputs=tuple(inputs), explain=explain)
+    if method and (not code.isidentifier() or hasattr(Value, code) and code not in OPS):
+        raise ValueError(f"operation: cannot make {code!r} a method of Value (not a name, or one it has); "
+                         "pass method=False")
+
+    def register(rule: Rule) -> Callable[..., Value]:
+        def apply(*operands: Operand) -> Value:
+            if len(operands) != len(entry.inputs):
+                raise TypeError(f"{code}: takes {len(entry.inputs)} input(s) ({', '.join(entry.inputs)}), "
+                                f"got {len(operands)}")
+            parents = tuple(x if type(x) is Value else Value(_constant(x, code)) for x in operands)
+            return _apply(rule, entry, parents)
+
+        apply.__name__, apply.__qualname__, apply.__doc__ = code, code, rule.__doc__
+        define(entry)(apply)
+        if method:
+            setattr(Value, code, apply)
+        return apply
+
+    return register
+
+
+def _apply(rule: Rule, entry: Op, parents: tuple[Value, ...]) -> Value:
+    """One node of a learner's operation, its rule's numbers checked: finite, one slope per input."""
+    code = entry.code
+    at = ", ".join(f"{name} = {p.data!r}" for name, p in zip(entry.inputs or (), parents))
+    result = rule(*(p.data for p in parents))
+    try:
+        data, slopes = result
+        slopes = tuple(slopes) if isinstance(slopes, (tuple, list)) else (slopes,)
+    except (TypeError, ValueError):
+        raise TypeError(f"{code}: the rule must return (result, slopes), got {result!r}") from None
+    if len(slopes) != len(parents):
+        raise TypeError(f"{code}: the rule returned {len(slopes)} slope(s) for {len(parents)} input(s)")
+    data = _real(data, code, f"the result at {at}")
+    slopes = tuple(_real(g, code, f"the slope at {at}") for g in slopes)
+    return _node(data, code, parents, slopes)
 
 
 # ---- building nodes ----
 
 
-def _node(data: float, op: str, parents: tuple, local_grads: tuple, arg: float | int | None = None) -> Value:
+def _node(data: float, op: str, parents: tuple, local_grads: tuple, const: object = None) -> Value:
     """A new non-leaf node, skipping `Value.__init__`'s checks (data is already a float)."""
     if data - data != 0.0:  # inf or nan: the operation overflowed
-        _overflow(op, data, parents, arg)
+        _overflow(op, data, parents, const)
     node = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
     if _no_grad_users and _recording.paused:  # a leaf: nothing to read back
-        node.op, node.arg, node.parents, node.local_grads = "", None, (), ()
+        node.op, node.const, node.parents, node.local_grads = "", None, (), ()
     else:
-        node.op, node.arg, node.parents, node.local_grads = op, arg, parents, local_grads
+        node.op, node.const, node.parents, node.local_grads = op, const, parents, local_grads
     return node
 
 
 _new = object.__new__
 
 
-def _overflow(op: str, data: float, parents: tuple, arg: float | int | None) -> None:
-    operands = [repr(p.data) for p in parents] + ([] if arg is None else [repr(arg)])  # fused sums check first
+def _overflow(op: str, data: float, parents: tuple, const: object) -> None:
+    op = op if op.isidentifier() else op.replace("c", "")  # "*c" (x * c) overflows as "*"
+    operands = [repr(p.data) for p in parents] + ([] if const is None else [repr(const)])  # fused sums check first
     raise OverflowError(f"{op}: the result of {op} on {', '.join(operands)} is {data!r}, not a finite number "
                         "(it overflows the float range)")
 

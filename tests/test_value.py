@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from autograd import Value, gradcheck, no_grad
+from autograd.value import weighted_sum_parts
 import autograd
 
 
@@ -114,27 +115,32 @@ def test_node_records_op_and_parents_in_order():
     c = a - b
     assert c.op == "-" and c.parents == (a, b) and c.local_grads == (1.0, -1.0)
     d = a * 5
-    assert d.op == "*" and d.parents == (a,) and d.arg == 5.0
+    assert d.op == "*c" and d.parents == (a,) and d.const == 5.0
 
 
-@pytest.mark.parametrize("f, op", [(lambda x: 10 - x, "rsub"), (lambda x: 10 / x, "rdiv"), (lambda x: 10**x, "rpow")])
-def test_a_plain_number_on_the_left_is_kept_as_arg_not_made_a_node(f, op):
+@pytest.mark.parametrize("f, op", [(lambda x: 10 - x, "c-"), (lambda x: 10 / x, "c/"), (lambda x: 10**x, "c**"),
+                                   (lambda x: x - 10, "-c"), (lambda x: x / 10, "/c"), (lambda x: x**10, "**c")])
+def test_a_plain_number_operand_is_kept_as_const_not_made_a_node(f, op):
     x = Value(2.0)
     y = f(x)
-    assert (y.op, y.parents, y.arg) == (op, (x,), 10.0)
+    assert (y.op, y.parents, y.const) == (op, (x,), 10.0)
 
 
 def test_fused_nodes_record_their_layout():
     w, x, b = [Value(1.0), Value(2.0)], [Value(3.0), Value(4.0)], Value(0.5)
     neuron = autograd.weighted_sum(w, x, b)
-    assert (neuron.op, neuron.arg, neuron.parents) == ("wsum", 2, (*w, *x, b))
+    assert (neuron.op, neuron.const, neuron.parents) == ("wsum", None, (*w, *x, b))
     assert neuron.local_grads == (3.0, 4.0, 1.0, 2.0, 1.0)
-    first_layer = autograd.weighted_sum(w, [3, 4.0])
-    assert (first_layer.op, first_layer.arg, first_layer.parents, first_layer.local_grads) == ("dot", 2, tuple(w), (3.0, 4.0))
+    assert weighted_sum_parts(neuron) == (w, x, b)
+    first_layer = autograd.weighted_sum(w, [3, 4.0])  # plain inputs are the node's const
+    assert (first_layer.op, first_layer.const, first_layer.parents, first_layer.local_grads) == ("dot", (3.0, 4.0), tuple(w), (3.0, 4.0))
+    assert weighted_sum_parts(first_layer) == (w, [3.0, 4.0], None)
     mixed = autograd.weighted_sum(w, [x[0], 4], b)  # a plain number among Values becomes a leaf
     assert mixed.parents[2] is x[0] and mixed.parents[3].data == 4.0 and mixed.parents[3].op == ""
     total = autograd.sum([w[0], 2, 0.5])
-    assert (total.parents, total.arg, total.data) == ((w[0],), 2.5, 3.5)
+    assert (total.parents, total.const, total.data) == ((w[0],), 2.5, 3.5)
+    clamped = w[1].clamp(hi=1)
+    assert clamped.const == (-math.inf, 1.0)
 
 
 @pytest.mark.parametrize("number", [2, 2.5, np.float64(2.5), np.int64(2), np.float32(0.5)])
@@ -220,7 +226,7 @@ def test_no_grad_records_no_parents_and_nests():
         with no_grad():
             y = x * 3
         z = y.tanh()
-    assert (y.parents, y.op, y.arg, z.parents) == ((), "", None, ())
+    assert (y.parents, y.op, y.const, z.parents) == ((), "", None, ())
     assert y.data == 6.0
     assert (x * 3).parents == (x,)
 

@@ -13,26 +13,17 @@ import keyword
 import math
 import operator
 from pathlib import Path
-from typing import Callable, Sequence, Union
+from typing import Callable, Mapping, Sequence, Union
 
 from autograd.draw import draw_graph, drawing_path, graph_nodes, node_names, number, render_all
+from autograd.ops import explained, lookup
 from autograd.steps import backward_steps, formula
 from autograd.value import Value
 
 Operand = Union[Value, float]
 
-FUNCTIONS: dict[str, Callable[..., Value]] = {
-    "abs": abs,
-    "cos": Value.cos,
-    "exp": Value.exp,
-    "leaky_relu": Value.leaky_relu,  # leaky_relu(x) or leaky_relu(x, slope)
-    "log": Value.log,
-    "relu": Value.relu,
-    "sigmoid": Value.sigmoid,
-    "sin": Value.sin,
-    "sqrt": Value.sqrt,
-    "tanh": Value.tanh,
-}
+# The functions offered: the table's operations marked `explain` (autograd.operation can add one).
+FUNCTIONS: Mapping[str, Callable[..., Value]] = explained
 OPERATORS: dict[type, Callable[[Operand, Operand], Value]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -155,9 +146,10 @@ def _check_call(call: ast.Call) -> None:
     name = call.func.id if isinstance(call.func, ast.Name) else None
     if name not in FUNCTIONS:
         raise ValueError(f"cannot call {_unparse(call.func)!r}: the functions are {', '.join(FUNCTIONS)}")
-    most = 2 if name == "leaky_relu" else 1
-    if call.keywords or not 1 <= len(call.args) <= most:
-        wanted = "leaky_relu(x) or leaky_relu(x, slope)" if most == 2 else f"{name}(x)"
+    entry = lookup(name)
+    inputs, optional = entry.inputs or (), entry.const  # the plain numbers may be left out
+    if call.keywords or not len(inputs) <= len(call.args) <= len(inputs) + len(optional):
+        wanted = f"{name}({', '.join(inputs)})" + (f" or {name}({', '.join(inputs + optional)})" if optional else "")
         raise ValueError(f"{_unparse(call)!r}: call it as {wanted}")
 
 
@@ -189,8 +181,10 @@ def _evaluate(node: ast.expr, values: dict[str, float], inputs: dict[str, Value]
         return _engine(OPERATORS[type(node.op)], left, _evaluate(node.right, values, inputs))
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     args = [_evaluate(arg, values, inputs) for arg in node.args]
-    if len(args) == 2 and isinstance(args[1], Value):
-        raise ValueError(f"the slope of {_unparse(node)!r} must be a plain number")
+    entry = lookup(node.func.id)
+    for name, arg in zip(entry.const, args[len(entry.inputs or ()) :]):
+        if isinstance(arg, Value):
+            raise ValueError(f"the {name} of {_unparse(node)!r} must be a plain number")
     return _engine(FUNCTIONS[node.func.id], *args)
 
 
