@@ -453,7 +453,8 @@ def operation(
     """
     if code in _ENGINE_OPS:
         raise ValueError(f"operation: {code!r} is one of the engine's operations; pick another name")
-    entry = Op(code, slopes=tuple(slopes), formula=formula, label=label, inputs=tuple(inputs), explain=explain)
+    slopes = slopes if isinstance(slopes, str) else tuple(slopes)  # a str is refused by Op: not one per input
+    entry = Op(code, slopes=slopes, formula=formula, label=label, inputs=tuple(inputs), explain=explain)
     if method and (not code.isidentifier() or hasattr(Value, code) and code not in OPS):
         raise ValueError(f"operation: cannot make {code!r} a method of Value (not a name, or one it has); "
                          "pass method=False")

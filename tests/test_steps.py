@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import OPS, Step, Stepper, Value, backward_order, backward_steps, draw_graph, weighted_sum
 from autograd.draw import graph_nodes, op_label
+from test_properties import STRATEGIES
 
 
 def neuron() -> tuple[Value, dict[str, Value]]:
@@ -330,23 +331,17 @@ def test_stepper_widget_buttons_move_between_steps():
 
 # ---- property tests over random graphs ----
 
-UNARY = [Value.tanh, Value.sigmoid, Value.exp, Value.relu, Value.sin, Value.cos, abs, lambda v: -v,
-         lambda v: v.leaky_relu(0.1), lambda v: v * 0.5, lambda v: v + 1.0, lambda v: 2.0 - v]
-BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (b * b + 1.0)]
-
-
 @st.composite
 def graphs(draw) -> Value:
-    """A random graph that reuses nodes (so grads accumulate), with fused sum and wsum nodes."""
+    """A random graph of the table's ops that reuses nodes (so grads accumulate), with fused
+    sums and weighted sums of any length."""
     values = [Value(draw(st.floats(-2, 2)), label=f"x{i}" if draw(st.booleans()) else "")
               for i in range(draw(st.integers(1, 4)))]
     for _ in range(draw(st.integers(0, 12))):
         pick = st.sampled_from(values)
-        kind = draw(st.sampled_from(["unary", "binary", "sum", "wsum"]))
-        if kind == "unary":
-            node = draw(st.sampled_from(UNARY))(draw(pick))
-        elif kind == "binary":
-            node = draw(st.sampled_from(BINARY))(draw(pick), draw(pick))
+        kind = draw(st.sampled_from(["op", "sum", "wsum"]))
+        if kind == "op":  # any op of the table
+            node = STRATEGIES[draw(st.sampled_from(sorted(STRATEGIES)))](draw(pick), draw(pick))
         elif kind == "sum":
             node = autograd.value.sum(draw(st.lists(pick, min_size=1, max_size=4)) + [1.0])
         else:
