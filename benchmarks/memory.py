@@ -1,7 +1,7 @@
 """Workload 2: bytes per node of a long chain `y = y * 1.0000001`, kept alive (tracemalloc).
 
 micrograd wraps the constant in a Value and gives each node a set and a closure; stepgrad
-keeps the constant as a plain float (`arg`) and its nodes in `__slots__`.  A link is one
+keeps the constant as a plain float (`const`) and its nodes in `__slots__`.  A link is one
 multiplication: one stepgrad node, two micrograd nodes (the product and the constant).
 """
 
