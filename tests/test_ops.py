@@ -58,7 +58,7 @@ def test_a_learners_operation_is_offered_to_explain_only_when_asked(table):
 
 
 def test_an_operation_of_two_inputs(table):
-    @operation("hypot", slopes=["{a}/{out}", "{b}/{out}"], inputs=("a", "b"), label="√(a² + b²)")
+    @operation("hypot", slopes=["{a}/{out}", "{b}/{out}"], inputs=("a", "b"), label="√(a² + b²)", explain=True)
     def hypot(a, b):
         h = math.hypot(a, b)
         return h, (a / h, b / h)
@@ -72,6 +72,9 @@ def test_an_operation_of_two_inputs(table):
     source = draw_graph(c).source
     assert "√(a² + b²)" in source and "[label=a]" in source and "[label=b]" in source  # the order matters
     assert gradcheck(hypot, [0.3, -1.2]) and hypot(Value(1.0), 2).parents[1].data == 2.0
+    assert "v1 = hypot(x, y) = 5.0000" in explain("hypot(x, y)", ["x=3", "y=4"])
+    with pytest.raises(ValueError, match=r"'hypot\(x\)': call it as hypot\(a, b\)"):
+        explain("hypot(x)", ["x=3"])
 
 
 def test_a_learners_operation_records_nothing_under_no_grad(table):

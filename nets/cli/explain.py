@@ -151,6 +151,9 @@ def _check_call(call: ast.Call) -> None:
     if call.keywords or not len(inputs) <= len(call.args) <= len(inputs) + len(optional):
         wanted = f"{name}({', '.join(inputs)})" + (f" or {name}({', '.join(inputs + optional)})" if optional else "")
         raise ValueError(f"{_unparse(call)!r}: call it as {wanted}")
+    for what, arg in zip(optional, call.args[len(inputs) :]):
+        if any(isinstance(part, ast.Name) for part in ast.walk(arg)):
+            raise ValueError(f"the {what} of {_unparse(call)!r} must be a plain number")
 
 
 def _unparse(node: ast.AST) -> str:
@@ -181,10 +184,6 @@ def _evaluate(node: ast.expr, values: dict[str, float], inputs: dict[str, Value]
         return _engine(OPERATORS[type(node.op)], left, _evaluate(node.right, values, inputs))
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     args = [_evaluate(arg, values, inputs) for arg in node.args]
-    entry = lookup(node.func.id)
-    for name, arg in zip(entry.const, args[len(entry.inputs or ()) :]):
-        if isinstance(arg, Value):
-            raise ValueError(f"the {name} of {_unparse(node)!r} must be a plain number")
     return _engine(FUNCTIONS[node.func.id], *args)
 
 
