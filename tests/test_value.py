@@ -62,7 +62,17 @@ PRIMITIVES = {
         2.0 * 3.0 - 5.0 + 0.5,
         [3.0, 5.0, 2.0, 1.0],
     ),
+    "dot, a first layer": (lambda w1, w2: autograd.weighted_sum([w1, w2], [3, -1]), (2.0, 0.5), 5.5, [3.0, -1.0]),
+    "max": (lambda a, b: autograd.max([a, b, 1]), (2.0, 3.0), 3.0, [0.0, 1.0]),
+    "min": (lambda a, b: autograd.min([a, b]), (2.0, 3.0), 2.0, [1.0, 0.0]),
+    "clamp inside": (lambda a: a.clamp(-1, 1), (0.5,), 0.5, [1.0]),
+    "clamp outside": (lambda a: a.clamp(-1, 1), (2.0,), 1.0, [0.0]),
 }
+
+
+def test_every_operation_in_the_table_has_a_value_checked_by_hand():
+    made = {f(*map(Value, xs)).op for f, xs, _, _ in PRIMITIVES.values()}
+    assert sorted(set(autograd.OPS) - made) == [], "operations with no hand-checked value in PRIMITIVES"
 
 
 @pytest.mark.parametrize("name", PRIMITIVES)
