@@ -8,7 +8,7 @@ import pytest
 import autograd
 from autograd import OPS, Op, Value, backward_steps, draw_graph, gradcheck, operation
 from autograd.draw import op_label
-from autograd.explain import explain
+from nets.cli.explain import explain
 
 
 @pytest.fixture
