@@ -1,10 +1,12 @@
-"""The `Value` node and the table of operations it supports.
+"""The `Value` node, the operations it supports, and `backward()`.
 
 Every operation computes its result and, right beside it, the local derivative of the
 result with respect to each input.  Those numbers are stored on the new node
 (`local_grads`, in the same order as `parents`), so `backward()` only has to multiply and
 add: there are no per-node closures, and stepping through backprop can show every factor
-of the chain rule.
+of the chain rule.  Above each operation, `define` gives its entry in the table of
+operations (`autograd/ops.py`): how it is written, drawn and explained.  `operation` adds
+your own.
 """
 
 from __future__ import annotations
@@ -60,8 +62,8 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
 
-    # ---- the operations: each method computes the result and its local derivative(s);
-    # ---- the `define` above it is its entry in the table: how it is written and drawn
+    # ---- the operations: each method computes the result and its local derivative(s), and
+    # the `define` above it puts its entry in the table: how it is written, drawn, explained
 
     @define(Op("+", formula="{a} + {b}", slopes=("1", "1"), inputs=("a", "b"), label="+", ordered=False),
             Op("+c", formula="{x} + {c}", slopes=("1",), const=("c",), label="+ {c}"))
