@@ -10,7 +10,8 @@ from hypothesis import assume, given, reject, settings
 from hypothesis import strategies as st
 
 import autograd
-from autograd import OPS, Value, gradcheck
+from autograd import OPS, Value, backward_steps, draw_graph, gradcheck
+from autograd.draw import graph_nodes, node_names, op_label
 
 
 def away_from_kink(a):
@@ -102,6 +103,16 @@ def test_every_operation_in_the_table_has_a_strategy():
 
 
 @pytest.mark.parametrize("code", sorted(STRATEGIES))
-def test_each_strategy_makes_its_operation(code):
-    """Each strategy really builds its op (away from kinks, where some fall back to `a`)."""
-    assert STRATEGIES[code](Value(0.7), Value(-0.4)).op == code
+def test_each_operation_is_built_by_its_strategy_and_has_a_sentence_and_a_label(code):
+    """Away from kinks (where some strategies fall back to `a`), each strategy builds its op;
+    the step's sentence has the table's formula and every slope, and the drawing its label."""
+    out = STRATEGIES[code](Value(0.7, label="a"), Value(-0.4, label="b"))
+    assert out.op == code
+    out.label = "out"
+    names = node_names(graph_nodes(out))
+    sentence = next(backward_steps(out)).explain()
+    assert sentence.startswith(f"out = {OPS[code].formula_text(out, names)}: ")
+    slopes = OPS[code].slope_texts(out, names)
+    assert len(slopes) == len(out.parents) and all(f" = {slope}" in sentence for slope in slopes)
+    ops_drawn = [line for line in draw_graph(out).source.splitlines() if "_op [label=" in line and "->" not in line]
+    assert op_label(out) and op_label(out) in ops_drawn[-1]

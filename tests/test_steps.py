@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd
-from autograd import OPS, Step, Stepper, Value, backward_order, backward_steps, draw_graph, weighted_sum
+from autograd import Step, Stepper, Value, backward_order, backward_steps, draw_graph, weighted_sum
 from autograd.draw import graph_nodes, op_label
 from test_properties import STRATEGIES
 
@@ -113,11 +113,6 @@ PER_OPERATION = [
 @pytest.mark.parametrize("make, expected", PER_OPERATION, ids=[e.split(":")[0] for _, e in PER_OPERATION])
 def test_explain_sentence_for_each_operation(make, expected):
     assert sentence(make) == expected
-
-
-def test_every_operation_in_the_table_has_a_sentence_here():
-    covered = {make(Value(0.5), Value(2.0)).op for make, _ in PER_OPERATION}
-    assert sorted(set(OPS) - covered) == [], "operations with no sentence in PER_OPERATION"
 
 
 @pytest.mark.parametrize("make", [make for make, _ in PER_OPERATION], ids=[e.split(":")[0] for _, e in PER_OPERATION])
