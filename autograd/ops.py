@@ -180,8 +180,8 @@ def compact(x: float | None) -> str:
     return "None" if x is None else f"{x:g}"
 
 
-def terms(texts: list[str]) -> str:
+def terms(texts: list[str], joiner: str = " + ") -> str:
     """`a + b + c`, or the first two, the last and how many, when there are more than four."""
     if len(texts) <= 4:
-        return " + ".join(texts)
-    return f"{texts[0]} + {texts[1]} + ... + {texts[-1]} ({len(texts)} terms)"
+        return joiner.join(texts)
+    return f"{texts[0]}{joiner}{texts[1]}{joiner}...{joiner}{texts[-1]} ({len(texts)} terms)"

@@ -301,7 +301,7 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum; 
 
 def _extreme_formula(node: Value, names: Names) -> str:
     arguments = [names[parent] for parent in node.parents] + ([] if node.const is None else [compact(node.const)])
-    return f"{node.op}({', '.join(arguments)})"
+    return f"{node.op}({terms(arguments, ', ')})"
 
 
 def _extreme_slopes(node: Value, names: Names) -> list[str]:

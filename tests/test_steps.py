@@ -200,6 +200,15 @@ def test_weighted_sum_of_30_inputs_stays_readable():
     assert text.count(".grad +=") == 3 and len(text) < 400
 
 
+def test_a_max_of_many_summarises_its_own_rule():
+    xs = [Value(float(i % 4), label=f"x{i}") for i in range(10)]
+    m = autograd.max(xs)
+    m.label = "m"
+    text = next(backward_steps(m)).explain()
+    assert text.startswith("m = max(x0, x1, ..., x9 (10 terms)): dm/dx0 = 0.0000; ")
+    assert text.endswith("and 7 more like these (dm/d(term) = 1 for the first maximum, 0 for the others)")
+
+
 def test_a_leaf_output_has_no_steps_and_gets_its_seed():
     x = Value(2.0)
     x.grad = 0.5
