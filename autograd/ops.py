@@ -166,7 +166,7 @@ class _Explained(Mapping):
         return entry.forward
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted(code for code, entry in OPS.items() if entry.explain))
+        return iter(sorted(code for code, entry in OPS.items() if entry.explain and entry.forward))
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -176,7 +176,7 @@ explained: Mapping[str, Callable[..., Value]] = _Explained()
 
 
 def compact(x: float | None) -> str:
-    """A plain number as it would be typed: 2, 0.5, -3, inf (None for a missing bound)."""
+    """A plain number as it would be typed: 2, 0.5, -3, inf ("None" where the node has none)."""
     return "None" if x is None else f"{x:g}"
 
 
