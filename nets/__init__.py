@@ -8,6 +8,7 @@
 
 from . import activations, data, init, losses, optim, plot
 from .module import MLP, Dropout, Layer, Module, Neuron
+from .recurrent import RNN, RNNCell, RNNModel, Steps
 from .serialize import load
 from .training import DivergenceError, History, evaluate, fit, predict
 
@@ -17,6 +18,10 @@ __all__ = [
     "Layer",
     "MLP",
     "Dropout",
+    "RNNCell",
+    "RNN",
+    "RNNModel",
+    "Steps",
     "fit",
     "evaluate",
     "predict",

@@ -1,7 +1,8 @@
-"""Toy datasets for classification, and a mini-batch iterator.
+"""Toy datasets for classification, sequences, and a mini-batch iterator.
 
 Every dataset returns `(X, y)`: X a float array of shape (n, features), y integer class
-labels 0, 1, ...  The same seed always gives the same points.
+labels 0, 1, ...; a sequence dataset's X has shape (n, steps, features).  The same seed
+always gives the same points.
 """
 
 from __future__ import annotations
@@ -79,6 +80,39 @@ def digits(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     return (X_train, y_train.astype(int)) if split == "train" else (X_test, y_test.astype(int))
 
 
+def sine_waves(n: int = 200, length: int = 20, noise: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy sine waves, each of its own frequency and phase: predict the next value.
+
+    X has shape (n, length, 1), the values x_1 ... x_T; y has shape (n,), x_{T+1}.  Each
+    frequency is drawn from 0.15 to 0.45 radians per step, so a model must infer it from
+    the sequence; the noise (standard deviation `noise`) is on every value, the target too.
+    """
+    _count(n, "sine_waves")
+    _length(length, "sine_waves")
+    rng = np.random.default_rng(seed)
+    frequency = rng.uniform(0.15, 0.45, (n, 1))
+    phase = rng.uniform(0.0, 2 * np.pi, (n, 1))
+    series = np.sin(frequency * np.arange(length + 1) + phase) + rng.normal(0.0, _noise(noise, "sine_waves"), (n, length + 1))
+    return series[:, :length, None], series[:, length]
+
+
+def binary_addition(n: int = 200, bits: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of numbers a + b, bit by bit, least significant bit first (where the carry starts).
+
+    X has shape (n, bits, 2): at step t, bit t of a and bit t of b; y has shape (n, bits), bit t
+    of the sum.  a and b are below 2**(bits - 1), so the sum fits in `bits` bits.  A recurrent
+    net learns the carry once and adds numbers of any length; a feed-forward net cannot.
+    """
+    _count(n, "binary_addition")
+    if isinstance(bits, bool) or not isinstance(bits, int) or not 2 <= bits <= 62:
+        raise ValueError(f"binary_addition: bits must be an integer from 2 to 62, got {bits!r}")
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, 2 ** (bits - 1), (2, n))
+    place = np.arange(bits)
+    X = np.stack([(a[:, None] >> place) & 1, (b[:, None] >> place) & 1], axis=-1).astype(float)
+    return X, ((a + b)[:, None] >> place) & 1
+
+
 def batches(
     X: np.ndarray, y: np.ndarray, batch_size: int | None = None, *, shuffle: bool = True, seed: SeedLike = None
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -105,6 +139,12 @@ def _count(n: object, who: str) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 2:
         raise ValueError(f"{who}: n must be an integer >= 2, got {n!r}")
     return n
+
+
+def _length(length: object, who: str) -> int:
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise ValueError(f"{who}: length must be a positive integer, got {length!r}")
+    return length
 
 
 def _noise(noise: object, who: str) -> float:

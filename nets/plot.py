@@ -1,4 +1,5 @@
-"""Pictures of training: decision boundaries, loss curves, per-layer gradient norms.
+"""Pictures of training: decision boundaries, loss curves, gradient norms per layer and
+through time, predictions against targets.
 
 Uses matplotlib's object-oriented `Figure` (no pyplot), so it works headless with no
 display and no backend set-up; in Jupyter a returned Figure shows itself.
@@ -131,6 +132,53 @@ def gradient_norms(norms: Sequence[float] | Module, *, title: str = "Gradient no
     ax.set_ylim(min(heights) / 10, max(heights) * 3)  # a log axis has no zero: show the ratios
     ax.set(title=title, xlabel="layer (input side first)", ylabel="||gradient||  (log scale)")
     ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def gradient_norms_through_time(
+    norms: Sequence[float] | dict[str, Sequence[float]], *, title: str = "Gradient reaching each time step"
+) -> Figure:
+    """||dL/dh_t|| against the time step t, on a log scale: one line per labelled series.
+
+    With the loss at the last step, a line falling towards t = 1 is the gradient vanishing
+    back through time; rising, exploding.  Norms from `nets.recurrent.hidden_grad_norms`.
+    """
+    series = norms if isinstance(norms, dict) else {"": norms}
+    fig = Figure(figsize=(6.5, 4), layout="constrained")
+    ax = fig.add_subplot()
+    for i, (label, values) in enumerate(series.items()):
+        values = list(values)
+        ax.plot(range(1, len(values) + 1), [max(v, 1e-30) for v in values], marker="o", markersize=3,
+                color=COLOURS[i % len(COLOURS)], label=label or None)
+    ax.set_yscale("log")
+    ax.set(title=title, xlabel="time step t (the loss is at the end)", ylabel="||dL/dh_t||  (log scale)")
+    ax.grid(alpha=0.3)
+    if any(series):
+        ax.legend()
+    return fig
+
+
+def predictions(
+    targets: Sequence[float], predicted: Sequence[float], *, baseline: Sequence[float] | None = None,
+    title: str = "Predictions against targets",
+) -> Figure:
+    """Each prediction against its target (perfect ones lie on the diagonal), with its mean
+    squared error; `baseline` adds a simple rule's predictions to compare with."""
+    targets = np.asarray(targets, dtype=float)
+    fig = Figure(figsize=(5, 5), layout="constrained")
+    ax = fig.add_subplot()
+    shown = [("model", predicted, COLOURS[0])] + ([("baseline", baseline, COLOURS[1])] if baseline is not None else [])
+    for name, values, colour in shown:
+        values = np.asarray(values, dtype=float)
+        if values.shape != targets.shape:
+            raise ValueError(f"predictions: {name} has shape {values.shape} but the targets {targets.shape}")
+        mse = float(np.mean((values - targets) ** 2))
+        ax.scatter(targets, values, s=12, alpha=0.6, color=colour, label=f"{name} (MSE {mse:.4f})")
+    lo, hi = float(targets.min()), float(targets.max())
+    ax.plot([lo, hi], [lo, hi], color="black", linewidth=0.8, label="perfect")
+    ax.set(title=title, xlabel="target", ylabel="prediction", aspect="equal")
+    ax.grid(alpha=0.3)
+    ax.legend()
     return fig
 
 

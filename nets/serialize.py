@@ -12,10 +12,12 @@ import os
 
 from .files import write_atomically
 from .module import MLP, Dropout, Layer, Module, Neuron
+from .recurrent import RNN, RNNCell, RNNModel
 
 FORMAT = "stepgrad-model"
 VERSION = 1
-KINDS: dict[str, type[Module]] = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Dropout": Dropout}
+KINDS: dict[str, type[Module]] = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Dropout": Dropout,
+                                 "RNNCell": RNNCell, "RNN": RNN, "RNNModel": RNNModel}
 MAX_SIZE = 1_000_000  # inputs or units per layer: a bigger file is hostile or corrupt, not a model
 MAX_PARAMETERS = 10_000_000  # about 2 GB of Values: far past what a pure-Python engine trains
 
@@ -71,6 +73,8 @@ def load(path: str | os.PathLike) -> Module:
 def _parameter_count(kind: str, config: dict) -> int | None:
     """How many parameters `config` describes (None where its sizes are not plain integers:
     building the model then reports what is wrong)."""
+    if kind in ("RNNCell", "RNN", "RNNModel"):
+        return _recurrent_count(config)
     sizes = [config.get("nin"), *(config.get("nouts") or [])] if kind == "MLP" else [config.get("nin"), config.get("nout", 1)]
     if kind == "Dropout":
         return 0
@@ -79,8 +83,18 @@ def _parameter_count(kind: str, config: dict) -> int | None:
     return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))
 
 
+def _recurrent_count(config: dict) -> int | None:
+    """An RNN's (input + hidden + 1) * hidden, plus the read-out's (hidden + 1) * outputs."""
+    sizes = [config.get("input_size"), config.get("hidden_size"), config.get("output_size", 0)]
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+        return None
+    n_in, hidden, n_out = sizes
+    return (n_in + hidden + 1) * hidden + (hidden + 1) * n_out
+
+
 def _sizes(config: dict) -> list[int]:
     """The integer input and layer sizes in a config, to refuse absurd ones before allocating."""
     nouts = config.get("nouts")
-    sizes = [config.get("nin"), config.get("nout"), *(nouts if isinstance(nouts, list) else [])]
+    named = ("nin", "nout", "input_size", "hidden_size", "output_size")
+    sizes = [*(config.get(name) for name in named), *(nouts if isinstance(nouts, list) else [])]
     return [n for n in sizes if isinstance(n, int) and not isinstance(n, bool)]

@@ -22,6 +22,7 @@ from . import losses
 from .data import batches
 from .module import Module
 from .optim import LinearDecay, Optimizer
+from .recurrent import Steps, per_step
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -80,7 +81,7 @@ def fit(
     last epoch's loss and metrics.  Raises DivergenceError naming the epoch and batch if the
     loss or a gradient stops being a finite number or the forward pass overflows.
     """
-    loss_fn = losses.get(loss)
+    loss_fn = per_step(losses.get(loss))
     for metric in metrics:
         if metric != "accuracy":
             raise ValueError(f"fit: unknown metric {metric!r}; the only metric is 'accuracy'")
@@ -153,7 +154,7 @@ def outputs(model: Module, X: Sequence) -> list[Value | list[Value]]:
 
 def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss) -> tuple[float, float]:
     """(mean loss, accuracy) of `model` on (X, y), without training."""
-    loss_fn = losses.get(loss)
+    loss_fn = per_step(losses.get(loss))
     targets = np.asarray(y).tolist()
     rows = len(_rows(X, "evaluate"))
     if rows == 0 or rows != len(targets):
@@ -166,10 +167,11 @@ def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss
 
 
 def _rows(X: Sequence, who: str) -> np.ndarray:
-    """X as a 2-D float array, one row per example (a 1-D X is a common slip: say so)."""
+    """X as a float array, one example per row: (n, features), or (n, steps, features)
+    sequences, or any shape the model takes after the first axis (a 1-D X is a common slip: say so)."""
     X = np.asarray(X, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"{who}: X must be 2-D (one row of inputs per example), got shape {X.shape}; "
+    if X.ndim < 2:
+        raise ValueError(f"{who}: X must be 2-D or more (one row of inputs per example), got shape {X.shape}; "
                          "for one input per example use X.reshape(-1, 1)")
     return X
 
@@ -200,7 +202,10 @@ def _count_correct(outs: list[Value | list[Value]], targets: list, threshold: fl
 
 
 def output_classes(outs: Sequence[Value | list[Value]], threshold: float) -> list[int]:
-    """Class labels from raw outputs: argmax of several outputs, or output > threshold for one."""
+    """Class labels from raw outputs: argmax of several outputs, or output > threshold for one;
+    a list of labels, one per step, for each `Steps` output (a sequence counts as right when all are)."""
+    if outs and isinstance(outs[0], Steps):
+        return [output_classes(o, threshold) for o in outs]
     if outs and isinstance(outs[0], Value):
         return [int(o.data > threshold) for o in outs]
     return [max(range(len(o)), key=lambda i: o[i].data) for o in outs]
