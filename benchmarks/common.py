@@ -49,6 +49,8 @@ class Sizes:
     wide_repeats: int
     digits_rows: int | None  # None: the whole training set
     digits_epochs: int
+    rnn_sequences: int  # training sequences of each recurrent task
+    rnn_epochs: int
 
 
 FULL = Sizes(
@@ -58,6 +60,7 @@ FULL = Sizes(
     micrograd_depth_cap=1_000_000,
     wide=20_000, wide_repeats=7,
     digits_rows=None, digits_epochs=8,
+    rnn_sequences=200, rnn_epochs=12,
 )
 SMOKE = Sizes(
     demo_points=10, demo_repeats=1, demo_train_steps=2,
@@ -66,6 +69,7 @@ SMOKE = Sizes(
     micrograd_depth_cap=4_000,
     wide=100, wide_repeats=1,
     digits_rows=40, digits_epochs=1,
+    rnn_sequences=8, rnn_epochs=1,
 )
 
 

@@ -87,8 +87,8 @@ def sine_waves(n: int = 200, length: int = 20, noise: float = 0.05, seed: int = 
     frequency is drawn from 0.15 to 0.45 radians per step, so a model must infer it from
     the sequence; the noise (standard deviation `noise`) is on every value, the target too.
     """
-    _count(n, "sine_waves")
-    _length(length, "sine_waves")
+    _positive(n, "sine_waves", "n")
+    _positive(length, "sine_waves", "length")
     rng = np.random.default_rng(seed)
     frequency = rng.uniform(0.15, 0.45, (n, 1))
     phase = rng.uniform(0.0, 2 * np.pi, (n, 1))
@@ -103,7 +103,7 @@ def binary_addition(n: int = 200, bits: int = 8, seed: int = 0) -> tuple[np.ndar
     of the sum.  a and b are below 2**(bits - 1), so the sum fits in `bits` bits.  A recurrent
     net learns the carry once and adds numbers of any length; a feed-forward net cannot.
     """
-    _count(n, "binary_addition")
+    _positive(n, "binary_addition", "n")
     if isinstance(bits, bool) or not isinstance(bits, int) or not 2 <= bits <= 62:
         raise ValueError(f"binary_addition: bits must be an integer from 2 to 62, got {bits!r}")
     rng = np.random.default_rng(seed)
@@ -141,10 +141,10 @@ def _count(n: object, who: str) -> int:
     return n
 
 
-def _length(length: object, who: str) -> int:
-    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-        raise ValueError(f"{who}: length must be a positive integer, got {length!r}")
-    return length
+def _positive(n: object, who: str, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{who}: {what} must be a positive integer, got {n!r}")
+    return n
 
 
 def _noise(noise: object, who: str) -> float:
