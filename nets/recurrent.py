@@ -199,8 +199,8 @@ def per_step(loss_fn: Loss) -> Loss:
     def loss(output: Any, target: Any) -> Value:
         if not isinstance(output, Steps):
             return loss_fn(output, target)
-        if len(output) != len(target):
-            raise ValueError(f"per-step loss: {len(output)} steps of output but {len(target)} targets")
+        if not isinstance(target, Sequence) or len(output) != len(target):
+            raise ValueError(f"per-step loss: {len(output)} steps of output need as many targets, got {target!r}")
         return autograd.sum(map(loss_fn, output, target)) * (1.0 / len(output))
 
     return loss
