@@ -111,6 +111,7 @@ class RNN(Module):
         self.truncate = truncate
 
     def __call__(self, xs: Sequence[Sequence[Input]], h0: Sequence[Input] | None = None) -> list[State]:
+        """[h_1, ..., h_T] for the sequence `xs` (one list of inputs per step), from `h0`."""
         xs = xs.tolist() if hasattr(xs, "tolist") else list(xs)
         if not xs:
             raise ValueError("RNN: the sequence is empty (it needs at least one time step)")
