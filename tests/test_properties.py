@@ -6,7 +6,7 @@ domain edges make finite differences wrong, so operands are shifted into the dom
 """
 
 import pytest
-from hypothesis import assume, given, reject, settings
+from hypothesis import assume, example, given, reject, settings
 from hypothesis import strategies as st
 
 import autograd
@@ -14,10 +14,22 @@ from autograd import OPS, Value, backward_steps, draw_graph, gradcheck
 from autograd.draw import graph_nodes, node_names, op_label
 
 
+# Kinks (relu at 0, the ties of max) make finite differences lie, so a random graph that
+# passes within 1e-3 of one is rejected.  Only the unperturbed build checks: the builds that
+# gradcheck nudges by 1e-6 must take the same branches, or they would be other functions.
+guarding = True
+
+
 def away_from_kink(a):
-    if abs(a.data) <= 1e-3:
+    if guarding and abs(a.data) <= 1e-3:
         reject()
     return a
+
+
+def apart(*xs):
+    """No two candidates of max/min/clamp within 1e-3 of each other."""
+    if guarding and any(abs(p - q) <= 1e-3 for i, p in enumerate(xs) for q in xs[i + 1 :]):
+        reject()
 
 
 # For every op code of the table: how the random graphs apply it to two earlier nodes a, b.
@@ -33,7 +45,7 @@ STRATEGIES = {
     "leaky_relu": lambda a, b: away_from_kink(a).leaky_relu(0.1),
     "sin": lambda a, b: a.sin(),
     "cos": lambda a, b: a.cos(),
-    "clamp": lambda a, b: (a - 0.5).clamp(-1, 0) if _apart(a.data - 0.5, -1, 0) else a,
+    "clamp": lambda a, b: apart(a.data - 0.5, -1, 0) or (a - 0.5).clamp(-1, 0),
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
@@ -50,14 +62,9 @@ STRATEGIES = {
     "sum": lambda a, b: autograd.sum([a, b, 2.0, a]),
     "wsum": lambda a, b: autograd.weighted_sum([a, b], [b, 0.5], a),
     "dot": lambda a, b: autograd.weighted_sum([a, b], [0.5, -1.5]),
-    "max": lambda a, b: autograd.max([a, b * 0.5, 0.1]) if _apart(a.data, b.data * 0.5, 0.1) else a,
-    "min": lambda a, b: autograd.min([a, b - 0.3]) if _apart(a.data, b.data - 0.3) else a,
+    "max": lambda a, b: apart(a.data, b.data * 0.5, 0.1) or autograd.max([a, b * 0.5, 0.1]),
+    "min": lambda a, b: apart(a.data, b.data - 0.3) or autograd.min([a, b - 0.3]),
 }
-
-
-def _apart(*xs):
-    """No two candidates of max/min/clamp within a finite-difference step of each other (a kink)."""
-    return all(abs(p - q) > 1e-3 for i, p in enumerate(xs) for q in xs[i + 1 :])
 
 
 step = st.tuples(st.sampled_from(sorted(STRATEGIES)), st.integers(0, 10**6), st.integers(0, 10**6))
@@ -77,9 +84,15 @@ def build(recipe, leaves):
 
 @settings(max_examples=300, deadline=None)
 @given(inputs, st.lists(step, min_size=1, max_size=8))
+@example([0.0, 0.001], [("max", 1, 0)])  # a tie 1e-3 apart: the nudged builds once took another branch
 def test_random_graphs_match_finite_differences(xs, recipe):
-    build(recipe, [Value(x) for x in xs])  # skips recipes that leave the domain
-    result = gradcheck(lambda *leaves: build(recipe, leaves), xs)
+    global guarding
+    build(recipe, [Value(x) for x in xs])  # skips recipes that leave the domain or near a kink
+    guarding = False
+    try:
+        result = gradcheck(lambda *leaves: build(recipe, leaves), xs)
+    finally:
+        guarding = True
     assert result, str(result)
 
 
