@@ -6,12 +6,12 @@ READY := $(VENV)/.installed
 DOT ?= dot
 APT := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: demo test bench notebooks dot clean
+.PHONY: demo test bench notebooks dot browser clean
 
 demo: $(READY) dot
 	$(VENV)/bin/stepgrad demo
 
-test: $(READY) dot
+test: $(READY) dot browser
 	$(PY) -m pytest
 
 bench: $(READY)
@@ -45,6 +45,19 @@ dot:
 	  else \
 	    echo "error: Graphviz's 'dot' is missing; run: sudo apt-get install graphviz"; exit 1; \
 	  fi; }
+
+# The browser test drives JupyterLab and the --html page in headless Chromium: Debian's
+# chromium and chromium-driver (nothing is downloaded when the test runs), and the Python side
+# from the `browser` extra (selenium, jupyterlab).
+browser: $(READY)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Chromium or its driver is missing; installing them with apt-get"; \
+	    $(APT) update -qq && $(APT) install -y -qq chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "error: Chromium is missing; run: sudo apt-get install chromium chromium-driver"; exit 1; \
+	  fi; }
+	@$(PY) -c "import selenium, jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet -e '.[browser]'
 
 clean:
 	rm -rf $(VENV) stepgrad-demo .pytest_cache .hypothesis

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Protocol, Union
 
-from .ops import lookup
-from .value import Value, backward_order
+from .ops import compact, lookup
+from .value import Value, backward_order, weighted_sum_parts
 
 if TYPE_CHECKING:
     import graphviz
@@ -50,15 +50,17 @@ def graph_nodes(root: Value, order: list[Value] | None = None) -> list[Value]:
     return list(nodes) or [root]
 
 
-def node_names(nodes: Iterable[Value]) -> dict[Value, str]:
+def node_names(nodes: Iterable[Value], given: Mapping[Value, str] | None = None) -> dict[Value, str]:
     """A unique short name for each node, so a drawing or sentence never has two `w1`.
 
-    A label names its first node; later nodes with the same label (every Neuron labels its
-    weights w1, w2, ...) get `w1_2`, `w1_3`, ... in graph order, and unlabelled nodes get v1,
-    v2, ...  A generated name never takes a label that is in the graph.
+    `given` names come first (a network's parameters by their place, from
+    `parameter_names`).  Otherwise a label names its first node; later nodes with the same
+    label get `w1_2`, `w1_3`, ... in graph order, and unlabelled nodes get v1, v2, ...  A
+    generated name never takes a label or a given name that is in the graph.
     """
     nodes = list(nodes)
-    used = {node.label for node in nodes}
+    given = given or {}
+    used = {node.label for node in nodes} | {given[node] for node in nodes if node in given}
     last: dict[str, int] = {}  # per stem, the last number tried
 
     def fresh(stem: str, start: int) -> str:
@@ -72,9 +74,11 @@ def node_names(nodes: Iterable[Value]) -> dict[Value, str]:
         return f"{stem}{count}"
 
     names: dict[Value, str] = {}
-    claimed: set[str] = set()
+    claimed = {given[node] for node in nodes if node in given}
     for node in nodes:
-        if not node.label:
+        if node in given:
+            names[node] = given[node]
+        elif not node.label:
             names[node] = fresh("v", 0)
         elif node.label in claimed:
             names[node] = fresh(f"{node.label}_", 1)
@@ -82,6 +86,54 @@ def node_names(nodes: Iterable[Value]) -> dict[Value, str]:
             claimed.add(node.label)
             names[node] = node.label
     return names
+
+
+class NamedParameters(Protocol):
+    """A network (`nets.MLP`, any Module): its parameters named by their path."""
+
+    def named_parameters(self) -> Iterable[tuple[str, Value]]: ...
+
+
+Params = Union[Iterable[Value], Mapping[str, Value], NamedParameters]
+
+
+def parameter_names(params: Params) -> dict[Value, str]:
+    """Short names for a network's parameters, from their place in it: the weight at path
+    `layers.0.neurons.3.w1` is `L1.N4.w1` (layer 1, neuron 4, weight 1), so a drawing of a
+    whole network never shows `w1_5`.
+
+    `params` is a module (anything with `named_parameters()`), a mapping from path to Value,
+    or plain Values, which get no names here (their labels name them).
+    """
+    if hasattr(params, "named_parameters"):
+        named = list(params.named_parameters())  # type: ignore[union-attr]
+    elif isinstance(params, Mapping):
+        named = list(params.items())
+    else:
+        return {}
+    return {p: place_name(path) for path, p in named}
+
+
+def place_name(path: str) -> str:
+    """`layers.0.neurons.3.w1` -> `L1.N4.w1`: each `container.index` becomes the container's
+    initial and the index counted from 1, as a teacher says "layer 1, neuron 4"."""
+    parts = path.split(".")
+    short = []
+    for i, part in enumerate(parts):
+        if part.isdigit() and i > 0 and not parts[i - 1].isdigit():
+            short[-1] = f"{parts[i - 1][0].upper()}{int(part) + 1}"
+        else:
+            short.append(part)
+    return ".".join(short)
+
+
+def parameter_values(params: Params) -> set[Value]:
+    """The Values of `params`, whichever of its forms it takes."""
+    if hasattr(params, "named_parameters"):
+        return {p for _, p in params.named_parameters()}  # type: ignore[union-attr]
+    if isinstance(params, Mapping):
+        return set(params.values())
+    return set(params)  # type: ignore[arg-type]
 
 
 def number(x: float) -> str:
@@ -108,12 +160,13 @@ def draw_graph(
     show_grad: bool = True,
     rankdir: str = "LR",
     max_nodes: int = 300,
-    params: Iterable[Value] = (),
+    params: Params = (),
 ) -> graphviz.Digraph:
     """The computation graph of `root` as a `graphviz.Digraph`.
 
-    Values in `highlight` are coloured orange; leaves in `params` (say a network's
-    `parameters()`) are drawn as parameters.  Graphs with more than `max_nodes` Values are
+    Values in `highlight` are coloured orange; leaves in `params` are drawn as parameters:
+    pass the network itself (`params=model`) to name each by its place (`L1.N4.w1`), or
+    `model.parameters()` to keep their labels.  Graphs with more than `max_nodes` Values are
     refused at once: Graphviz takes minutes on them and the picture is unreadable anyway.
     `.source` is the DOT text (no Graphviz program needed); `autograd.draw.render(graph, path)`
     writes it as SVG or PNG.
@@ -123,11 +176,11 @@ def draw_graph(
     graph = _digraph(
         root,
         nodes,
-        node_names(nodes),
+        node_names(nodes, parameter_names(params)),
         grad_text=(lambda node: f"grad {number(node.grad)}") if show_grad else (lambda node: None),
         fills=dict.fromkeys(highlight, HIGHLIGHT),
         rankdir=rankdir,
-        params=set(params),
+        params=parameter_values(params),
     )
     if all_zero:  # learners often draw before backward() and wonder why
         graph.attr(label="every grad is 0 until backward() runs", fontsize="10", fontcolor="#757575")
@@ -156,8 +209,10 @@ def _digraph(
     fills: Mapping[Value, str],
     rankdir: str,
     params: set[Value] = frozenset(),  # type: ignore[assignment]
+    edge_labels: Mapping[tuple[Value, int], str] | None = None,
 ) -> graphviz.Digraph:
-    """The drawing itself; `grad_text(node)` says what to show as a node's grad (None: nothing)."""
+    """The drawing itself; `grad_text(node)` says what to show as a node's grad (None: nothing),
+    `edge_labels[(node, i)]` what to write on the edge from its i-th input."""
     import graphviz  # imported here: building graphs must not need it
 
     if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -165,7 +220,7 @@ def _digraph(
     graph = graphviz.Digraph(
         graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.35"},
         node_attr={"fontname": "Helvetica", "fontsize": "12", "penwidth": "1.2"},
-        edge_attr={"color": "#616161", "arrowsize": "0.7", "fontsize": "9", "fontcolor": "#757575"},
+        edge_attr={"color": "#616161", "arrowsize": "0.7", "fontsize": "9", "fontcolor": "#757575", "fontname": "Helvetica"},
     )
     ids = {node: f"n{i}" for i, node in enumerate(nodes)}
     sideways = rankdir in ("LR", "RL")  # records lay fields out across the rank direction
@@ -181,10 +236,26 @@ def _digraph(
             graph.node(op, op_label(node), shape="ellipse", style="filled",
                        fillcolor=HIGHLIGHT if fill == HIGHLIGHT else OPERATION,
                        fontsize="11", height="0.3", margin="0.04,0.02")
-            for side, parent in zip(lookup(node.op).edge_labels(node), node.parents):
-                graph.edge(ids[parent], op, label=side)
+            for i, (side, parent) in enumerate(zip(lookup(node.op).edge_labels(node), node.parents)):
+                slope = (edge_labels or {}).get((node, i))
+                label = f"{side}: {slope}" if side and slope else side or slope
+                emphasis = {"fontcolor": "#e65100", "fontsize": "12", "color": "#e65100"} if slope else {}
+                graph.edge(ids[parent], op, label=label or None, **emphasis)
+            _plain_inputs(graph, node, op)
             graph.edge(op, ids[node])
     return graph
+
+
+def _plain_inputs(graph: graphviz.Digraph, node: Value, op: str) -> None:
+    """A fused weighted sum of plain numbers (a first layer's inputs) keeps them out of the
+    graph; draw them as dashed boxes into its operation, so the drawing shows every input."""
+    if node.op not in ("wsum", "dot"):
+        return
+    for i, x in enumerate(weighted_sum_parts(node)[1]):
+        if not isinstance(x, Value):
+            graph.node(f"{op}_x{i}", compact(x), shape="box", style="dashed,rounded", fontsize="10", height="0.25",
+                       margin="0.04,0.02", color="#9e9e9e", tooltip="a plain number, not a Value")
+            graph.edge(f"{op}_x{i}", op, style="dashed", color="#9e9e9e")
 
 
 def _value_style(node: Value, root: Value, params: set[Value]) -> tuple[str, str]:

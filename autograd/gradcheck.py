@@ -8,6 +8,7 @@ there finite differences themselves are wrong.
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -65,9 +66,11 @@ def gradcheck(
     """Compare the gradients of `f(*leaves)` from `backward()` with central differences.
 
     `f` is called with one fresh leaf Value per number in `inputs` and must return a Value.
+    The table names each row after `f`'s own argument (`x1, w1, b`), or x1, x2, ... where
+    `f` takes `*args`.
     """
     points = [_real(x, "gradcheck", "each input") for x in inputs]
-    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(points)]
+    leaves = [Value(x, label=name) for x, name in zip(points, argument_names(f, len(points)))]
 
     def evaluate() -> float:
         with no_grad():
@@ -75,6 +78,16 @@ def gradcheck(
 
     _output(f(*leaves), "f").backward()
     return _compare(leaves, evaluate, eps, atol, rtol)
+
+
+def argument_names(f: Callable[..., object], n: int) -> list[str]:
+    """The names of `f`'s first `n` positional parameters; x1, x2, ... where it has no such names."""
+    try:
+        parameters = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):  # some builtins have no signature
+        parameters = []
+    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return positional[:n] if len(positional) >= n else [f"x{i + 1}" for i in range(n)]
 
 
 def gradcheck_leaves(
@@ -124,7 +137,7 @@ def _compare(leaves: list[Value], evaluate: Callable[[], float], eps: float, ato
             leaf.data = x
         numeric = (above - below) / (2 * eps)
         ok = math.isfinite(numeric) and abs(leaf.grad - numeric) <= atol + rtol * abs(numeric)
-        rows.append(GradcheckRow(leaf.label or f"x{i}", leaf.grad, numeric, ok))
+        rows.append(GradcheckRow(leaf.label or f"x{i + 1}", leaf.grad, numeric, ok))
     return GradcheckResult(tuple(rows), atol, rtol)
 
 

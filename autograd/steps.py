@@ -2,28 +2,36 @@
 
 `backward()` runs the chain rule in one go.  Here the same pass is cut into steps, one per
 node, and each step can say what it did in a sentence (`step.explain()`) and show the
-graph as it stood at that moment (`step.draw()`).
+graph as it stood at that moment (`step.draw()`).  A `Stepper` browses the steps in a
+notebook, or saves them as one web page (`save_html`).
 """
 
 from __future__ import annotations
 
 import html
+import json
+import os
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from .draw import (
     HIGHLIGHT,
     HIGHLIGHT_INPUT,
+    Params,
     _checked_nodes,
     _digraph,
     graph_nodes,
     node_names,
     number,
+    parameter_names,
+    parameter_values,
     pipe,
 )
 from .ops import lookup
-from .value import Value, _fresh_grads, backward_order
+from .value import Value, backward_order
 
 if TYPE_CHECKING:
     import graphviz
@@ -60,9 +68,19 @@ class Step:
         """The chain rule at this node in one sentence, with the numbers."""
         return sentence(self, self.walk.names)
 
+    def chain_rule(self) -> str:
+        """The rule this step applies, in words: local slope times the gradient from above."""
+        o, out = self.walk.names[self.node], self.walk.names[self.walk.root]
+        if self.node is self.walk.root:
+            return (f"Chain rule: {out}.grad starts at d{out}/d{out} = 1; each input's grad grows by "
+                    f"d{out}/d(input), the local slope.")
+        return (f"Chain rule: d{out}/d(input) += d{o}/d(input) × d{out}/d{o}: each input's grad grows by the "
+                f"local slope times {o}.grad ({number(self.grad)}), the gradient arriving from {out}.")
+
     def draw(self, **options: Any) -> graphviz.Digraph:
-        """The graph as it stood after this step: this node and its inputs in orange, grads
-        shown where computed (`so far` while more is still to come, `?` where none yet).
+        """The graph as it stood after this step: this node and its inputs in orange, each
+        edge into this node labelled with its local derivative, grads shown where computed
+        (`so far` while more is still to come, `?` where none yet).
 
         Options: `rankdir`, `max_nodes`, `params`, as for `draw_graph`.
         """
@@ -70,25 +88,22 @@ class Step:
 
     def _repr_html_(self) -> str:
         """In a notebook: the sentence above the drawing."""
-        text = f"<p><b>Step {self.index + 1} of {self.total}</b>: <code>{html.escape(self.explain())}</code></p>"
-        try:
-            return text + pipe(self.draw(), "svg").decode()
-        except (ValueError, FileNotFoundError) as why:
-            return text + f"<p><i>(no drawing: {html.escape(str(why))})</i></p>"
+        return f'<div style="{_BOX}">{_step_heading(self)}{_step_text(self)}{_step_drawing(self)}</div>'
 
 
 class _Walk:
     """What the steps of one backward pass share: the graph, its names and the steps so far."""
 
-    def __init__(self, root: Value, order: list[Value]) -> None:
+    def __init__(self, root: Value, order: list[Value], params: Params) -> None:
         self.root = root
         self.order = order
         self.nodes = graph_nodes(root, order)
+        self.params = params
         self.steps: list[Step] = []
 
     @cached_property
     def names(self) -> dict[Value, str]:
-        return node_names(self.nodes)
+        return node_names(self.nodes, parameter_names(self.params))
 
     @cached_property
     def last_use(self) -> dict[Value, int]:
@@ -107,9 +122,8 @@ class _Walk:
         self.steps.append(step)
         return step
 
-    def draw(
-        self, step: Step, *, rankdir: str = "LR", max_nodes: int = 300, params: Iterable[Value] = ()
-    ) -> graphviz.Digraph:
+    def draw(self, step: Step, *, rankdir: str = "LR", max_nodes: int = 300, params: Params | None = None
+             ) -> graphviz.Digraph:
         _checked_nodes(self.root, max_nodes)
         known = {self.root: 1.0}  # the grads as they stood after `step`
         for earlier in self.steps[: step.index + 1]:
@@ -123,57 +137,86 @@ class _Walk:
 
         fills = {update.input: HIGHLIGHT_INPUT for update in step.updates}
         fills[step.node] = HIGHLIGHT
+        o = self.names[step.node]
+        slopes = {(step.node, i): f"d{o}/d{self.names[update.input]} = {number(update.local)}"
+                  for i, update in enumerate(step.updates)}
         return _digraph(self.root, self.nodes, self.names, grad_text=grad_text, fills=fills, rankdir=rankdir,
-                        params=set(params))
+                        params=parameter_values(self.params if params is None else params), edge_labels=slopes)
 
 
-def backward_steps(root: Value) -> Iterator[Step]:
+def backward_steps(root: Value, *, params: Params = ()) -> Iterator[Step]:
     """Do `root.backward()` one node at a time, yielding a Step after each node has passed
     its gradient on to its inputs.
 
     The order and the arithmetic are those of `backward()`, so a yielded step's node has its
-    final grad, and after the last step every grad is what `backward()` gives (grads
-    accumulate across calls the same way).  The output's grad is seeded with 1.0 before the
-    first step; leaves yield no step.  A node whose grad is 0 still gets its step, adding
-    zeros (`backward()` skips that work; the grads come out the same), so a learner sees
-    where the gradient stopped.
+    final grad.  The output's grad is seeded with 1.0 before the first step; leaves yield no
+    step.  A node whose grad is 0 still gets its step, adding zeros (`backward()` skips that
+    work; the grads come out the same), so a learner sees where the gradient stopped.
 
-    The last step is yielded after the pass is complete, so stopping there leaves nothing
-    half done.  A walk abandoned earlier (`break`, `.close()`, or dropping the generator)
-    puts every grad of the graph back as it was before the walk began, so that a later
-    `backward()` counts nothing twice.  Do not change the graph or call `backward()` on it
-    during a walk.
+    Safe to run again: the steps show this pass alone, the same sentences and numbers as on
+    a fresh graph, even if the graph already has grads (from an earlier `backward()` or
+    walk).  Once the pass is complete, those earlier grads are added back, so every grad ends
+    as `backward()` would leave it: accumulated.  The last step is yielded after that, so
+    stopping there leaves nothing half done.  A walk abandoned earlier (`break`, `.close()`,
+    or dropping the generator) puts every grad back as it was before the walk began.  Do not
+    change the graph or call `backward()` on it during a walk.
+
+    `params` (a network, or its parameters) names and colours parameters in the sentences
+    and drawings, as for `draw_graph`.
     """
     order = backward_order(root)
-    walk = _Walk(root, order)
+    walk = _Walk(root, order, params)
     before = [(node, node.grad) for node in walk.nodes]
     finished = False
     try:
-        with _fresh_grads(order):
-            root.grad = 1.0 if order else root.grad + 1.0
-            for node in order[:-1]:
-                yield walk.pass_on(node)
-            last = walk.pass_on(order[-1]) if order else None
+        if not order:
+            root.grad += 1.0  # a leaf output: nothing to step through
+            finished = True
+            return
+        for node, _ in before:
+            node.grad = 0.0  # this pass alone, as on a fresh graph
+        root.grad = 1.0
+        for node in order[:-1]:
+            yield walk.pass_on(node)
+        last = walk.pass_on(order[-1])
+        _add_back(before, walk.steps)
         finished = True
-        if last is not None:
-            yield last
+        yield last
     finally:
         if not finished:
             for node, grad in before:
                 node.grad = grad
 
 
-class Stepper:
-    """A backward pass to browse in a notebook: Previous / Next, the drawing and the sentence.
+def _add_back(before: list[tuple[Value, float]], steps: list[Step]) -> None:
+    """Add the grads from before a walk to its pass, bit for bit as `backward()` would have:
+    an inner node gets its earlier grad added to this pass's, a leaf its additions replayed
+    onto its earlier grad (`backward()` adds into leaves directly, skipping zero grads)."""
+    for node, grad in before:
+        node.grad = node.grad + grad if node.parents else grad
+    for step in steps:
+        if step.grad:
+            for update in step.updates:
+                if not update.input.parents:
+                    update.input.grad += update.added
 
-    Creating one runs the whole pass, as `root.backward()` does (grads accumulate).  With
-    ipywidgets installed (`pip install 'stepgrad[widgets]'`) it displays as buttons;
-    without, as every step one after another.
+
+class Stepper:
+    """A backward pass to browse: Previous / Next (or Play) through the steps, each with its
+    sentence and drawing.
+
+    Creating one runs the whole pass, as `root.backward()` does: grads accumulate, and a
+    note says so when the graph already had some (the steps themselves show this pass
+    alone).  With ipywidgets installed (`pip install 'stepgrad[widgets]'`) it displays as
+    buttons in a notebook; without, as every step one after another.  `save_html(path)`
+    writes the steps as one web page that works offline.  Pass `params=model` to name a
+    network's parameters by their place (`L1.N4.w1`).
     """
 
-    def __init__(self, root: Value) -> None:
+    def __init__(self, root: Value, *, params: Params = ()) -> None:
         self.root = root
-        self.steps = list(backward_steps(root))
+        self.had_grads = any(node.grad for node in graph_nodes(root))
+        self.steps = list(backward_steps(root, params=params))
         self.index = 0
 
     def __len__(self) -> int:
@@ -182,34 +225,189 @@ class Stepper:
     def __repr__(self) -> str:
         return "\n".join(f"{step.index + 1}. {step.explain()}" for step in self.steps) or "no steps: the output is a leaf"
 
+    def note(self) -> str:
+        """What a learner must know about this pass beyond the steps ('' if nothing)."""
+        if not self.had_grads:
+            return ""
+        return ("This graph already had gradients (from an earlier backward() or Stepper). The steps show "
+                "this pass alone, as on a fresh graph; the grads now hold the sum of both passes, as "
+                "backward() leaves them. Rebuild the graph, or set every grad to 0, to start afresh.")
+
     def _ipython_display_(self) -> None:
         from IPython.display import HTML, display
 
         try:
             widget = self.widget()
         except ImportError:
-            display(HTML("".join(step._repr_html_() for step in self.steps)) if self.steps else repr(self))
+            display(HTML(_note_html(self.note()) + "".join(step._repr_html_() for step in self.steps))
+                    if self.steps else repr(self))
             return
-        display(widget)
+        bundle = widget._repr_mimebundle_()
+        if self.steps:  # where no kernel runs the buttons (a saved notebook on the web), the first step
+            bundle["text/html"] = _note_html(self.note()) + self.steps[0]._repr_html_()
+        display(bundle, raw=True)
 
     def widget(self) -> ipywidgets.VBox:
-        """Previous / Next buttons above the current step (needs ipywidgets)."""
+        """Previous / Next / Play and a step slider above the current step (needs ipywidgets).
+
+        The controls stay above the drawing, and the drawing is scaled to fit the output's
+        width, so the buttons and the highlighted node stay in view at every step.
+        """
         import ipywidgets
 
-        previous = ipywidgets.Button(description="Previous", icon="arrow-left")
-        next_ = ipywidgets.Button(description="Next", icon="arrow-right")
-        view = ipywidgets.HTML()
+        full = ipywidgets.Layout(width="auto", align_self="stretch")  # not 100%: widgets have margins
+        previous = ipywidgets.Button(description="Previous", icon="arrow-left", tooltip="the step before")
+        next_ = ipywidgets.Button(description="Next", icon="arrow-right", tooltip="the next step")
+        last = max(len(self.steps) - 1, 0)
+        play = ipywidgets.Play(min=0, max=last, interval=2000, description="Play", tooltip="step on its own")
+        slider = ipywidgets.IntSlider(min=0, max=last, readout=False, continuous_update=False,
+                                      layout=ipywidgets.Layout(width="220px"))
+        ipywidgets.jslink((play, "value"), (slider, "value"))
+        counter = ipywidgets.HTML()
+        text, drawing = ipywidgets.HTML(layout=full), ipywidgets.HTML(layout=full)
 
         def show(index: int) -> None:
             self.index = index
             previous.disabled = index <= 0
             next_.disabled = index >= len(self.steps) - 1
-            view.value = self.steps[index]._repr_html_() if self.steps else html.escape(repr(self))
+            if not self.steps:
+                text.value = _sentence_html(repr(self))
+                return
+            step = self.steps[index]
+            counter.value = _step_heading(step)
+            text.value = _step_text(step)
+            drawing.value = _step_drawing(step)
+            slider.value = index
 
         previous.on_click(lambda _: show(self.index - 1))
         next_.on_click(lambda _: show(self.index + 1))
+        slider.observe(lambda change: show(change["new"]), names="value")
         show(self.index)
-        return ipywidgets.VBox([ipywidgets.HBox([previous, next_]), view])
+        controls = ipywidgets.HBox([previous, next_, play, slider, counter],
+                                   layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap"))
+        parts = [controls, text, drawing]
+        if self.note():
+            parts.insert(0, ipywidgets.HTML(_note_html(self.note()), layout=full))
+        box = ipywidgets.VBox(parts, layout=ipywidgets.Layout(width="auto"))
+        box.add_class("stepgrad-stepper")
+        return box
+
+    def save_html(self, path: str | os.PathLike[str], title: str | None = None) -> Path:
+        """Write every step, its sentence and drawing, as one self-contained web page: no
+        server, no network, Previous / Next buttons and the arrow keys.  For a teacher to
+        share or put on a course page.  Written atomically; returns the path."""
+        from nets.files import check_writable, write_atomically  # file writing is the project's, not the engine's
+
+        path = check_writable(Path(path))
+        write_atomically(path, html_page(self, title or f"Backprop, step by step: {len(self)} steps"))
+        return path
+
+
+# ---- the markup shared by the notebook widget and the web page ----
+
+_BOX = "max-width:100%; overflow:hidden"
+_TEXT = ("white-space:normal; overflow-wrap:anywhere; font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"
+         "monospace; font-size:13px; line-height:1.45")
+_SVG_SIZE = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
+
+
+def _step_heading(step: Step) -> str:
+    return f'<b class="stepgrad-counter">Step {step.index + 1} of {step.total}</b>'
+
+
+def _sentence_html(text: str) -> str:
+    return f'<div class="stepgrad-sentence" style="{_TEXT}">{html.escape(text)}</div>'
+
+
+def _step_text(step: Step) -> str:
+    """The sentence, one clause a line, then the chain rule in words."""
+    head, clauses = sentence_parts(step, step.walk.names)
+    lines = [head] + [clause + ";" for clause in clauses[:-1]] + clauses[-1:]
+    body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+    rule = f'<div class="stepgrad-rule" style="{_TEXT}; color:#616161; margin-top:4px">{html.escape(step.chain_rule())}</div>'
+    return f'<div class="stepgrad-sentence" style="{_TEXT}">{body}</div>' + rule
+
+
+def _step_drawing(step: Step) -> str:
+    """The step's drawing as inline SVG, scaled down to fit the width and most of the window's
+    height (never up: small graphs keep their size), or the reason there is none."""
+    try:
+        svg = pipe(step.draw(), "svg").decode()
+    except (ValueError, FileNotFoundError) as why:
+        return f"<p><i>(no drawing: {html.escape(str(why))})</i></p>"
+    svg = svg[svg.index("<svg"):]
+    svg = _SVG_SIZE.sub(r'<svg width="\1pt" style="max-width:100%; height:auto; max-height:62vh"', svg, count=1)
+    return f'<div class="stepgrad-drawing" style="{_BOX}; margin-top:6px">{svg}</div>'
+
+
+def _note_html(note: str) -> str:
+    if not note:
+        return ""
+    return (f'<div class="stepgrad-note" style="white-space:normal; background:#fff8e1; border-left:4px solid '
+            f'#ffb300; padding:4px 8px; margin-bottom:6px">{html.escape(note)}</div>')
+
+
+def html_page(stepper: Stepper, title: str) -> str:
+    """The steps of `stepper` as one HTML document that needs nothing else: inline SVG, CSS
+    and a few lines of JavaScript for the buttons and the arrow keys."""
+    sections = "".join(
+        f'<section class="stepgrad-step" data-index="{step.index}"{"" if step.index == 0 else " hidden"}>'
+        f'{_step_text(step)}{_step_drawing(step)}</section>' for step in stepper.steps
+    ) or _sentence_html(repr(stepper))
+    return _PAGE.format(title=html.escape(title), note=_note_html(stepper.note()), steps=sections,
+                        total=len(stepper.steps), headings=json.dumps([f"Step {i + 1} of {len(stepper)}"
+                                                                        for i in range(len(stepper))]))
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+  body {{ font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0 16px 16px; }}
+  .stepgrad-controls {{ position: sticky; top: 0; background: white; padding: 10px 0 6px; z-index: 1;
+                        display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }}
+  button {{ font-size: 14px; padding: 4px 12px; }}
+  .stepgrad-hint {{ color: #757575; font-size: 13px; }}
+</style>
+</head>
+<body>
+<h1 style="font-size:18px">{title}</h1>
+{note}
+<div class="stepgrad-controls">
+  <button id="previous" type="button">&larr; Previous</button>
+  <button id="next" type="button">Next &rarr;</button>
+  <b id="counter" class="stepgrad-counter"></b>
+  <span class="stepgrad-hint">(or the arrow keys)</span>
+</div>
+{steps}
+<script>
+(function () {{
+  var steps = document.querySelectorAll(".stepgrad-step"), headings = {headings}, current = 0;
+  var previous = document.getElementById("previous"), next = document.getElementById("next");
+  function show(index) {{
+    if (index < 0 || index >= steps.length) return;
+    steps[current].hidden = true;
+    current = index;
+    steps[current].hidden = false;
+    document.getElementById("counter").textContent = headings[current] || "no steps";
+    previous.disabled = current === 0;
+    next.disabled = current >= steps.length - 1;
+  }}
+  previous.addEventListener("click", function () {{ show(current - 1); }});
+  next.addEventListener("click", function () {{ show(current + 1); }});
+  document.addEventListener("keydown", function (event) {{
+    if (event.key === "ArrowRight") show(current + 1);
+    if (event.key === "ArrowLeft") show(current - 1);
+  }});
+  if (steps.length) show(0); else {{ previous.disabled = next.disabled = true; }}
+}})();
+</script>
+</body>
+</html>
+"""
 
 
 # ---- the sentences ----
@@ -221,6 +419,12 @@ def sentence(step: Step, names: dict[Value, str]) -> str:
     One clause per input, its slope as the op's table entry writes it; a fused node with
     many inputs lists the first few and summarises the rest.
     """
+    head, clauses = sentence_parts(step, names)
+    return f"{head} " + "; ".join(clauses)
+
+
+def sentence_parts(step: Step, names: dict[Value, str]) -> tuple[str, list[str]]:
+    """The sentence as its head, `o = tanh(n):`, and its clauses (shown a line each)."""
     node, o = step.node, names[step.node]
     entry = lookup(node.op)
     clauses = []
@@ -232,7 +436,7 @@ def sentence(step: Step, names: dict[Value, str]) -> str:
         clauses.append(text + ("" if update.grad == update.added else f", now {number(update.grad)}"))
     if len(clauses) > LISTED and entry.summary:
         clauses[3:] = [f"and {len(clauses) - 3} more like these ({entry.summary.format(out=o)})"]
-    return f"{o} = {entry.formula_text(node, names)}: " + "; ".join(clauses)
+    return f"{o} = {entry.formula_text(node, names)}:", clauses
 
 
 def formula(node: Value, names: dict[Value, str]) -> str:

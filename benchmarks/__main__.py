@@ -38,7 +38,8 @@ def machine(mg_version: str | None) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repetition: checks the code runs")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the figures (default {DEFAULT_JSON})")
+    parser.add_argument("--json", type=Path, help=f"where to write the figures (default {DEFAULT_JSON}; a --smoke "
+                        "run writes none unless given a path, so its meaningless figures never replace real ones)")
     parser.add_argument("--no-micrograd", action="store_true", help="stepgrad only, even if micrograd is installed")
     args = parser.parse_args(argv)
 
@@ -51,8 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows += workload.run(sizes, mg)
     info = machine(mg_version)
     print(table(rows, info, args.smoke))
-    write_json(args.json, as_json(rows, info, "smoke" if args.smoke else "full"))
-    print(f"\nwritten to {args.json}")
+    path = args.json or (None if args.smoke else DEFAULT_JSON)
+    if path is None:
+        print(f"\nnot written to {DEFAULT_JSON}: smoke figures are meaningless (--json PATH writes them)")
+    else:
+        write_json(path, as_json(rows, info, "smoke" if args.smoke else "full"))
+        print(f"\nwritten to {path}")
     return 0
 
 

@@ -56,11 +56,19 @@ def spiral(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int = 0) ->
     return X, labels.astype(int)
 
 
+BLOB_CENTRES_SEED = 0  # fixed: the seed of `blobs` draws points around the same centres
+
+
 def blobs(n: int = 200, centers: int = 3, std: float = 1.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian clusters, one per class: the easy, (nearly) linearly separable case."""
+    """Gaussian clusters, one per class: the easy, (nearly) linearly separable case.
+
+    The cluster centres are the same for every seed (only the points change), so points
+    drawn with another seed are held-out points of the same problem, as for the other sets.
+    """
     from sklearn.datasets import make_blobs
 
-    X, y = make_blobs(n_samples=_count(n, "blobs"), centers=centers, cluster_std=std, random_state=seed)
+    where = np.random.default_rng(BLOB_CENTRES_SEED).uniform(-10.0, 10.0, size=(_count(centers, "blobs centers"), 2))
+    X, y = make_blobs(n_samples=_count(n, "blobs"), centers=where, cluster_std=std, random_state=seed)
     return X, y.astype(int)
 
 

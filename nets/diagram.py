@@ -71,4 +71,5 @@ def _caption(i: int, sizes: list[int], activations: list[str]) -> str:
     name = "output" if i == len(sizes) - 1 else f"hidden {i}"
     act = f" {activations[i - 1]}" if activations[i - 1] else ""
     count = (sizes[i - 1] + 1) * sizes[i]
-    return f"{name}\n{sizes[i]}{act} units\n{count:,} parameters"
+    units = "unit" if sizes[i] == 1 else "units"
+    return f"{name}\n{sizes[i]}{act} {units}\n{count:,} parameters"

@@ -71,22 +71,28 @@ def decision_boundary(
     return fig
 
 
-def loss_curves(history: History, *, title: str = "Training history") -> Figure:
-    """Loss per epoch (training and validation) and, if recorded, accuracy beside it."""
+def loss_curves(history: History, *, title: str = "Training history", loss_name: str = "loss",
+                validation_name: str = "validation") -> Figure:
+    """Loss per epoch (training and validation) and, if recorded, accuracy beside it.
+
+    `loss_name` says which loss (`"hinge loss"`), `validation_name` which points the
+    validation curve is measured on (`"validation: 100 other points"`).
+    """
     h = history.history
-    panels = [("loss", "loss")] + ([("accuracy", "accuracy")] if "accuracy" in h else [])
+    panels = [("loss", loss_name)] + ([("accuracy", "accuracy")] if "accuracy" in h else [])
     fig = Figure(figsize=(5.5 * len(panels), 4), layout="constrained")
     fig.suptitle(title)
     for i, (key, label) in enumerate(panels, start=1):
         ax = fig.add_subplot(1, len(panels), i)
+        panel_title = label[0].upper() + label[1:]
         epochs = range(1, len(h[key]) + 1)
         ax.plot(epochs, h[key], label="training", color=COLOURS[0])
         if f"val_{key}" in h:
-            ax.plot(epochs, h[f"val_{key}"], label="validation", color=COLOURS[1], linestyle="--")
+            ax.plot(epochs, h[f"val_{key}"], label=validation_name, color=COLOURS[1], linestyle="--")
         if key == "loss" and min(h[key]) > 0 and max(h[key]) / min(h[key]) > 100:
             ax.set_yscale("log")  # a loss falling by orders of magnitude is flat on a linear axis
             label += " (log scale)"
-        ax.set(xlabel="epoch", ylabel=label, title=key.capitalize())
+        ax.set(xlabel="epoch", ylabel=label, title=panel_title)
         ax.grid(alpha=0.3)
         ax.legend()
     return fig

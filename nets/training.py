@@ -7,9 +7,10 @@ run the forward pass, average the per-example losses, backpropagate, step.
 from __future__ import annotations
 
 import math
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence, TextIO
 
 import numpy as np
 from tqdm import tqdm
@@ -78,7 +79,8 @@ def fit(
     `loss` is a name from `nets.losses.LOSSES` or a callable `(output, target) -> Value`.
     `batch_size=None` trains on the full batch; `seed` fixes the shuffling.  `schedule` is
     stepped once per epoch.  The progress bar shows the epoch, the batches done and the
-    last epoch's loss and metrics.  Raises DivergenceError naming the epoch and batch if the
+    last epoch's loss and metrics; where it cannot redraw itself (output to a file or a
+    pipe), a line per epoch is printed instead.  Raises DivergenceError naming the epoch and batch if the
     loss or a gradient stops being a finite number or the forward pass overflows.
     """
     loss_fn = per_step(losses.get(loss))
@@ -95,7 +97,8 @@ def fit(
     rng = np.random.default_rng(seed)
     threshold = threshold_for(loss)
     history = History()
-    with tqdm(total=epochs * math.ceil(len(X) / (batch_size or len(X))), unit="batch", disable=not progress) as bar:
+    bar_shown = progress and redraws_in_place(sys.stderr)
+    with tqdm(total=epochs * math.ceil(len(X) / (batch_size or len(X))), unit="batch", disable=not bar_shown) as bar:
         for epoch in range(1, epochs + 1):
             bar.set_description(f"epoch {epoch}/{epochs}")
             model.train()
@@ -115,11 +118,20 @@ def fit(
                 if metrics:
                     record["val_accuracy"] = val_accuracy
             history.record(**record)
-            bar.set_postfix_str("  ".join(f"{k} {v:.4g}" for k, v in record.items()))
+            summary = "  ".join(f"{k} {v:.4g}" for k, v in record.items())
+            bar.set_postfix_str(summary)
+            if progress and not bar_shown:  # a log file or a pipe: one line per epoch, no carriage returns
+                print(f"epoch {epoch}/{epochs}  {summary}", file=sys.stderr, flush=True)
             if schedule is not None:
                 schedule.step()
     model.eval()
     return history
+
+
+def redraws_in_place(stream: TextIO) -> bool:
+    """Whether a progress bar can redraw itself on `stream`: a terminal, or a notebook's output."""
+    in_notebook = type(stream).__module__.startswith("ipykernel")
+    return in_notebook or hasattr(stream, "isatty") and stream.isatty()
 
 
 def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Loss, optimizer: Optimizer,

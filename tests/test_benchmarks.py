@@ -35,3 +35,15 @@ def test_smoke_run_prints_the_table_and_writes_the_json(tmp_path: Path) -> None:
     else:
         assert step["ratio"] > 0
         assert step["notes"]["max relative loss difference, same weights"] < 1e-9  # the same computation
+
+
+def test_a_smoke_run_leaves_the_committed_results_alone(tmp_path: Path, monkeypatch, capsys) -> None:
+    import benchmarks.__main__ as bench
+
+    committed = tmp_path / "results.json"
+    committed.write_text("the real figures")
+    monkeypatch.setattr(bench, "DEFAULT_JSON", committed)
+    monkeypatch.setattr(bench, "WORKLOADS", ())  # the writing is under test, not the workloads
+    assert bench.main(["--smoke", "--no-micrograd"]) == 0
+    assert committed.read_text() == "the real figures"
+    assert "not written to" in capsys.readouterr().out

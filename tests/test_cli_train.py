@@ -106,6 +106,29 @@ def test_demo_trains_prints_accuracy_and_writes_its_pictures(tmp_path, capsys):
     assert (tmp_path / "loss_curve.png").read_bytes()[:4] == b"\x89PNG"
     svg = (tmp_path / "neuron.svg").read_text()
     assert "<svg" in svg and "grad" in svg and "w1" in svg
+    # a caption: which data point, what the grads are derivatives of, what the colours mean
+    assert "on training point" in svg and "d(out)/d(that value)" in svg and "blue: the neuron&#39;s parameters" in svg
+
+
+def test_plots_into_a_folder_that_cannot_be_made_are_refused_before_training(tmp_path, monkeypatch, capsys):
+    def read_only(path, exist_ok=False):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr("nets.cli.commands.os.makedirs", read_only)
+    monkeypatch.setattr("nets.cli.commands.fit", lambda *a, **k: pytest.fail("trained despite a bad --plots"))
+    status = main(["train", "--plots", str(tmp_path / "plots"), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2 and err == f"stepgrad train: error: cannot write plots into '{tmp_path / 'plots'}': Permission denied\n"
+
+
+def test_loss_curves_say_which_loss_and_which_points_validation_is():
+    history = nets.History()
+    for loss in (1.0, 0.5):
+        history.record(loss=loss, accuracy=0.5, val_loss=loss, val_accuracy=0.5)
+    figure = nets.plot.loss_curves(history, loss_name="hinge loss", validation_name="validation: 500 held-out points")
+    loss_axes = figure.axes[0]
+    assert loss_axes.get_ylabel() == "hinge loss" and loss_axes.get_title() == "Hinge loss"
+    assert [t.get_text() for t in loss_axes.get_legend().get_texts()] == ["training", "validation: 500 held-out points"]
 
 
 def test_the_installed_command_exits_2_on_a_bad_argument():

@@ -73,3 +73,11 @@ def test_shuffling_is_seeded_and_full_batch_is_the_default():
 def test_bad_arguments_are_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_blobs_of_another_seed_are_held_out_points_of_the_same_problem():
+    X, y = data.blobs(n=300, seed=0)
+    X_test, y_test = data.blobs(n=300, seed=1)
+    assert not np.array_equal(X, X_test)
+    for c in range(3):  # the same centres: each class's mean moves by much less than the spread
+        assert np.linalg.norm(X[y == c].mean(axis=0) - X_test[y_test == c].mean(axis=0)) < 0.5

@@ -13,7 +13,7 @@ def test_every_unit_and_connection_of_a_small_network():
         assert f"\t{unit} [" in source
     assert source.count(" -> ") - source.count("caption ->") == 2 * 4 + 4 * 1
     assert "hidden 1\n4 tanh units\n12 parameters" in source
-    assert "output\n1 linear units\n5 parameters" in source
+    assert "output\n1 linear unit\n5 parameters" in source  # one unit, not "1 units"
 
 
 def test_captions_count_the_classic_digit_network():

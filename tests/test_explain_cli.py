@@ -57,7 +57,7 @@ def test_the_issue_example(capsys):
         "  v5 = tanh(v4) = 0.7071",
     ]
     assert backward.splitlines()[:2] == [
-        "backward pass (5 steps, v5.grad starts at 1):",
+        "backward pass (5 steps, v5.grad starts at 1; each step: input.grad += local slope * the node's grad):",
         "  1. v5 = tanh(v4): dv5/dv4 = 1 - v5**2 = 0.5000; v4.grad += 0.5000 * v5.grad (1.0000) = 0.5000",
     ]
     assert len(backward.splitlines()) == 6
@@ -83,6 +83,37 @@ def test_svg_and_png_files_are_written(tmp_path, capsys):
     status, out, _ = run(capsys, *NEURON, "--svg", str(svg), "--png", str(png))
     assert status == 0 and "gradients:" in out
     assert "<svg" in svg.read_text() and png.read_bytes().startswith(b"\x89PNG")
+    assert out.splitlines()[-2:] == [f"wrote {svg}", f"wrote {png}"]  # says what it wrote
+
+
+@needs_dot
+def test_html_writes_every_step_as_one_page(tmp_path, capsys):
+    page = tmp_path / "steps.html"
+    status, out, _ = run(capsys, *NEURON, "--html", str(page))
+    assert status == 0 and out.splitlines()[-1] == f"wrote {page}"
+    text = page.read_text()
+    assert text.count("<svg") == 5 and "ArrowRight" in text and "stepgrad explain tanh(x1*w1" in text
+
+
+def test_one_step_is_one_step(capsys):
+    status, out, _ = run(capsys, "x*2", "x=2")
+    assert status == 0 and "backward pass (1 step," in out
+
+
+@pytest.mark.parametrize("argv", [["-x", "x=2"], ["-x*2", "x=2"], ["--svg", "n.svg", "-x", "x=2"]])
+def test_an_expression_starting_with_minus_gets_a_hint(capsys, argv):
+    status = main(["explain", *argv])
+    err = capsys.readouterr().err
+    assert status == 2 and len(err.splitlines()) == 1
+    assert "starts with '-', so it reads as an option; put -- before the expression" in err
+    fixed = err.split("before the expression: ")[1].split()
+    assert fixed[0:2] == ["stepgrad", "explain"] and fixed.index("--") > fixed.index("explain")
+    assert ("--svg" not in fixed) or fixed.index("--svg") < fixed.index("--")  # options stay options
+
+
+def test_with_dashes_a_minus_expression_works(capsys):
+    status, out, _ = run(capsys, "--", "-x", "x=2")
+    assert status == 0 and "v1 = -x = -2.0000" in out
 
 
 def test_without_dot_the_error_says_what_to_install(tmp_path, capsys, monkeypatch):
@@ -113,6 +144,8 @@ BAD_OUTPUTS = [
     (["--png", "{tmp}"], "--png needs a file name ending in .png, got '{tmp}'"),
     (["--png", "{tmp}/n.svg"], "--png needs a file name ending in .png, got '{tmp}/n.svg'"),
     (["--svg", ""], "--svg needs a file name ending in .svg, got ''"),
+    (["--html", "{tmp}/n.svg"], "--html needs a file name ending in .html, got '{tmp}/n.svg'"),
+    (["--html", "{tmp}/missing/n.html"], "cannot write '{tmp}/missing/n.html': the folder '{tmp}/missing' does not exist"),
 ]
 
 

@@ -32,8 +32,18 @@ def test_passes_and_reports_a_table():
     assert result
     text = str(result)
     assert text.splitlines()[0].split() == ["input", "analytic", "numeric", "abs", "error"]
-    assert "x0" in text and "x1" in text and "all gradients agree" in text
-    assert "MISMATCH" not in text
+    assert [line.split()[0] for line in text.splitlines()[1:3]] == ["x", "y"]  # f's own argument names
+    assert "all gradients agree" in text and "MISMATCH" not in text
+
+
+def test_rows_are_named_after_the_function_s_arguments():
+    def neuron(x1, x2, w1, w2, b):
+        return (x1 * w1 + x2 * w2 + b).tanh()
+
+    rows = gradcheck(neuron, [2.0, 0.0, -3.0, 1.0, 6.88]).rows
+    assert [row.name for row in rows] == ["x1", "x2", "w1", "w2", "b"]
+    rows = gradcheck(lambda *xs: xs[0] * xs[1], [2.0, 3.0]).rows  # no names to use: counted from 1
+    assert [row.name for row in rows] == ["x1", "x2"]
 
 
 def test_truthy_only_when_every_input_agrees():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import math
 import sys
 import time
@@ -324,13 +325,108 @@ def test_stepper_widget_buttons_move_between_steps():
     o, _ = neuron()
     stepper = Stepper(o)
     box = stepper.widget()
-    (previous, next_), view = box.children[0].children, box.children[1]
-    assert previous.disabled and "Step 1 of 5" in view.value
+    controls, text, drawing = box.children
+    previous, next_, play, slider, counter = controls.children
+    assert previous.disabled and not next_.disabled and "Step 1 of 5" in counter.value
+    assert "do/dn = 1 - o**2 = 0.5000;" in text.value and "<svg" in drawing.value
     next_.click()
     next_.click()
-    assert stepper.index == 2 and "Step 3 of 5" in view.value
+    assert stepper.index == 2 and "Step 3 of 5" in counter.value and slider.value == 2
     previous.click()
-    assert "Step 2 of 5" in view.value
+    assert "Step 2 of 5" in counter.value
+    slider.value = 4  # the slider (and Play, linked to it) jumps too
+    assert "Step 5 of 5" in counter.value and next_.disabled and not previous.disabled
+    assert (play.min, play.max) == (0, 4)
+
+
+def test_a_stepper_displays_as_its_widget_with_the_first_step_for_static_viewers(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objects, **options: shown.append((objects, options)))
+    o, _ = neuron()
+    Stepper(o)._ipython_display_()
+    ((bundle,), options), = shown
+    assert options == {"raw": True} and "application/vnd.jupyter.widget-view+json" in bundle
+    assert "Step 1 of 5" in bundle["text/html"] and "<svg" in bundle["text/html"]
+
+
+def test_the_drawing_is_scaled_to_fit_and_the_sentence_wraps():
+    o, _ = neuron()
+    html = next(backward_steps(o))._repr_html_()
+    svg = html[html.index("<svg"):]
+    assert svg.startswith('<svg width="') and 'style="max-width:100%; height:auto; max-height:62vh"' in svg
+    assert 'height="' not in svg[: svg.index(">")]  # the height follows the width
+    assert "white-space:normal" in html and "overflow-wrap:anywhere" in html
+
+
+def test_rerunning_a_stepper_shows_the_same_steps_and_accumulates_like_backward():
+    o, leaves = neuron()
+    first = Stepper(o)
+    assert first.note() == ""
+    again = Stepper(o)  # a student re-runs the cell
+    assert [s.explain() for s in again.steps] == [s.explain() for s in first.steps]
+    assert [s.draw().source for s in again.steps] == [s.draw().source for s in first.steps]
+    assert "already had gradients" in again.note() and "sum of both passes" in again.note()
+    reference, reference_leaves = neuron()
+    reference.backward()
+    reference.backward()
+    assert grads(o) == grads(reference)  # as two backward() calls leave them
+    assert o.grad == 2.0 and leaves["x1"].grad == pytest.approx(-3.0)
+
+
+def test_a_walk_on_a_graph_with_grads_reads_as_on_a_fresh_graph():
+    o, _ = neuron()
+    o.backward()
+    fresh, _ = neuron()
+    assert [s.explain() for s in backward_steps(o)] == [s.explain() for s in backward_steps(fresh)]
+
+
+def test_each_edge_into_the_current_node_shows_its_local_derivative():
+    o, _ = neuron()
+    steps = list(backward_steps(o))
+    last = steps[-1].draw().source  # v1 = x1 * w1: dv1/dx1 = w1 = -3, dv1/dw1 = x1 = 2
+    assert 'label="dv1/dx1 = -3.0000"' in last and 'label="dv1/dw1 = 2.0000"' in last
+    assert last.count("label=\"d") == 2  # only the current node's edges
+    y = Value(1.0, label="a") - Value(3.0, label="c")
+    (step,) = backward_steps(y)
+    assert 'label="a: dv1/da = 1.0000"' in step.draw().source  # order still marked
+
+
+def test_a_fused_weighted_sum_draws_its_plain_number_inputs():
+    w = [Value(0.5, label="w1"), Value(-1.0, label="w2")]
+    n = weighted_sum(w, [2.0, 3.5], Value(0.1, label="b"))
+    source = autograd.draw_graph(n).source
+    assert '[label=2 color="#9e9e9e"' in source and '[label=3.5 color="#9e9e9e"' in source
+    assert source.count("style=\"dashed,rounded\"") == 2 and source.count("style=dashed]") == 2  # boxes, edges
+
+
+def test_a_network_s_parameters_are_named_by_their_place():
+    from nets import MLP
+
+    model = MLP(2, [2, 1], seed=0)
+    out = model([1.0, -1.0])
+    stepper = Stepper(out, params=model)
+    names = set(stepper.steps[0].walk.names.values())
+    assert {"L1.N1.w1", "L1.N2.w2", "L2.N1.w1", "L2.N1.b"} <= names and "w1_2" not in names
+    assert "L2.N1.w1" in stepper.steps[0].explain() or "L2.N1.w1" in stepper.steps[1].explain()
+    assert "L1.N2.b" in autograd.draw_graph(out, params=model).source
+    assert '"{ L1.N1.w1 | data' in stepper.steps[0].draw().source
+
+
+def test_save_html_writes_one_page_that_needs_nothing_else(tmp_path):
+    o, _ = neuron()
+    stepper = Stepper(o)
+    path = stepper.save_html(tmp_path / "steps.html")
+    page = path.read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 5
+    assert 'id="previous"' in page and "ArrowRight" in page
+    assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page  # nothing fetched
+    for step in stepper.steps:
+        assert html_lib.escape(step.explain().split(": ", 1)[0]) in page
+    with pytest.raises(FileNotFoundError):
+        stepper.save_html(tmp_path / "missing" / "steps.html")
 
 
 # ---- property tests over random graphs ----

@@ -1,6 +1,7 @@
 """fit: learning XOR, moons and digits; History; divergence detection; reproducibility."""
 
 import gc
+import io
 import math
 
 import numpy as np
@@ -10,6 +11,7 @@ from matplotlib.figure import Figure
 import nets
 from autograd import Value
 from nets import MLP, DivergenceError, data, evaluate, fit, optim, predict
+from nets.training import redraws_in_place
 
 
 def _train_xor(model, epochs=300):
@@ -79,6 +81,16 @@ def test_progress_bar_shows_loss_and_can_be_switched_off(capsys):
     fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=2)
     err = capsys.readouterr().err
     assert "2/2" in err and "loss" in err and "accuracy" in err
+    # not a terminal (a log file, a pipe): a line per epoch, no carriage returns
+    assert "\r" not in err and err.splitlines()[0].startswith("epoch 1/2  loss ") and len(err.splitlines()) == 2
+
+
+def test_on_a_terminal_the_progress_bar_redraws_in_place():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert redraws_in_place(Terminal()) and not redraws_in_place(io.StringIO())
 
 
 def test_infinite_loss_stops_training_naming_epoch_and_batch():

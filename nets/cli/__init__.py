@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 def _explain(args: argparse.Namespace) -> None:
     from .explain import explain
 
-    print(explain(args.expression, args.values, svg=args.svg, png=args.png))
+    print(explain(args.expression, args.values, svg=args.svg, png=args.png, html=args.html))
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -122,6 +122,34 @@ def _directory_to_write(text: str) -> str:
     return text
 
 
+EXPLAIN_OPTIONS = ("-h", "--help", "--svg", "--png", "--html")
+
+
+def _dash_hint(argv: list[str]) -> str | None:
+    """An expression starting with `-` reads as an option to argparse: say to put `--` first
+    (after the options, which `--` would turn into arguments)."""
+    if not argv or argv[0] != "explain" or "--" in argv:
+        return None
+    options: list[str] = []
+    rest: list[str] = []
+    tokens = iter(argv[1:])
+    for token in tokens:
+        name = token.split("=", 1)[0]
+        if name in EXPLAIN_OPTIONS:
+            options += [token] + ([next(tokens, "")] if "=" not in token and name not in ("-h", "--help") else [])
+        else:
+            rest.append(token)
+    dashed = [token for token in rest if token.startswith("-")]
+    if not dashed:
+        return None
+    fixed = " ".join(_quoted(t) for t in [*options, "--", *rest])
+    return f"{dashed[0]!r} starts with '-', so it reads as an option; put -- before the expression: stepgrad explain {fixed}"
+
+
+def _quoted(text: str) -> str:
+    return text if all(c.isalnum() or c in "=.-_/" for c in text) else f'"{text}"'
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stepgrad", description="Watch backprop work, one node at a time.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -131,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a value for each name in the expression")
     explain.add_argument("--svg", metavar="FILE", help="also write the graph's drawing as SVG")
     explain.add_argument("--png", metavar="FILE", help="also write the graph's drawing as PNG")
+    explain.add_argument("--html", metavar="FILE", help="also write every step as one web page (works offline)")
     explain.set_defaults(run=_explain)
 
     train = commands.add_parser("train", help="train a network on a dataset")
@@ -165,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    hint = _dash_hint(argv)
+    if hint:
+        print(f"stepgrad explain: error: {hint}", file=sys.stderr)
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     try:
         args.run(args)

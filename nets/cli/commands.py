@@ -34,6 +34,8 @@ def load_dataset(name: str, samples: int, seed: int) -> tuple[np.ndarray, np.nda
 
 
 def train(args: argparse.Namespace) -> None:
+    if args.plots:
+        make_directory(args.plots)  # before training, like --save: a typo must not waste the run
     X, y, X_test, y_test = load_dataset(args.data, args.samples, args.seed)
     classes = int(y.max()) + 1
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
@@ -63,7 +65,8 @@ def train(args: argparse.Namespace) -> None:
         print(f"saved the model to {args.save}")
     if args.plots:
         sizes = "-".join(str(n) for n in [model.nin, *model.nouts])
-        written = write_plots(model, history, X, y, loss, args.plots, f"{args.data}: {sizes} {args.activation} network")
+        written = write_plots(model, history, X, y, loss, args.plots, f"{args.data}: {sizes} {args.activation} network",
+                              validation=f"validation: the {len(X_test)} held-out points")
         print(f"wrote {', '.join(written)}")
 
 
@@ -81,16 +84,28 @@ def demo(args: argparse.Namespace) -> None:
     print(f"trained in {time.perf_counter() - start:.1f} s")
     test_accuracy = _report(model, X, y, X_test, y_test, "hinge")
     title = f"Two moons, 2-16-16-1 relu network: {test_accuracy:.1%} held-out accuracy"
-    written = write_plots(model, history, X, y, "hinge", args.out, title, grads=False)
+    written = write_plots(model, history, X, y, "hinge", args.out, title, grads=False,
+                          validation=f"validation: {len(X_val)} other moons points (seed 1)")
     written.append(write_neuron_graph(model, X, os.path.join(args.out, "neuron.svg")))
     print(f"wrote {', '.join(written)}")
 
 
+def make_directory(path: str) -> None:
+    """Create `path` (and its parents) now, or raise a one-line error saying why it cannot be."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot write plots into {path!r}: {error.strerror or error}") from None
+    if not os.access(path, os.W_OK):
+        raise ValueError(f"cannot write plots into {path!r}: permission denied")
+
+
 def write_plots(model: MLP, history: History, X: np.ndarray, y: np.ndarray, loss: str, directory: str,
-                title: str, *, grads: bool = True) -> list[str]:
+                title: str, *, grads: bool = True, validation: str = "validation") -> list[str]:
     """Loss curves, the decision boundary (2-D data) and per-layer gradient norms, as PNGs."""
     os.makedirs(directory, exist_ok=True)
-    figures = {"loss_curve.png": loss_curves(history, title=title)}
+    figures = {"loss_curve.png": loss_curves(history, title=title, loss_name=f"{loss} loss",
+                                             validation_name=validation)}
     if X.shape[1] == 2:
         figures["decision_boundary.png"] = decision_boundary(model, X, y, threshold=threshold_for(loss), title=title)
     if grads:
@@ -110,11 +125,18 @@ def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
     neuron.load_state_dict(trained.state_dict())
     with autograd.no_grad():
         active = [row for row in X.tolist() if neuron(row).data > 0]
-    point = (active or X.tolist())[0]
+    index = next((i for i, row in enumerate(X.tolist()) if row in active), 0)
+    point = X[index].tolist()
     out = neuron([Value(v, label=f"x{i + 1}") for i, v in enumerate(point)])
     out.label = "out"
     out.backward()
     graph = draw_graph(out, show_grad=True, params=neuron.parameters())
+    inputs = ", ".join(f"x{i + 1} = {v:.3f}" for i, v in enumerate(point))
+    graph.attr(labelloc="t", fontname="Helvetica", fontsize="12", label=(
+        f"Neuron 1 of the first layer, trained, on training point {index + 1} ({inputs})\n"
+        f"out = {trained.activation}({' + '.join(f'w{i + 1}*x{i + 1}' for i in range(len(point)))} + b); each grad is d(out)/d(that value), from out.backward()\n"
+        "blue: the neuron's parameters (weights, bias)   grey: the data point   green: the output   "
+        "white: values in between"))
     try:
         return str(render(graph, path))
     except FileNotFoundError as missing_dot:  # no Graphviz `dot`: keep the DOT source, say what to install

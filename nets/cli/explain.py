@@ -17,8 +17,10 @@ from typing import Callable, Mapping, Sequence, Union
 
 from autograd.draw import draw_graph, drawing_path, graph_nodes, node_names, number, render_all
 from autograd.ops import explained, lookup
-from autograd.steps import backward_steps, formula
+from autograd.steps import Stepper, formula
 from autograd.value import Value
+
+from ..files import check_writable
 
 Operand = Union[Value, float]
 
@@ -36,16 +38,20 @@ TOO_DEEP = "the expression is too long or nested too deeply (at most about 900 o
 ALLOWED = (ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.USub, ast.Call, *OPERATORS)
 
 
-def explain(expression: str, assignments: Sequence[str], *, svg: str | None = None, png: str | None = None) -> str:
-    """The forward pass, every backward step's sentence and the inputs' gradients, as text.
+def explain(expression: str, assignments: Sequence[str], *, svg: str | None = None, png: str | None = None,
+            html: str | None = None) -> str:
+    """The forward pass, every backward step's sentence and the inputs' gradients, as text,
+    ending with a line for each file written.
 
     `assignments` are `NAME=VALUE` strings, one for each name in `expression`.  With `svg`
-    or `png` the graph's drawing is also written to that file.  Every mistake in the input
+    or `png` the graph's drawing is also written to that file; with `html`, every step as
+    one web page to click through (`Stepper.save_html`).  Every mistake in the input
     raises ValueError (or the engine's own error, such as ZeroDivisionError) with one line
     saying what is wrong.  The files are checked before anything is computed, and nothing is
     written unless every drawing could be made.
     """
     outputs = output_paths(svg=svg, png=png)
+    page = None if html is None else page_path(html)
     values = parse_assignments(assignments)
     tree = parse(expression, values)
     inputs: dict[str, Value] = {}  # in the order they appear
@@ -55,9 +61,12 @@ def explain(expression: str, assignments: Sequence[str], *, svg: str | None = No
         raise ValueError(TOO_DEEP) from None
     if not isinstance(root, Value):
         raise ValueError("the expression has no names, so nothing to differentiate: use at least one NAME")
-    steps = list(backward_steps(root))
+    stepper = Stepper(root)
+    steps = stepper.steps
     if outputs:
         render_all(draw_graph(root), outputs)
+    if page is not None:
+        stepper.save_html(page, title=f"stepgrad explain {expression.strip()}")
 
     nodes = graph_nodes(root)
     names = node_names(nodes)
@@ -67,12 +76,23 @@ def explain(expression: str, assignments: Sequence[str], *, svg: str | None = No
             lines.append(f"  {names[node]} = {formula(node, names)} = {number(node.data)}")
         elif node.label:
             lines.append(f"  {names[node]} = {number(node.data)}")
-    lines += ["", f"backward pass ({len(steps)} steps, {names[root]}.grad starts at 1):"]
+    count = f"{len(steps)} step" + ("" if len(steps) == 1 else "s")
+    lines += ["", f"backward pass ({count}, {names[root]}.grad starts at 1; each step: input.grad += "
+                  f"local slope * the node's grad):"]
     lines += [f"  {step.index + 1}. {step.explain()}" for step in steps]
     width = max(4, *(len(name) for name in inputs))
     lines += ["", "gradients:", f"  {'name':<{width}} {'value':>12} {'grad':>12}"]
     lines += [f"  {name:<{width}} {number(leaf.data):>12} {number(leaf.grad):>12}" for name, leaf in inputs.items()]
+    written = [path for path, _ in outputs] + ([] if page is None else [page])
+    lines += [""] * bool(written) + [f"wrote {path}" for path in written]
     return "\n".join(lines)
+
+
+def page_path(path: str) -> Path:
+    """Where `--html` writes, checked before anything is computed: an .html file in a folder that exists."""
+    if Path(path).suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"--html needs a file name ending in .html, got {path!r}")
+    return check_writable(path)
 
 
 def output_paths(**paths: str | None) -> list[tuple[Path, str]]:
