@@ -431,7 +431,7 @@ def sentence_parts(step: Step, names: dict[Value, str]) -> tuple[str, list[str]]
     for update, slope in zip(step.updates, entry.slope_texts(node, names)):
         name = names[update.input]
         value = number(update.local)
-        text = f"d{o}/d{name} = {value if _is_number(slope) else f'{slope} = {value}'}; "
+        text = f"d{o}/d{name} = {_with_slope(value, slope)}; "
         text += f"{name}.grad += {value} * {o}.grad ({number(step.grad)}) = {number(update.added)}"
         clauses.append(text + ("" if update.grad == update.added else f", now {number(update.grad)}"))
     if len(clauses) > LISTED and entry.summary:
@@ -442,6 +442,14 @@ def sentence_parts(step: Step, names: dict[Value, str]) -> tuple[str, list[str]]
 def formula(node: Value, names: dict[Value, str]) -> str:
     """The right-hand side of `node = ...`, in its inputs' names: `x1 * w1`, `tanh(n)`."""
     return lookup(node.op).formula_text(node, names)
+
+
+def _with_slope(value: str, slope: str) -> str:
+    """The local slope's number with its formula: `z = 2.0000`; a rule with cases (relu's
+    `1 if x > 0 else 0`) after the number, in brackets, so it does not read as `0 = 1.0000`."""
+    if _is_number(slope):
+        return value
+    return f"{value} ({slope})" if " if " in slope else f"{slope} = {value}"
 
 
 def _is_number(text: str) -> bool:

@@ -86,10 +86,10 @@ PER_OPERATION = [
     (lambda x, z: x.sqrt(), "y = sqrt(x): dy/dx = 1/(2*y) = 0.7071" + ONE.format("0.7071")),
     (lambda x, z: x.tanh(), "y = tanh(x): dy/dx = 1 - y**2 = 0.7864" + ONE.format("0.7864")),
     (lambda x, z: x.sigmoid(), "y = sigmoid(x): dy/dx = y*(1 - y) = 0.2350" + ONE.format("0.2350")),
-    (lambda x, z: x.relu(), "y = relu(x): dy/dx = 1 if x > 0 else 0 = 1.0000" + ONE.format("1.0000")),
-    (lambda x, z: (-x).relu(), "y = relu(v1): dy/dv1 = 1 if v1 > 0 else 0 = 0.0000; "
+    (lambda x, z: x.relu(), "y = relu(x): dy/dx = 1.0000 (1 if x > 0 else 0)" + ONE.format("1.0000")),
+    (lambda x, z: (-x).relu(), "y = relu(v1): dy/dv1 = 0.0000 (1 if v1 > 0 else 0); "
      "v1.grad += 0.0000 * y.grad (1.0000) = 0.0000"),
-    (lambda x, z: x.leaky_relu(0.1), "y = leaky_relu(x, 0.1): dy/dx = 1 if x > 0 else 0.1 = 1.0000"
+    (lambda x, z: x.leaky_relu(0.1), "y = leaky_relu(x, 0.1): dy/dx = 1.0000 (1 if x > 0 else 0.1)"
      + ONE.format("1.0000")),
     (lambda x, z: x.sin(), "y = sin(x): dy/dx = cos(x) = 0.8776" + ONE.format("0.8776")),
     (lambda x, z: x.cos(), "y = cos(x): dy/dx = -sin(x) = -0.4794" + ONE.format("-0.4794")),
@@ -104,9 +104,9 @@ PER_OPERATION = [
      + "; dy/dz = 1 (z is the max) = 1.0000; z.grad += 1.0000 * y.grad (1.0000) = 1.0000"),
     (lambda x, z: autograd.min([x, z]), "y = min(x, z): dy/dx = 1 (x is the min) = 1.0000" + ONE.format("1.0000")
      + "; dy/dz = 0.0000; z.grad += 0.0000 * y.grad (1.0000) = 0.0000"),
-    (lambda x, z: x.clamp(0, 1), "y = clamp(x, 0, 1): dy/dx = 1 if 0 <= x <= 1 else 0 = 1.0000"
+    (lambda x, z: x.clamp(0, 1), "y = clamp(x, 0, 1): dy/dx = 1.0000 (1 if 0 <= x <= 1 else 0)"
      + ONE.format("1.0000")),
-    (lambda x, z: x.clamp(hi=0.25), "y = clamp(x, -inf, 0.25): dy/dx = 1 if -inf <= x <= 0.25 else 0 = 0.0000"
+    (lambda x, z: x.clamp(hi=0.25), "y = clamp(x, -inf, 0.25): dy/dx = 0.0000 (1 if -inf <= x <= 0.25 else 0)"
      + ONE.format("0.0000")),
 ]
 
