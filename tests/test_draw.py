@@ -234,3 +234,16 @@ def test_importing_autograd_does_not_import_graphviz():
 
     code = "import sys, autograd; print('graphviz' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_parameters_are_named_by_their_place_in_the_network():
+    from autograd.draw import parameter_names, place_name
+
+    assert place_name("layers.0.neurons.3.w1") == "L1.N4.w1"
+    assert place_name("layers.2.neurons.0.b") == "L3.N1.b"
+    assert place_name("w1") == "w1"
+    w = Value(1.0, label="w1")
+    assert parameter_names({"layers.1.neurons.0.w1": w}) == {w: "L2.N1.w1"}
+    assert parameter_names([w]) == {}  # plain Values keep their labels
+    y = w * 2.0
+    assert '"{ L2.N1.w1 | data 1.0000' in draw_graph(y, params={"layers.1.neurons.0.w1": w}).source

@@ -126,6 +126,8 @@ def test_each_operation_is_built_by_its_strategy_and_has_a_sentence_and_a_label(
     sentence = next(backward_steps(out)).explain()
     assert sentence.startswith(f"out = {OPS[code].formula_text(out, names)}: ")
     slopes = OPS[code].slope_texts(out, names)
-    assert len(slopes) == len(out.parents) and all(f" = {slope}" in sentence for slope in slopes)
+    # a slope with cases follows its number in brackets: `= 1.0000 (1 if a > 0 else 0)`
+    assert len(slopes) == len(out.parents) and all(f" = {slope}" in sentence or f" ({slope})" in sentence
+                                                   for slope in slopes)
     ops_drawn = [line for line in draw_graph(out).source.splitlines() if "_op [label=" in line and "->" not in line]
     assert op_label(out) and op_label(out) in ops_drawn[-1]
