@@ -272,15 +272,29 @@ def wait_for_briefly(ready: Callable[[], Any], seconds: float = 15) -> Any:
     return None
 
 
-def test_the_html_page_steps_with_the_keyboard(browser, tmp_path):
-    from selenium.webdriver.common.keys import Keys
-
+def stepper_page(tmp_path: Path) -> tuple[Path, list[str]]:
     loss, model = the_graph()
     stepper = Stepper(loss, params=model)
-    page = stepper.save_html(tmp_path / "steps.html")
+    return stepper.save_html(tmp_path / "steps.html"), [step.explain() for step in stepper.steps]
+
+
+def explain_page(tmp_path: Path) -> tuple[Path, list[str]]:
+    from nets.cli.explain import explain
+
+    page = tmp_path / "explain.html"
+    text = explain("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"], html=str(page))
+    backward = text.split("backward pass")[1].split("\n\n")[0].splitlines()[1:]
+    return page, [line.split(". ", 1)[1] for line in backward]  # the sentences it printed
+
+
+@pytest.mark.parametrize("make_page", [stepper_page, explain_page], ids=["save_html", "explain --html"])
+def test_the_html_page_steps_with_the_keyboard(browser, tmp_path, make_page):
+    from selenium.webdriver.common.keys import Keys
+
+    page, expected = make_page(tmp_path)
+    console_errors(browser)  # only this page's errors count
     browser.get(page.as_uri())
     root = browser.find_element("tag name", "body")
-    expected = [step.explain() for step in stepper.steps]
 
     def visible_step(i: int) -> None:
         root.send_keys(Keys.ARROW_RIGHT)
@@ -294,7 +308,7 @@ def test_the_html_page_steps_with_the_keyboard(browser, tmp_path):
         def find_elements(self, by, selector):
             return root.find_elements("css selector", f".stepgrad-step:not([hidden]) {selector}")
 
-    check_steps(browser, Shown(), expected, visible_step, "page")
+    check_steps(browser, Shown(), expected, visible_step, page.stem)
     root.send_keys(Keys.ARROW_LEFT)
     assert root.find_element("id", "counter").text == f"Step {len(expected) - 1} of {len(expected)}"
     assert console_errors(browser) == []
