@@ -231,11 +231,15 @@ class Value:
 
     # ---- a plain number on the left: `const` is that number ----
 
-    def __radd__(self, other: Number) -> Value:
-        return self + other
+    @define(Op("c+", formula="{c} + {x}", slopes=("1",), const=("c",), label="{c} +"))
+    def __radd__(self, other: Number) -> Value:  # c + x, kept in the order it was written
+        c = _constant(other, "+")
+        return _node(c + self.data, "c+", (self,), (1.0,), c)
 
-    def __rmul__(self, other: Number) -> Value:
-        return self * other
+    @define(Op("c*", formula="{c} * {x}", slopes=("{c}",), const=("c",), label="{c} *"))
+    def __rmul__(self, other: Number) -> Value:  # c * x
+        c = _constant(other, "*")
+        return _node(c * self.data, "c*", (self,), (c,), c)
 
     @define(Op("c-", formula="{c} - {x}", slopes=("-1",), const=("c",), label="{c} -"))
     def __rsub__(self, other: Number) -> Value:  # c - x

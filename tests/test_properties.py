@@ -56,6 +56,8 @@ STRATEGIES = {
     "*c": lambda a, b: a * -1.5,
     "/c": lambda a, b: a / 1.5,
     "**c": lambda a, b: (a**3 + (b * b + 0.5) ** -1.5) ** 2,  # a cube, a real power, a square
+    "c+": lambda a, b: 1.5 + a,
+    "c*": lambda a, b: -1.5 * a,
     "c-": lambda a, b: 1.5 - a,
     "c/": lambda a, b: 1.5 / (a * a + 0.5),
     "c**": lambda a, b: 2 ** a.tanh(),

@@ -125,6 +125,7 @@ def test_node_records_op_and_parents_in_order():
 
 
 @pytest.mark.parametrize("f, op", [(lambda x: 10 - x, "c-"), (lambda x: 10 / x, "c/"), (lambda x: 10**x, "c**"),
+                                   (lambda x: 10 + x, "c+"), (lambda x: 10 * x, "c*"), (lambda x: x + 10, "+c"),
                                    (lambda x: x - 10, "-c"), (lambda x: x / 10, "/c"), (lambda x: x**10, "**c")])
 def test_a_plain_number_operand_is_kept_as_const_not_made_a_node(f, op):
     x = Value(2.0)
