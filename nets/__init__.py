@@ -8,6 +8,7 @@
 
 from . import activations, data, init, losses, optim, plot
 from .module import MLP, Dropout, Layer, Module, Neuron
+from .normalization import BatchNorm1d
 from .recurrent import RNN, RNNCell, RNNModel, Steps
 from .serialize import load
 from .training import DivergenceError, History, evaluate, fit, predict
@@ -22,6 +23,7 @@ __all__ = [
     "RNN",
     "RNNModel",
     "Steps",
+    "BatchNorm1d",
     "fit",
     "evaluate",
     "predict",

@@ -1,4 +1,4 @@
-"""Toy datasets for classification, sequences, and a mini-batch iterator.
+"""Toy datasets for classification, sequences, a mini-batch iterator, and image augmentation.
 
 Every dataset returns `(X, y)`: X a float array of shape (n, features), y integer class
 labels 0, 1, ...; a sequence dataset's X has shape (n, steps, features).  The same seed
@@ -7,6 +7,7 @@ always gives the same points.
 
 from __future__ import annotations
 
+import math
 from typing import Iterator, Union
 
 import numpy as np
@@ -121,6 +122,54 @@ def binary_addition(n: int = 200, bits: int = 8, seed: int = 0) -> tuple[np.ndar
     return X, ((a + b)[:, None] >> place) & 1
 
 
+def augment(images: np.ndarray, *, seed: SeedLike = None, shift: float = 0.0, rotate: float = 0.0,
+            noise: float = 0.0) -> np.ndarray:
+    """New versions of `images`: each moved by up to `shift` pixels (both ways), turned by up to
+    `rotate` degrees about its centre, plus Gaussian noise of standard deviation `noise`.
+
+    A digit moved a pixel or turned a little is still the same digit, so image i of the
+    result is a changed copy of image i and keeps its label: more training data for free.
+    `images` is (n, height, width), or rows of a square image's pixels as `digits` gives; the
+    result has the same shape.  Pixels brought in from outside the picture are 0 (blank);
+    values are clipped to the range of `images`.  The same seed gives the same images.
+    """
+    images = np.asarray(images, dtype=float)
+    shape = images.shape
+    side = math.isqrt(shape[1]) if images.ndim == 2 else 0
+    if images.ndim == 2 and side * side == shape[1]:
+        images = images.reshape(len(images), side, side)
+    elif images.ndim != 3:
+        raise ValueError(f"augment: images must be (n, height, width) or rows of a square image's pixels, got shape {shape}")
+    shift, rotate = _non_negative(shift, "augment", "shift"), _non_negative(rotate, "augment", "rotate")
+    noise = _non_negative(noise, "augment", "noise")
+    n, height, width = images.shape
+    rng = np.random.default_rng(seed)
+    angle = np.deg2rad(rng.uniform(-rotate, rotate, n))[:, None, None]
+    dy, dx = (rng.uniform(-shift, shift, (2, n))[:, :, None, None])
+    # each output pixel takes its value from where it came from: undo the shift, then the turn
+    rows, columns = np.mgrid[0:height, 0:width]
+    cy, cx = (height - 1) / 2, (width - 1) / 2
+    y, x = rows - cy - dy, columns - cx - dx
+    result = _bilinear(images, np.cos(angle) * y - np.sin(angle) * x + cy, np.sin(angle) * y + np.cos(angle) * x + cx)
+    if noise:
+        result += rng.normal(0.0, noise, result.shape)
+    return np.clip(result, images.min(), images.max()).reshape(shape)
+
+
+def _bilinear(images: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """images[k] read at the fractional positions (y[k], x[k]), weighting the 4 nearest pixels; 0 outside."""
+    n, height, width = images.shape
+    k = np.arange(n)[:, None, None]
+    y0, x0 = np.floor(y).astype(int), np.floor(x).astype(int)
+    result = np.zeros(y.shape)
+    for row, wy in ((y0, y0 + 1 - y), (y0 + 1, y - y0)):
+        for column, wx in ((x0, x0 + 1 - x), (x0 + 1, x - x0)):
+            inside = (row >= 0) & (row < height) & (column >= 0) & (column < width)
+            pixel = images[k, np.clip(row, 0, height - 1), np.clip(column, 0, width - 1)]
+            result += np.where(inside, wy * wx * pixel, 0.0)
+    return result
+
+
 def batches(
     X: np.ndarray, y: np.ndarray, batch_size: int | None = None, *, shuffle: bool = True, seed: SeedLike = None
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -156,6 +205,10 @@ def _positive(n: object, who: str, what: str) -> int:
 
 
 def _noise(noise: object, who: str) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
-        raise ValueError(f"{who}: noise must be a non-negative number, got {noise!r}")
-    return float(noise)
+    return _non_negative(noise, who, "noise")
+
+
+def _non_negative(x: object, who: str, what: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not (math.isfinite(x) and x >= 0):
+        raise ValueError(f"{who}: {what} must be a non-negative number, got {x!r}")
+    return float(x)

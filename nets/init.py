@@ -51,10 +51,15 @@ INITIALISERS: dict[str, Initialiser] = {
 }
 
 
+def default(activation: str | None) -> str:
+    """The initialiser that suits `activation`: He for relu-like ones, Xavier otherwise."""
+    return "he_uniform" if activation in ("relu", "leaky_relu") else "xavier_uniform"
+
+
 def get(name: str | None, activation: str | None = None) -> Initialiser:
     """The initialiser called `name`; None picks He for relu-like activations, Xavier otherwise."""
     if name is None:
-        name = "he_uniform" if activation in ("relu", "leaky_relu") else "xavier_uniform"
+        name = default(activation)
     try:
         return INITIALISERS[name]
     except (KeyError, TypeError):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from typing import Any, Iterator, Sequence, Union
+import weakref
+from typing import Any, Callable, Iterator, Sequence, Union
 
 import autograd
 from autograd import Value
@@ -25,9 +26,22 @@ class Module:
     """Something with parameters: each subclass lists its own and its child modules."""
 
     training: bool = True
+    requires_grad: bool = True  # False: optimisers leave this module's own parameters alone
+
+    def forward_batch(self, xs: Sequence) -> list:
+        """The outputs for a batch of examples, in order: `fit` calls this.
+
+        By default each example goes through on its own, `[self(x) for x in xs]`; a module
+        whose examples interact in training (BatchNorm1d) overrides it.
+        """
+        return [self(x) for x in xs]  # type: ignore[operator]
 
     def own_parameters(self) -> list[tuple[str, Value]]:
         """The parameters that belong to this module itself, by name."""
+        return []
+
+    def own_buffers(self) -> list[tuple[str, Value]]:
+        """State that is saved with the module but not trained (BatchNorm's running statistics)."""
         return []
 
     def children(self) -> list[tuple[str, Module]]:
@@ -36,10 +50,11 @@ class Module:
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """Every parameter, named by its path ("layers.0.neurons.3.w1"), in a fixed order."""
-        named = list(self.own_parameters())
-        for prefix, child in self.children():
-            named += [(f"{prefix}.{name}", p) for name, p in child.named_parameters()]
-        return named
+        return _named(self, lambda module: module.own_parameters())
+
+    def named_buffers(self) -> list[tuple[str, Value]]:
+        """Every buffer, named by its path ("norms.0.running_mean.2")."""
+        return _named(self, lambda module: module.own_buffers())
 
     def parameters(self) -> list[Value]:
         return [p for _, p in self.named_parameters()]
@@ -67,13 +82,29 @@ class Module:
     def eval(self) -> Module:
         return self.train(False)
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze this module and every module inside it, as in PyTorch.
+
+        Optimisers skip a frozen module's parameters, so `fit` leaves them bit-for-bit
+        unchanged (gradients still flow through them to the layers below).
+        """
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"requires_grad_: expected True or False, got {requires_grad!r}")
+        for module in self.modules():
+            module.requires_grad = requires_grad
+            if requires_grad:
+                _frozen.discard(module)
+            else:
+                _frozen.add(module)
+        return self
+
     def state_dict(self) -> dict[str, float]:
-        """Every parameter's current value, by name: what `save` writes."""
-        return {name: p.data for name, p in self.named_parameters()}
+        """Every parameter's and buffer's current value, by name: what `save` writes."""
+        return {name: p.data for name, p in self.named_parameters() + self.named_buffers()}
 
     def load_state_dict(self, state: dict[str, float]) -> None:
-        """Set every parameter from `state`, which must name exactly this module's parameters."""
-        named = dict(self.named_parameters())
+        """Set every parameter and buffer from `state`, which must name exactly this module's."""
+        named = dict(self.named_parameters() + self.named_buffers())
         missing = [name for name in named if name not in state]
         unexpected = [name for name in state if name not in named]
         if missing or unexpected:
@@ -214,7 +245,8 @@ class MLP(Module):
 
     Hidden layers use `activation`, the last layer `output_activation` (None: linear
     scores, for hinge, logits or regression).  A one-unit last layer returns a single
-    Value, otherwise a list.  The same `seed` gives the same weights.
+    Value, otherwise a list.  The same `seed` gives the same weights.  `batch_norm=True`
+    puts a BatchNorm1d between each hidden layer's weighted sums and its activation.
     """
 
     def __init__(
@@ -228,10 +260,15 @@ class MLP(Module):
         *,
         dropout: float = 0.0,
         fused: bool = True,
+        batch_norm: bool = False,
     ) -> None:
+        from .normalization import BatchNorm1d  # normalization imports this module
+
         self.nin = _positive_int(nin, "MLP", "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        if not isinstance(batch_norm, bool):
+            raise TypeError(f"MLP: batch_norm must be True or False, got {batch_norm!r}")
         self.nouts = [_positive_int(n, "MLP", "each layer size") for n in nouts]
         self.activation = activation
         self.output_activation = output_activation or "linear"
@@ -240,24 +277,37 @@ class MLP(Module):
         rng = random.Random(seed)
         sizes = [self.nin, *self.nouts]
         last = len(self.nouts) - 1
+        # with batch norm a hidden layer's neurons stay linear; the activation comes after the norm
+        hidden_activation = "linear" if batch_norm else activation
+        hidden_init = init or initialisers.default(activation)
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation if i < last else self.output_activation, init, fused=fused, seed=rng)
+            Layer(sizes[i], sizes[i + 1], hidden_activation if i < last else self.output_activation,
+                  hidden_init if i < last else init, fused=fused, seed=rng)
             for i in range(len(self.nouts))
         ]
+        self.norms = [BatchNorm1d(n) for n in self.nouts[:-1]] if batch_norm else None
+        self._act = activations.get(activation)
         self.dropout = Dropout(dropout, seed=rng) if dropout else None
 
     def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
-        x = _as_list(x)
+        return self.forward_batch([x])[0]
+
+    def forward_batch(self, xs: Sequence) -> list:
+        """The whole batch through each layer in turn (batch norm needs every example at once)."""
+        xs = [_as_list(x) for x in xs]
         *hidden, output = self.layers
-        for layer in hidden:
-            x = layer(x)
+        for i, layer in enumerate(hidden):
+            xs = layer.forward_batch(xs)
+            if self.norms is not None:
+                act = self._act
+                xs = [[act(v) for v in row] for row in self.norms[i].forward_batch(xs)]
             if self.dropout is not None:
-                x = self.dropout(x)
-        out = output(x)
-        return out[0] if len(out) == 1 else out
+                xs = self.dropout.forward_batch(xs)
+        return [out[0] if len(out) == 1 else out for out in output.forward_batch(xs)]
 
     def children(self) -> list[tuple[str, Module]]:
         named: list[tuple[str, Module]] = [(f"layers.{i}", layer) for i, layer in enumerate(self.layers)]
+        named += [(f"norms.{i}", norm) for i, norm in enumerate(self.norms or [])]
         return named + ([("dropout", self.dropout)] if self.dropout is not None else [])
 
     def config(self) -> dict[str, Any]:
@@ -268,11 +318,32 @@ class MLP(Module):
             "output_activation": self.output_activation,
             "dropout": self.dropout.p if self.dropout is not None else 0.0,
             "fused": self.layers[0].neurons[0].fused,
+            "batch_norm": self.norms is not None,
         }
 
     def __repr__(self) -> str:
         sizes = "-".join(str(n) for n in [self.nin, *self.nouts])
         return f"MLP({sizes}, activation={self.activation!r}, output_activation={self.output_activation!r})"
+
+
+_frozen: weakref.WeakSet[Module] = weakref.WeakSet()  # the live modules with requires_grad False
+
+
+def frozen_parameters() -> set[Value]:
+    """The parameters of every frozen module still alive (what optimisers skip).
+
+    Frozen-ness is kept on the modules, not on each Value (a slot on every node would cost
+    memory on every node of every graph).
+    """
+    return {p for module in list(_frozen) for _, p in module.own_parameters()}
+
+
+def _named(module: Module, own: Callable[[Module], list[tuple[str, Value]]]) -> list[tuple[str, Value]]:
+    """`own(module)` and the same of every module inside it, each named by its path."""
+    named = list(own(module))
+    for prefix, child in module.children():
+        named += [(f"{prefix}.{name}", v) for name, v in _named(child, own)]
+    return named
 
 
 def _as_list(x: Sequence[Input]) -> list[Input]:

@@ -7,11 +7,11 @@ a step the other way.  Updates change plain floats, so they build no graph.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from autograd import Value
 
-from .module import Module, Neuron
+from .module import Module, Neuron, frozen_parameters
 
 
 class Optimizer:
@@ -31,6 +31,11 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    def trainable(self) -> Iterator[tuple[int, Value]]:
+        """(index, parameter) for each parameter to update: frozen modules' parameters are skipped."""
+        frozen = frozen_parameters()
+        return ((i, p) for i, p in enumerate(self.params) if p not in frozen)
+
 
 class SGD(Optimizer):
     """Gradient descent: p -= lr * g, optionally with momentum and weight decay.
@@ -48,7 +53,7 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         lr, mu, wd, v = self.lr, self.momentum, self.weight_decay, self.velocity
-        for i, p in enumerate(self.params):
+        for i, p in self.trainable():
             g = p.grad + wd * p.data
             if mu:
                 v[i] = g = mu * v[i] + g
@@ -84,7 +89,7 @@ class Adam(Optimizer):
         self.t += 1
         b1, b2, wd, m, s = self.beta1, self.beta2, self.weight_decay, self.m, self.s
         lr = self.lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        for i, p in enumerate(self.params):
+        for i, p in self.trainable():
             g = p.grad + wd * p.data
             m[i] = b1 * m[i] + (1 - b1) * g
             s[i] = b2 * s[i] + (1 - b2) * g * g
@@ -146,10 +151,11 @@ def max_norm_constraint(model: Module, max_norm: float) -> None:
     """Rescale each neuron's incoming weights to length at most `max_norm` (call after `step()`).
 
     A constraint on the weights themselves, not the gradients; often used with dropout.
+    Frozen neurons are left alone.
     """
     c = _non_negative(max_norm, "max_norm_constraint", "max_norm")
     for module in model.modules():
-        if isinstance(module, Neuron):
+        if isinstance(module, Neuron) and module.requires_grad:
             _rescale(module.w, c)
 
 

@@ -12,12 +12,13 @@ import os
 
 from .files import write_atomically
 from .module import MLP, Dropout, Layer, Module, Neuron
+from .normalization import BatchNorm1d
 from .recurrent import RNN, RNNCell, RNNModel
 
 FORMAT = "stepgrad-model"
 VERSION = 1
 KINDS: dict[str, type[Module]] = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Dropout": Dropout,
-                                 "RNNCell": RNNCell, "RNN": RNN, "RNNModel": RNNModel}
+                                 "RNNCell": RNNCell, "RNN": RNN, "RNNModel": RNNModel, "BatchNorm1d": BatchNorm1d}
 MAX_SIZE = 1_000_000  # inputs or units per layer: a bigger file is hostile or corrupt, not a model
 MAX_PARAMETERS = 10_000_000  # about 2 GB of Values: far past what a pure-Python engine trains
 

@@ -40,6 +40,7 @@ class History:
     """Per-epoch training record: `history["loss"]`, `["accuracy"]`, `["val_loss"]`, `["val_accuracy"]`."""
 
     history: dict[str, list[float]] = field(default_factory=dict)
+    best_epoch: int | None = None  # with early stopping: the epoch whose weights the model kept
 
     def record(self, **values: float) -> None:
         for name, value in values.items():
@@ -73,15 +74,20 @@ def fit(
     progress: bool = True,
     seed: int | None = None,
     schedule: LinearDecay | None = None,
+    patience: int | None = None,
 ) -> History:
     """Train `model` on (X, y) and return its History.
 
     `loss` is a name from `nets.losses.LOSSES` or a callable `(output, target) -> Value`.
     `batch_size=None` trains on the full batch; `seed` fixes the shuffling.  `schedule` is
-    stepped once per epoch.  The progress bar shows the epoch, the batches done and the
-    last epoch's loss and metrics; where it cannot redraw itself (output to a file or a
-    pipe), a line per epoch is printed instead.  Raises DivergenceError naming the epoch and batch if the
-    loss or a gradient stops being a finite number or the forward pass overflows.
+    stepped once per epoch.  `patience` (needs `validation_data`) stops early once the
+    validation loss has not improved for that many epochs, and puts back the weights of the
+    best epoch (`history.best_epoch`), as Keras's EarlyStopping(restore_best_weights=True).
+    Frozen modules (`requires_grad_(False)`) are left unchanged.  The progress bar shows the
+    epoch, the batches done and the last epoch's loss and metrics; where it cannot redraw
+    itself (output to a file or a pipe), a line per epoch is printed instead.  Raises
+    DivergenceError naming the epoch and batch if the loss or a gradient stops being a
+    finite number or the forward pass overflows.
     """
     loss_fn = per_step(losses.get(loss))
     for metric in metrics:
@@ -94,6 +100,11 @@ def fit(
         raise ValueError(f"fit: X has {len(X)} rows and y {len(y)} targets; they must match and be non-empty")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"fit: batch_size must be a positive integer or None, got {batch_size!r}")
+    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
+        raise ValueError(f"fit: patience must be a positive integer or None, got {patience!r}")
+    if patience is not None and validation_data is None:
+        raise ValueError("fit: early stopping (patience) watches the validation loss; pass validation_data too")
+    best: tuple[float, dict[str, float]] | None = None  # (validation loss, weights) of the best epoch
     rng = np.random.default_rng(seed)
     threshold = threshold_for(loss)
     history = History()
@@ -124,6 +135,13 @@ def fit(
                 print(f"epoch {epoch}/{epochs}  {summary}", file=sys.stderr, flush=True)
             if schedule is not None:
                 schedule.step()
+            if patience is not None:
+                if best is None or record["val_loss"] < best[0]:
+                    best, history.best_epoch = (record["val_loss"], model.state_dict()), epoch
+                elif epoch - history.best_epoch >= patience:
+                    break
+    if best is not None:
+        model.load_state_dict(best[1])
     model.eval()
     return history
 
@@ -142,7 +160,7 @@ def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Lo
     """
     optimizer.zero_grad()
     with gc_paused(), _overflow_means_divergence(f"{where}: the forward pass"):
-        outs = [model(x) for x in xb.tolist()]
+        outs = model.forward_batch(xb.tolist())
         batch_loss = autograd.sum(map(loss_fn, outs, targets)) * (1.0 / len(targets))
     batch_loss.backward()  # pauses the garbage collector itself
     if not all(math.isfinite(p.grad) for p in optimizer.params):
