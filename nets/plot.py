@@ -112,7 +112,7 @@ def loss_grad_norms(model: Module, X: Sequence, y: Sequence, loss: str | losses.
     model.zero_grad()
     loss_fn = losses.get(loss)
     rows, targets = np.asarray(X, dtype=float)[:limit].tolist(), np.asarray(y)[:limit].tolist()
-    total = autograd.sum(loss_fn(model(x), t) for x, t in zip(rows, targets)) * (1.0 / len(rows))
+    total = autograd.sum(map(loss_fn, model.forward_batch(rows), targets)) * (1.0 / len(rows))
     total.backward()
     norms = layer_grad_norms(model)
     model.zero_grad()
