@@ -98,6 +98,12 @@ class Module:
                 _frozen.add(module)
         return self
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A copy (pickle, deepcopy) of a frozen module is frozen too."""
+        self.__dict__.update(state)
+        if not self.requires_grad:
+            _frozen.add(self)
+
     def state_dict(self) -> dict[str, float]:
         """Every parameter's and buffer's current value, by name: what `save` writes."""
         return {name: p.data for name, p in self.named_parameters() + self.named_buffers()}

@@ -72,9 +72,12 @@ class BatchNorm1d(Module):
         if self.training:
             raise ValueError("BatchNorm1d: in training mode it normalises over a batch: call "
                              "forward_batch(xs) (fit does), or eval() first to use the running statistics")
+        row = self._row(x)
+        if not all(var.data + self.eps > 0 for var in self.running_var):
+            raise ValueError(f"BatchNorm1d: running_var + eps must be positive to normalise by, got "
+                             f"{[var.data for var in self.running_var]} + {self.eps}")
         return [(xi - mean.data) * (gamma * (1.0 / math.sqrt(var.data + self.eps))) + beta
-                for xi, gamma, beta, mean, var in zip(self._row(x), self.weight, self.bias,
-                                                      self.running_mean, self.running_var)]
+                for xi, gamma, beta, mean, var in zip(row, self.weight, self.bias, self.running_mean, self.running_var)]
 
     def _row(self, x: Sequence) -> list:
         row = x.tolist() if hasattr(x, "tolist") else list(x)

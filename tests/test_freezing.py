@@ -72,3 +72,16 @@ def test_a_model_freed_after_freezing_leaves_nothing_frozen_behind():
     del model
     gc.collect()
     assert not nets.module.frozen_parameters()
+
+
+def test_a_copy_of_a_frozen_model_is_frozen_too():
+    import copy
+    import pickle
+
+    for clone in (copy.deepcopy, lambda m: pickle.loads(pickle.dumps(m))):
+        model = clone(_frozen_first_layer())
+        before = model.state_dict()
+        sgd = optim.SGD(model.parameters(), lr=0.1, weight_decay=0.5)
+        sgd.step()
+        assert all(model.state_dict()[n] == before[n] for n in before if n.startswith("layers.0."))
+        assert not model.layers[0].requires_grad

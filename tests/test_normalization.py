@@ -137,3 +137,10 @@ def test_save_and_load_keep_the_running_statistics(tmp_path):
     assert loaded.state_dict() == saved and loaded.config()["batch_norm"] is True
     with no_grad():
         assert [v.data for v in loaded([1.0, 2.0, 3.0])] == [v.data for v in model.eval()([1.0, 2.0, 3.0])]
+
+
+def test_a_negative_running_variance_is_refused_with_its_value():
+    bn = BatchNorm1d(2).eval()
+    bn.load_state_dict({**bn.state_dict(), "running_var.1": -3.0})
+    with pytest.raises(ValueError, match=r"running_var \+ eps must be positive.*-3.0"):
+        bn([0.0, 1.0])
