@@ -96,6 +96,6 @@ def _recurrent_count(config: dict) -> int | None:
 def _sizes(config: dict) -> list[int]:
     """The integer input and layer sizes in a config, to refuse absurd ones before allocating."""
     nouts = config.get("nouts")
-    named = ("nin", "nout", "input_size", "hidden_size", "output_size")
+    named = ("nin", "nout", "input_size", "hidden_size", "output_size", "num_features")
     sizes = [*(config.get(name) for name in named), *(nouts if isinstance(nouts, list) else [])]
     return [n for n in sizes if isinstance(n, int) and not isinstance(n, bool)]

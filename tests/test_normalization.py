@@ -144,3 +144,14 @@ def test_a_negative_running_variance_is_refused_with_its_value():
     bn.load_state_dict({**bn.state_dict(), "running_var.1": -3.0})
     with pytest.raises(ValueError, match=r"running_var \+ eps must be positive.*-3.0"):
         bn([0.0, 1.0])
+
+
+def test_load_refuses_an_absurd_number_of_features_before_building(tmp_path):
+    import json
+
+    BatchNorm1d(2).save(tmp_path / "bn.json")
+    document = json.loads((tmp_path / "bn.json").read_text())
+    document["config"]["num_features"] = 10**9
+    (tmp_path / "bn.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="a layer size of 1000000000 is too large"):
+        nets.load(tmp_path / "bn.json")
