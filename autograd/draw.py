@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Protocol, Union
 
 from .ops import compact, lookup
-from .value import Value, backward_order, weighted_sum_parts
+from .value import Value, backward_order, shown, weighted_sum_parts
 
 if TYPE_CHECKING:
     import graphviz
 
 INSTALL_DOT = "sudo apt-get install graphviz"
 FORMATS = ("svg", "png", "pdf")
+MAX_LABEL_BYTES = 16_000  # Graphviz refuses a quoted string over 16,384 bytes
 
 # Fill colours: what a node is in the graph, and what to look at now.
 OUTPUT = "#c8e6c9"  # green: the value being differentiated
@@ -228,6 +229,7 @@ def _digraph(
         fill = fills.get(node)
         fields = [names[node], f"data {number(node.data)}", grad_text(node)]
         text = " | ".join(_escape(field) for field in fields if field is not None)
+        _check_label(names[node], text)
         style = _value_style(node, root, params)
         graph.node(ids[node], "{ " + text + " }" if sideways else text, shape="record", style=style[0],
                    fillcolor=fill or style[1], penwidth="2" if fill else None)
@@ -265,6 +267,15 @@ def _value_style(node: Value, root: Value, params: set[Value]) -> tuple[str, str
     if node.parents:
         return "rounded,filled", INTERMEDIATE
     return ("rounded,filled,bold", PARAMETER) if node in params else ("rounded,filled", INPUT)
+
+
+def _check_label(name: str, text: str) -> None:
+    """Refuse, with its name, a record Graphviz cannot draw (its own error is a page of DOT)."""
+    if "\0" in text:
+        raise ValueError(f"draw_graph: the label {shown(name)} contains a NUL character, which Graphviz cannot draw")
+    if len(text.encode("utf-8")) > MAX_LABEL_BYTES:
+        raise ValueError(f"draw_graph: the label {shown(name)} is too long to draw ({len(name):,} characters; "
+                         f"Graphviz takes at most about {MAX_LABEL_BYTES:,} bytes per node)")
 
 
 def _escape(text: str) -> str:
@@ -317,6 +328,9 @@ def pipe(graph: graphviz.Digraph, format: str) -> bytes:
 
     try:
         return graph.pipe(format=format)
+    except graphviz.CalledProcessError as error:  # its message holds the whole DOT source
+        why = (error.stderr or b"").decode("utf-8", "replace").strip().splitlines() or ["no message"]
+        raise ValueError(f"Graphviz's dot could not draw the graph: {shown(why[0], 120)}") from None
     except graphviz.ExecutableNotFound:
         raise FileNotFoundError(
             f"Graphviz's 'dot' program is needed to render drawings; install it with: {INSTALL_DOT} "

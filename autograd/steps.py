@@ -31,7 +31,7 @@ from .draw import (
     pipe,
 )
 from .ops import lookup
-from .value import Value, backward_order
+from .value import Value, backward_order, grad_overflow
 
 if TYPE_CHECKING:
     import graphviz
@@ -116,7 +116,10 @@ class _Walk:
         updates = []
         for parent, local in zip(node.parents, node.local_grads):
             added = local * g
-            parent.grad += added
+            total = parent.grad + added
+            if total - total:  # inf or nan: refused, as backward() does
+                raise grad_overflow(node, parent, local, g)
+            parent.grad = total
             updates.append(Update(parent, local, added, parent.grad))
         step = Step(node, len(self.steps), len(self.order), g, tuple(updates), self)
         self.steps.append(step)

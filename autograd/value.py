@@ -11,11 +11,14 @@ your own.
 
 from __future__ import annotations
 
+import builtins
 import gc
 import math
 import numbers
 import operator
 import threading
+from contextvars import ContextVar, Token
+from fractions import Fraction
 from operator import mul
 from typing import Callable, Iterable, Sequence, Union
 
@@ -262,6 +265,25 @@ class Value:
         out = _power(c, self.data)
         return _node(out, "c**", (self,), (_slope(out * math.log(c), "pow", self.data),), c)
 
+    # ---- copying and pickling ----
+
+    def __reduce__(self) -> tuple:
+        """Pickle and deepcopy without recursion, so a 1,000,000-node chain copies too.
+
+        A leaf is its fields.  A computed node is a flat table of its graph's computed
+        nodes, parents before children, each naming its parents by row (or, for a leaf, by
+        the leaf itself, so parameters pickled beside a loss stay the same objects).  A
+        computed node pickled beside its graph's output comes back as a copy, not shared.
+        """
+        if not self.parents:
+            return _leaf, (self.data, self.grad, self.label)
+        order = backward_order(self)[::-1]
+        row = {node: i for i, node in enumerate(order)}
+        fields = [name for name in Value.__slots__ if name != "parents"]
+        table = [(tuple(getattr(node, name) for name in fields),
+                  tuple(row[p] if p.parents else p for p in node.parents)) for node in order]
+        return _graph, (tuple(fields), tuple(table))
+
     # ---- backward ----
 
     def backward(self) -> None:
@@ -270,8 +292,13 @@ class Value:
         A node reached along several paths gets the sum of its paths; calling `backward()`
         twice adds twice.  Each node passes its gradient on once, after every node that
         uses it has (the order of `backward_order`), so no recursion and linear time.
+
+        No inf or NaN enters a grad: a gradient that would overflow raises OverflowError
+        naming the operation it passed through (the graph's grads are then partial: zero
+        them).  Passes run one at a time (a lock), so threads whose graphs share nodes
+        still get exact sums.
         """
-        with gc_paused():
+        with _backward_lock, gc_paused():
             order = backward_order(self)
             with _fresh_grads(order):
                 self.grad = 1.0 if order else self.grad + 1.0
@@ -279,7 +306,37 @@ class Value:
                     g = node.grad
                     if g:  # a zero gradient (below a dead relu, say) would add only zeros
                         for parent, local in zip(node.parents, node.local_grads):
-                            parent.grad += local * g
+                            total = parent.grad + local * g
+                            if total - total:  # inf or nan
+                                raise grad_overflow(node, parent, local, g)
+                            parent.grad = total
+
+
+def _leaf(data: float, grad: float, label: str) -> Value:
+    leaf = Value(data, label)
+    leaf.grad = grad
+    return leaf
+
+
+def _graph(fields: tuple[str, ...], table: tuple) -> Value:
+    """The graph `Value.__reduce__` wrote, rebuilt; returns its last node (the output)."""
+    nodes: list[Value] = []
+    for values, parents in table:
+        node = _new(Value)
+        for name, value in zip(fields, values):
+            setattr(node, name, value)
+        node.parents = tuple(nodes[p] if type(p) is int else p for p in parents)
+        nodes.append(node)
+    return nodes[-1]
+
+
+def grad_overflow(node: Value, parent: Value, local: float, g: float) -> OverflowError:
+    """The error for a gradient that stops being finite as `node` passes it to `parent`."""
+    name = repr(parent.label) if parent.label else f"(data {parent.data!r})"
+    return OverflowError(
+        f"backward: {node.op}: the gradient it passes to its input {name} is not a finite number: "
+        f"{parent.grad!r} + {local!r} * {g!r} overflows the float range"
+    )
 
 
 # ---- fused n-ary operations, for networks: one node instead of 2n ----
@@ -300,7 +357,7 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum; 
     parents = tuple(v for v in values if type(v) is Value)
     constants = [_constant(v, "sum") for v in values if type(v) is not Value]
     data = _total([*(v.data for v in parents), *constants], "sum")
-    return _node(data, "sum", parents, (1.0,) * len(parents), math.fsum(constants) if constants else None)
+    return _node(data, "sum", parents, (1.0,) * len(parents), _total(constants, "sum") if constants else None)
 
 
 def _extreme_formula(node: Value, names: Names) -> str:
@@ -510,7 +567,7 @@ def _node(data: float, op: str, parents: tuple, local_grads: tuple, const: objec
     node.data = data
     node.grad = 0.0
     node.label = ""
-    if _no_grad_users and _recording.paused:  # a leaf: nothing to read back
+    if _no_grad_users and _grad_off.get():  # a leaf: nothing to read back
         node.op, node.const, node.parents, node.local_grads = "", None, (), ()
     else:
         node.op, node.const, node.parents, node.local_grads = op, const, parents, local_grads
@@ -547,14 +604,26 @@ def _times_power(n: float, x: float, m: float) -> float:
 def _real(x: object, where: str, what: str = "data") -> float:
     """`x` as a finite float, or an error naming `where` and what was received."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{where}: {what} must be a real number, got {type(x).__name__} {x!r}")
+        raise TypeError(f"{where}: {what} must be a real number, got {type(x).__name__} {shown(x)}")
     try:
         x = float(x)
     except OverflowError:
-        raise OverflowError(f"{where}: {what} {str(x)[:12]}... is too large for a float") from None
+        raise OverflowError(f"{where}: {what} {shown(x)} is too large for a float") from None
     if not math.isfinite(x):
         raise ValueError(f"{where}: {what} must be finite, got {x!r}")
     return x
+
+
+def shown(x: object, width: int = 40) -> str:
+    """`x` as an error message shows it: cut to `width` characters, and a huge integer by
+    its size (printing one of over 4,300 digits is itself an error in Python)."""
+    if isinstance(x, int) and x.bit_length() > 128:
+        return f"{'-' if x < 0 else ''}(an integer of about {x.bit_length() * math.log10(2):,.0f} digits)"
+    try:
+        text = repr(x)
+    except ValueError:  # a Fraction of huge integers, say
+        return f"(a {type(x).__name__} too long to print)"
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _constant(x: object, op: str) -> float:
@@ -568,7 +637,7 @@ def _compared(other: object, op: str) -> float:
     if type(other) is Value:
         return other.data
     if isinstance(other, bool) or not isinstance(other, numbers.Real):
-        raise TypeError(f"{op}: cannot compare a Value with {type(other).__name__} {other!r}")
+        raise TypeError(f"{op}: cannot compare a Value with {type(other).__name__} {shown(other)}")
     return other
 
 
@@ -579,11 +648,18 @@ def _nonzero(divisor: float, dividend: float) -> float:
 
 
 def _total(terms: list[float], op: str) -> float:
-    """The sum of `terms`, correctly rounded (math.fsum), or an OverflowError naming `op`."""
+    """The sum of `terms`, correctly rounded, or an OverflowError naming `op`.
+
+    math.fsum gives up when a partial sum overflows (1e308 + 1e308 - 1e308); exact
+    fractions then decide whether the true total fits in a float.
+    """
     try:
         total = math.fsum(terms)
-    except (OverflowError, ValueError):  # fsum's words for an infinite partial sum
-        total = math.inf
+    except (OverflowError, ValueError):  # a partial sum or a term (a product) overflowed
+        try:
+            total = float(builtins.sum(map(Fraction, terms)))
+        except (OverflowError, ValueError):  # a term is inf or nan, or the total is too large
+            total = math.inf
     if total - total != 0.0:
         raise OverflowError(f"{op}: the total is {total!r}, not a finite number (a term overflowed the float range)")
     return total
@@ -663,51 +739,64 @@ class gc_paused:
     """Pause the cyclic garbage collector for a block that creates no reference cycles.
 
     Every Value is tracked by the collector, and its periodic scans of them made the
-    backward pass of a 1,000,000-node chain 1.5-2x slower.  Re-enables it only if it was on.
+    backward pass of a 1,000,000-node chain 1.5-2x slower.  Safe across threads: a count
+    of the blocks open anywhere, under a lock; the last one out re-enables the collector
+    if it was on when the first one came in.
     """
 
-    __slots__ = ("was_enabled",)
+    __slots__ = ()
 
     def __enter__(self) -> None:
-        self.was_enabled = gc.isenabled()
-        gc.disable()
+        global _paused_blocks, _collector_was_on
+        with _gc_lock:
+            if not _paused_blocks:
+                _collector_was_on = gc.isenabled()
+                gc.disable()
+            _paused_blocks += 1
 
     def __exit__(self, *exc: object) -> None:
-        if self.was_enabled:
-            gc.enable()
+        global _paused_blocks
+        with _gc_lock:
+            _paused_blocks -= 1
+            if not _paused_blocks and _collector_was_on:
+                gc.enable()
+
+
+_gc_lock = threading.Lock()
+_paused_blocks = 0  # gc_paused blocks open in any thread
+_collector_was_on = False
+_backward_lock = threading.Lock()  # one backward() at a time: passes that share a node would mix
 
 
 # ---- no_grad ----
 
 
-class _Recording(threading.local):
-    paused = 0  # how many no_grad blocks this thread is inside
-
-
-_recording = _Recording()
-_no_grad_users = 0  # threads inside no_grad anywhere; lets _node skip the thread-local look-up
+_grad_off: ContextVar[int] = ContextVar("no_grad", default=0)  # no_grad blocks this context is inside
+_no_grad_users = 0  # no_grad blocks open in any context; lets _node skip the look-up when none is
 _no_grad_lock = threading.Lock()
 
 
 class no_grad:
     """Context manager: Values created inside record no parents (they are leaves).
 
-    For parameter updates and evaluation.  Per thread, and it may be nested.
+    For parameter updates and evaluation.  It may be nested, and it holds for the
+    thread or asyncio task that entered it, not the others (a context variable).
     """
+
+    def __init__(self) -> None:
+        self._tokens: list[Token[int]] = []
 
     def __enter__(self) -> no_grad:
         global _no_grad_users
+        self._tokens.append(_grad_off.set(_grad_off.get() + 1))
         with _no_grad_lock:
-            if not _recording.paused:
-                _no_grad_users += 1
-            _recording.paused += 1
+            _no_grad_users += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
         global _no_grad_users
+        if not self._tokens:
+            raise RuntimeError("no_grad: exited without being entered")
+        _grad_off.reset(self._tokens.pop())
         with _no_grad_lock:
-            if not _recording.paused:
-                raise RuntimeError("no_grad: exited without being entered")
-            _recording.paused -= 1
-            if not _recording.paused:
-                _no_grad_users -= 1
+            _no_grad_users -= 1

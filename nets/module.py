@@ -276,6 +276,7 @@ class MLP(Module):
         if not isinstance(batch_norm, bool):
             raise TypeError(f"MLP: batch_norm must be True or False, got {batch_norm!r}")
         self.nouts = [_positive_int(n, "MLP", "each layer size") for n in nouts]
+        activations.get(activation)  # checked even when no hidden layer uses it
         self.activation = activation
         self.output_activation = output_activation or "linear"
         self.init = init

@@ -120,23 +120,28 @@ class LinearDecay:
 
 
 def grad_norm(params: Iterable[Value]) -> float:
-    """The length of the whole gradient vector, sqrt(sum g^2)."""
-    return math.sqrt(math.fsum(p.grad * p.grad for p in params))
+    """The length of the whole gradient vector, sqrt(sum g^2) (math.hypot: no overflow on the way)."""
+    return math.hypot(*(p.grad for p in params))
 
 
 def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
     """Scale all gradients down together so their total length is at most `max_norm`.
 
     Keeps the direction and caps the step: the standard cure for exploding gradients.
-    Returns the norm before clipping.
+    Returns the norm before clipping.  A gradient that is not finite is refused (clipping
+    would turn it into NaN and the others into zeros); grads too large to square are fine.
     """
     params = list(params)
     max_norm = _non_negative(max_norm, "clip_grad_norm", "max_norm")
+    bad = next((p for p in params if not math.isfinite(p.grad)), None)
+    if bad is not None:
+        raise ValueError(f"clip_grad_norm: a gradient is {bad.grad!r}; clipping cannot give it a direction")
     norm = grad_norm(params)
     if norm > max_norm:
-        scale = max_norm / norm
+        largest = max(abs(p.grad) for p in params)  # divide by it first, so the norm is finite
+        scale = max_norm / math.hypot(*(p.grad / largest for p in params))
         for p in params:
-            p.grad *= scale
+            p.grad = p.grad / largest * scale
     return norm
 
 

@@ -8,7 +8,11 @@ half a model behind: the rename is atomic.
 from __future__ import annotations
 
 import json
+import math
 import os
+import stat
+
+from autograd.value import shown
 
 from .files import write_atomically
 from .module import MLP, Dropout, Layer, Module, Neuron
@@ -21,6 +25,7 @@ KINDS: dict[str, type[Module]] = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron, 
                                  "RNNCell": RNNCell, "RNN": RNN, "RNNModel": RNNModel, "BatchNorm1d": BatchNorm1d}
 MAX_SIZE = 1_000_000  # inputs or units per layer: a bigger file is hostile or corrupt, not a model
 MAX_PARAMETERS = 10_000_000  # about 2 GB of Values: far past what a pure-Python engine trains
+MAX_BYTES = 40 * MAX_PARAMETERS  # a saved weight takes about 25 bytes
 
 
 def save(model: Module, path: str | os.PathLike) -> None:
@@ -28,7 +33,11 @@ def save(model: Module, path: str | os.PathLike) -> None:
     kind = type(model).__name__
     if KINDS.get(kind) is not type(model):
         raise TypeError(f"save: cannot save a {kind}; only {', '.join(KINDS)} are supported")
-    document = {"format": FORMAT, "version": VERSION, "kind": kind, "config": model.config(), "state": model.state_dict()}
+    state = model.state_dict()
+    bad = next((name for name, value in state.items() if not math.isfinite(value)), None)
+    if bad is not None:  # JSON has no inf or NaN, and load would refuse the file
+        raise ValueError(f"save: cannot save {str(path)!r}: the weight {bad!r} is {state[bad]!r}, not a finite number")
+    document = {"format": FORMAT, "version": VERSION, "kind": kind, "config": model.config(), "state": state}
     text = json.dumps(document, indent=1)
     write_atomically(path, text)
 
@@ -36,13 +45,15 @@ def save(model: Module, path: str | os.PathLike) -> None:
 def load(path: str | os.PathLike) -> Module:
     """Rebuild the model saved at `path`, in eval mode (ready to predict; `fit` switches to training).
 
-    Raises ValueError naming the file if it is not a valid model.
+    Raises ValueError naming the file if it is not a valid model: not a regular file, over
+    MAX_BYTES, not JSON, or an architecture and weights that do not agree (checked before
+    anything is built, so a tiny file cannot ask for a huge model).
     """
-    with open(path, "rb") as file:
-        raw = file.read()
+    raw = _read(path)
     try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = json.loads(raw.decode("utf-8"), parse_int=_json_int, parse_float=_json_float,
+                              parse_constant=_json_constant)
+    except (UnicodeDecodeError, ValueError) as error:  # json.JSONDecodeError is a ValueError
         raise ValueError(f"{path}: not a stepgrad model: the JSON is truncated or corrupt ({error})") from None
     except RecursionError:
         raise ValueError(f"{path}: not a stepgrad model: the JSON is nested too deeply") from None
@@ -50,10 +61,10 @@ def load(path: str | os.PathLike) -> Module:
         raise ValueError(f"{path}: not a stepgrad model (no \"format\": \"{FORMAT}\" field)")
     version = document.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version != VERSION:
-        raise ValueError(f"{path}: unsupported format version {document.get('version')!r} (this stepgrad reads version {VERSION})")
+        raise ValueError(f"{path}: unsupported format version {shown(version)} (this stepgrad reads version {VERSION})")
     kind, config, state = document.get("kind"), document.get("config"), document.get("state")
-    if kind not in KINDS:
-        raise ValueError(f"{path}: unknown model kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ValueError(f"{path}: unknown model kind {shown(kind)}; expected one of {', '.join(KINDS)}")
     if not isinstance(config, dict) or not isinstance(state, dict):
         raise ValueError(f"{path}: the \"config\" and \"state\" fields must be JSON objects")
     too_big = [n for n in _sizes(config) if n > MAX_SIZE]
@@ -62,6 +73,8 @@ def load(path: str | os.PathLike) -> Module:
     implied = _parameter_count(kind, config)
     if implied is not None and implied > MAX_PARAMETERS:  # refused before anything is built
         raise ValueError(f"{path}: the architecture has {implied:,} parameters, more than {MAX_PARAMETERS:,}")
+    if implied is not None and implied != len(state):
+        raise ValueError(f"{path}: the architecture has {implied:,} parameters but the file holds {len(state):,} weights")
     try:
         model = KINDS[kind](**config)
         model.load_state_dict(state)
@@ -71,14 +84,48 @@ def load(path: str | os.PathLike) -> Module:
     return model
 
 
+def _read(path: str | os.PathLike) -> bytes:
+    """The bytes of the regular file at `path`, at most MAX_BYTES of them.  Opened without
+    blocking, so a FIFO is refused rather than waited on; a device (/dev/zero) is refused too."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path}: not a stepgrad model: not a regular file")
+        raw = file.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise ValueError(f"{path}: not a stepgrad model: larger than {MAX_BYTES:,} bytes")
+    return raw
+
+
+def _json_int(text: str) -> int:
+    if len(text) > 300:  # no float holds it, and Python refuses to parse over 4,300 digits
+        raise ValueError(f"a number of {len(text):,} digits is too large")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {shown(text)} is too large for a float")
+    return number
+
+
+def _json_constant(text: str) -> float:
+    raise ValueError(f"{text} is not a number JSON allows")
+
+
 def _parameter_count(kind: str, config: dict) -> int | None:
     """How many parameters `config` describes (None where its sizes are not plain integers:
     building the model then reports what is wrong)."""
     if kind in ("RNNCell", "RNN", "RNNModel"):
         return _recurrent_count(config)
-    sizes = [config.get("nin"), *(config.get("nouts") or [])] if kind == "MLP" else [config.get("nin"), config.get("nout", 1)]
     if kind == "Dropout":
         return 0
+    nouts = config.get("nouts")
+    if kind == "MLP" and not isinstance(nouts, list):
+        return None
+    sizes = [config.get("nin"), *nouts] if kind == "MLP" else [config.get("nin"), config.get("nout", 1)]
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
         return None
     return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))

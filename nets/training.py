@@ -162,11 +162,18 @@ def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Lo
     with gc_paused(), _overflow_means_divergence(f"{where}: the forward pass"):
         outs = model.forward_batch(xb.tolist())
         batch_loss = autograd.sum(map(loss_fn, outs, targets)) * (1.0 / len(targets))
-    batch_loss.backward()  # pauses the garbage collector itself
-    if not all(math.isfinite(p.grad) for p in optimizer.params):
-        raise DivergenceError(f"training diverged at {where}: a gradient is not finite; "
-                              "try a smaller learning rate or gradient clipping")
+    try:
+        batch_loss.backward()  # refuses a gradient that overflows: no inf or NaN reaches the step
+    except OverflowError as error:
+        raise DivergenceError(f"training diverged at {where}: a gradient is not finite ({error}); "
+                              "try a smaller learning rate or gradient clipping") from error
+    before = [p.data for p in optimizer.params]
     optimizer.step()
+    if not all(math.isfinite(p.data) for p in optimizer.params):  # put the last finite weights back
+        for p, data in zip(optimizer.params, before):
+            p.data = data
+        raise DivergenceError(f"training diverged at {where}: the step made a weight infinite; "
+                              "try a smaller learning rate")
     return batch_loss.data, outs
 
 
@@ -178,8 +185,13 @@ def predict(model: Module, X: Sequence, *, threshold: float = 0.0) -> list[int]:
 def outputs(model: Module, X: Sequence) -> list[Value | list[Value]]:
     """The model's raw outputs for every row of X, in eval mode and without building a graph."""
     model.eval()
-    with autograd.no_grad(), gc_paused():
-        return [model(x) for x in np.asarray(X, dtype=float).tolist()]
+    try:
+        with autograd.no_grad(), gc_paused():
+            return [model(x) for x in np.asarray(X, dtype=float).tolist()]
+    except OverflowError as error:  # say why: usually weights loaded or trained far too large
+        largest = max((abs(p.data) for p in model.parameters()), default=0.0)
+        raise OverflowError(f"the forward pass overflowed ({error}); the model's largest weight is "
+                            f"{largest:.3g}") from None
 
 
 def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss) -> tuple[float, float]:

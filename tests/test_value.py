@@ -327,7 +327,7 @@ def test_undefined_operations_say_which_operation_and_value(f, error, message):
         (lambda: Value(10.0) ** Value(308.2), r"pow: the slope at 10.0 overflows"),
         (lambda: 1e308 ** Value(1.0), r"pow: the slope at 1.0 overflows"),
         (lambda: Value(1e-320).log(), r"log: the slope at 1e-320 overflows"),
-        (lambda: Value(10**400), r"Value: data 10+\.\.\. is too large for a float"),
+        (lambda: Value(10**400), r"Value: data \(an integer of about 400 digits\) is too large for a float"),
     ],
 )
 def test_nothing_infinite_enters_a_graph(f, message):

@@ -13,11 +13,20 @@ from typing import Callable, Sequence
 EXIT_USAGE = 2
 
 
+MAX_MESSAGE = 400  # characters of an error message: a 100,000-character argument is not echoed whole
+
+
+def one_line(message: str) -> str:
+    """`message` as one printable line: control characters (a newline in an argument) escaped, cut short."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message[: MAX_MESSAGE + 1])
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad argument is one line (not usage plus error) and exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def _explain(args: argparse.Namespace) -> None:
@@ -42,6 +51,7 @@ _DATASETS = ("xor", "moons", "circles", "spiral", "blobs", "digits")
 MAX_SAMPLES = 100_000  # pure-Python training: more would run for hours or exhaust memory
 MAX_LAYER_SIZE = 4096
 MAX_SEED = 2**32 - 1  # NumPy's and scikit-learn's seeds are 32-bit
+MAX_EPOCHS = 100_000  # the demo's 100 epochs take seconds, so this is hours; more is a typo
 
 
 def _positive(kind: type, maximum: float = float("inf")) -> Callable[[str], float]:
@@ -109,6 +119,12 @@ def _file_to_write(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is a directory, not a file")
     if not os.path.isdir(folder):
         raise argparse.ArgumentTypeError(f"the folder {folder!r} does not exist")
+    from nets.files import check_writable  # here, as `nets` imports numpy: --help stays quick
+
+    try:
+        check_writable(text)
+    except OSError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return text
 
 
@@ -177,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--momentum", type=_fraction, default=0.0, help="SGD momentum in [0, 1) (default: 0)")
     train.add_argument("--weight-decay", type=_non_negative, default=0.0, help="L2 weight decay (default: 0)")
     train.add_argument("--dropout", type=_fraction, default=0.0, help="dropout after hidden layers (default: 0)")
-    train.add_argument("--epochs", type=_positive(int), default=100, help="passes over the data (default: 100)")
+    train.add_argument("--epochs", type=_positive(int, MAX_EPOCHS), default=100,
+                       help=f"passes over the data, at most {MAX_EPOCHS} (default: 100)")
     train.add_argument("--batch-size", type=_positive(int), help="mini-batch size (default: the full batch)")
     train.add_argument("--seed", type=_seed, default=0, help="seed for data, weights and shuffling (default: 0)")
     train.add_argument("--save", type=_file_to_write, metavar="FILE", help="save the trained model as JSON")
@@ -203,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.run(args)
     except (ValueError, ArithmeticError, OSError) as error:  # a TypeError or KeyError is a bug: show it
-        print(f"stepgrad {args.command}: error: {error}", file=sys.stderr)
+        print(f"stepgrad {args.command}: error: {one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"stepgrad {args.command}: interrupted", file=sys.stderr)

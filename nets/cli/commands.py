@@ -30,7 +30,7 @@ def load_dataset(name: str, samples: int, seed: int) -> tuple[np.ndarray, np.nda
     if name == "xor":
         return (*data.xor(), *data.xor())
     make = {"moons": data.moons, "circles": data.circles, "spiral": data.spiral, "blobs": data.blobs}[name]
-    return (*make(n=samples, seed=seed), *make(n=max(samples, 500), seed=seed + 1))
+    return (*make(n=samples, seed=seed), *make(n=max(samples, 500), seed=(seed + 1) % 2**32))  # seeds are 32-bit
 
 
 def train(args: argparse.Namespace) -> None:

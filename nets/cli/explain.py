@@ -18,7 +18,7 @@ from typing import Callable, Mapping, Sequence, Union
 from autograd.draw import draw_graph, drawing_path, graph_nodes, node_names, number, render_all
 from autograd.ops import explained, lookup
 from autograd.steps import Stepper, formula
-from autograd.value import Value
+from autograd.value import Value, shown
 
 from ..files import check_writable
 
@@ -33,8 +33,9 @@ OPERATORS: dict[type, Callable[[Operand, Operand], Value]] = {
     ast.Div: operator.truediv,
     ast.Pow: operator.pow,
 }
-# Python's parser and the evaluation here recurse once per operation, and stop near 1,000.
-TOO_DEEP = "the expression is too long or nested too deeply (at most about 900 operations in a chain)"
+# Python's parser recurses once per operation and stops near 3,000 (everything after it here
+# is iterative); it allows 200 nested brackets.
+TOO_DEEP = "the expression is too long or nested too deeply for Python's parser (at most about 2,900 operations in a chain)"
 ALLOWED = (ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.USub, ast.Call, *OPERATORS)
 
 
@@ -55,10 +56,7 @@ def explain(expression: str, assignments: Sequence[str], *, svg: str | None = No
     values = parse_assignments(assignments)
     tree = parse(expression, values)
     inputs: dict[str, Value] = {}  # in the order they appear
-    try:
-        root = _evaluate(tree.body, values, inputs)
-    except RecursionError:
-        raise ValueError(TOO_DEEP) from None
+    root = _evaluate(tree, values, inputs, expression.strip())
     if not isinstance(root, Value):
         raise ValueError("the expression has no names, so nothing to differentiate: use at least one NAME")
     stepper = Stepper(root)
@@ -114,70 +112,75 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, float]:
     for text in assignments:
         name, equals, value = (part.strip() for part in text.partition("="))
         if not equals:
-            raise ValueError(f"{text!r} is not NAME=VALUE (for example x=2)")
+            raise ValueError(f"{shown(text)} is not NAME=VALUE (for example x=2)")
         if not name.isidentifier() or keyword.iskeyword(name):
-            raise ValueError(f"{name!r} in {text!r} is not a valid name")
+            raise ValueError(f"{shown(name)} in {shown(text)} is not a valid name")
         if name in FUNCTIONS:
             raise ValueError(f"{name!r} is a function, so it cannot also be a name; pick another")
         if name in values:
-            raise ValueError(f"{name!r} is given a value twice")
+            raise ValueError(f"{shown(name)} is given a value twice")
         try:
             values[name] = float(value)
         except ValueError:
-            raise ValueError(f"the value of {name!r} must be a number, got {value!r}") from None
+            raise ValueError(f"the value of {shown(name)} must be a number, got {shown(value)}") from None
         if not math.isfinite(values[name]):
-            raise ValueError(f"the value of {name!r} must be a finite number, got {value!r}")
+            raise ValueError(f"the value of {shown(name)} must be a finite number, got {shown(value)}")
     return values
 
 
 def parse(expression: str, values: dict[str, float]) -> ast.Expression:
     """The syntax tree of `expression`, once every part of it is known to be allowed."""
+    source = expression.strip()
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
-        raise ValueError(f"invalid expression {_short(expression)!r}: {error.msg}") from None
+        too_long = "integer string conversion" in error.msg  # Python's words for a 4,301-digit literal
+        why = "a number has more than 4,300 digits, far too many for a float" if too_long else error.msg
+        raise ValueError(f"invalid expression {shown(source)}: {why}") from None
     except (RecursionError, MemoryError):
         raise ValueError(TOO_DEEP) from None
     callees = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     for node in ast.walk(tree):  # parents before children, so the outermost offence is named
         bad_operator = isinstance(node, ast.BinOp) and type(node.op) not in OPERATORS
         if bad_operator or isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.USub):
-            raise ValueError(f"the operator in {_unparse(node)!r} is not allowed: only + - * / ** and unary minus")
+            raise ValueError(f"the operator in {_text(node, source)} is not allowed: only + - * / ** and unary minus")
         if not isinstance(node, ALLOWED):
             what = "attribute access" if isinstance(node, ast.Attribute) else "the expression"
-            raise ValueError(f"{what} {_unparse(node)!r} is not allowed: only numbers, names, + - * / **, "
+            raise ValueError(f"{what} {_text(node, source)} is not allowed: only numbers, names, + - * / **, "
                              f"unary minus and the functions {', '.join(FUNCTIONS)}")
         if isinstance(node, ast.Call):
-            _check_call(node)
+            _check_call(node, source)
         elif isinstance(node, ast.Constant) and type(node.value) not in (int, float):
-            raise ValueError(f"{node.value!r} is not a number")
+            raise ValueError(f"{shown(node.value)} is not a number")
         elif isinstance(node, ast.Name) and id(node) not in callees:
             if node.id in FUNCTIONS:
                 raise ValueError(f"{node.id!r} is a function: call it, as in {node.id}(x)")
             if node.id not in values:
-                raise ValueError(f"no value for {node.id!r}: add {node.id}=NUMBER")
+                raise ValueError(f"no value for {shown(node.id)}: add {_short(node.id)}=NUMBER")
     unused = values.keys() - {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     if unused:
-        raise ValueError(f"{', '.join(sorted(unused))} not in the expression {_short(expression)!r}")
+        raise ValueError(f"{_short(', '.join(sorted(unused)))} not in the expression {shown(source)}")
     return tree
 
 
-def _check_call(call: ast.Call) -> None:
+def _check_call(call: ast.Call, source: str) -> None:
     name = call.func.id if isinstance(call.func, ast.Name) else None
     if name not in FUNCTIONS:
-        raise ValueError(f"cannot call {_unparse(call.func)!r}: the functions are {', '.join(FUNCTIONS)}")
+        raise ValueError(f"cannot call {_text(call.func, source)}: the functions are {', '.join(FUNCTIONS)}")
     entry = lookup(name)
     inputs, optional = entry.inputs or (), entry.const  # the plain numbers may be left out
     if call.keywords or not len(inputs) <= len(call.args) <= len(inputs) + len(optional):
         wanted = f"{name}({', '.join(inputs)})" + (f" or {name}({', '.join(inputs + optional)})" if optional else "")
-        raise ValueError(f"{_unparse(call)!r}: call it as {wanted}")
+        raise ValueError(f"{_text(call, source)}: call it as {wanted}")
     for what, arg in zip(optional, call.args[len(inputs) :]):
         if any(isinstance(part, ast.Name) for part in ast.walk(arg)):
-            raise ValueError(f"the {what} of {_unparse(call)!r} must be a plain number")
+            raise ValueError(f"the {what} of {_text(call, source)} must be a plain number")
 
 
-def _unparse(node: ast.AST) -> str:
-    return _short(ast.unparse(node))
+def _text(node: ast.AST, source: str) -> str:
+    """The source of `node`, short and quoted, for a one-line message.  Read from the source
+    text, not rebuilt with `ast.unparse`, which recurses and fails on deep trees."""
+    return shown(ast.get_source_segment(source, node) or type(node).__name__)
 
 
 def _short(text: str) -> str:
@@ -185,25 +188,49 @@ def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _evaluate(node: ast.expr, values: dict[str, float], inputs: dict[str, Value]) -> Operand:
+def _evaluate(tree: ast.Expression, values: dict[str, float], inputs: dict[str, Value], source: str) -> Operand:
     """The value of a checked tree: a Value where it depends on a name, else a plain number.
 
-    Plain-number parts go through the engine too (and are then unwrapped), so `log(0)` and
+    Iterative (a stack of nodes still to compute), so no depth is too deep.  Plain-number
+    parts go through the engine too (and are then unwrapped), so `log(0)` and
     `(-8) ** 0.5` fail with the engine's own messages.
     """
-    if isinstance(node, ast.Constant):
-        return _float(node.value)
-    if isinstance(node, ast.Name):
-        if node.id not in inputs:
-            inputs[node.id] = Value(values[node.id], label=node.id)
-        return inputs[node.id]
+    results: list[Operand] = []
+    todo: list[tuple[ast.expr, bool]] = [(tree.body, False)]
+    while todo:
+        node, operands_ready = todo.pop()
+        if isinstance(node, ast.Constant):
+            results.append(_float(node.value))
+        elif isinstance(node, ast.Name):
+            if node.id not in inputs:
+                inputs[node.id] = Value(values[node.id], label=node.id)
+            results.append(inputs[node.id])
+        elif not operands_ready:  # its operands first, left to right, then the node itself
+            todo.append((node, True))
+            todo.extend((operand, False) for operand in reversed(_operands(node)))
+        else:
+            count = len(_operands(node))
+            args = results[-count:]
+            del results[-count:]
+            results.append(_apply(node, args, source))
+    return results[0]
+
+
+def _operands(node: ast.expr) -> list[ast.expr]:
     if isinstance(node, ast.UnaryOp):
-        return _engine(operator.neg, _evaluate(node.operand, values, inputs))
+        return [node.operand]
     if isinstance(node, ast.BinOp):
-        left = _evaluate(node.left, values, inputs)
-        return _engine(OPERATORS[type(node.op)], left, _evaluate(node.right, values, inputs))
+        return [node.left, node.right]
+    assert isinstance(node, ast.Call)
+    return node.args
+
+
+def _apply(node: ast.expr, args: list[Operand], source: str) -> Operand:
+    if isinstance(node, ast.UnaryOp):
+        return _engine(operator.neg, *args)
+    if isinstance(node, ast.BinOp):
+        return _engine(OPERATORS[type(node.op)], *args)
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    args = [_evaluate(arg, values, inputs) for arg in node.args]
     return _engine(FUNCTIONS[node.func.id], *args)
 
 
@@ -217,6 +244,9 @@ def _engine(function: Callable[..., Value], first: Operand, *rest: Operand) -> O
 
 def _float(x: int | float) -> float:
     try:
-        return float(x)
+        number = float(x)
     except OverflowError:
-        raise ValueError(f"the number {str(x)[:12]}... is too large") from None
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"the number {shown(x)} is too large for a float")
+    return number
