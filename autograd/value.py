@@ -334,7 +334,7 @@ def grad_overflow(node: Value, parent: Value, local: float, g: float) -> Overflo
     """The error for a gradient that stops being finite as `node` passes it to `parent`."""
     name = repr(parent.label) if parent.label else f"(data {parent.data!r})"
     return OverflowError(
-        f"backward: {node.op}: the gradient it passes to its input {name} is not a finite number: "
+        f"backward: {_op_name(node.op)}: the gradient it passes to its input {name} is not a finite number: "
         f"{parent.grad!r} + {local!r} * {g!r} overflows the float range"
     )
 
@@ -578,10 +578,15 @@ _new = object.__new__
 
 
 def _overflow(op: str, data: float, parents: tuple, const: object) -> None:
-    op = op if op.isidentifier() else op.replace("c", "")  # "*c" (x * c) overflows as "*"
+    op = _op_name(op)
     operands = [repr(p.data) for p in parents] + ([] if const is None else [repr(const)])  # fused sums check first
     raise OverflowError(f"{op}: the result of {op} on {', '.join(operands)} is {data!r}, not a finite number "
                         "(it overflows the float range)")
+
+
+def _op_name(op: str) -> str:
+    """An op code as an error message names it: "*c" (x * c) is "*"."""
+    return op if op.isidentifier() else op.replace("c", "")
 
 
 def _slope(g: float, op: str, x: float) -> float:
