@@ -268,7 +268,7 @@ class Value:
     # ---- copying and pickling ----
 
     def __reduce__(self) -> tuple:
-        """Pickle and deepcopy without recursion, so a 1,000,000-node chain copies too.
+        """Pickle and deepcopy without recursion, so a graph of any depth copies.
 
         A leaf is its fields.  A computed node is a flat table of its graph's computed
         nodes, parents before children, each naming its parents by row (or, for a leaf, by
