@@ -31,7 +31,7 @@ from .draw import (
     pipe,
 )
 from .ops import lookup
-from .value import Value, backward_order, grad_overflow
+from .value import Value, accumulated, backward_order, grad_overflow
 
 if TYPE_CHECKING:
     import graphviz
@@ -196,12 +196,12 @@ def _add_back(before: list[tuple[Value, float]], steps: list[Step]) -> None:
     an inner node gets its earlier grad added to this pass's, a leaf its additions replayed
     onto its earlier grad (`backward()` adds into leaves directly, skipping zero grads)."""
     for node, grad in before:
-        node.grad = node.grad + grad if node.parents else grad
+        node.grad = accumulated(node, grad) if node.parents else grad
     for step in steps:
         if step.grad:
             for update in step.updates:
                 if not update.input.parents:
-                    update.input.grad += update.added
+                    update.input.grad = accumulated(update.input, update.added)
 
 
 class Stepper:

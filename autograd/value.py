@@ -332,11 +332,24 @@ def _graph(fields: tuple[str, ...], table: tuple) -> Value:
 
 def grad_overflow(node: Value, parent: Value, local: float, g: float) -> OverflowError:
     """The error for a gradient that stops being finite as `node` passes it to `parent`."""
-    name = repr(parent.label) if parent.label else f"(data {parent.data!r})"
     return OverflowError(
-        f"backward: {_op_name(node.op)}: the gradient it passes to its input {name} is not a finite number: "
-        f"{parent.grad!r} + {local!r} * {g!r} overflows the float range"
+        f"backward: {_op_name(node.op)}: the gradient it passes to its input {_called(parent)} is not a finite "
+        f"number: {parent.grad!r} + {local!r} * {g!r} overflows the float range"
     )
+
+
+def accumulated(node: Value, earlier: float) -> float:
+    """`node.grad + earlier`: a grad summed over passes (calling `backward()` again adds), or
+    an OverflowError if that sum overflows."""
+    total = node.grad + earlier
+    if total - total:  # inf or nan
+        raise OverflowError(f"backward: the grad of {_called(node)} summed over passes is not a finite number: "
+                            f"{earlier!r} + {node.grad!r} overflows the float range")
+    return total
+
+
+def _called(node: Value) -> str:
+    return repr(node.label) if node.label else f"(data {node.data!r})"
 
 
 # ---- fused n-ary operations, for networks: one node instead of 2n ----
@@ -737,7 +750,7 @@ class _fresh_grads:
 
     def __exit__(self, *exc: object) -> None:
         for node, earlier in self.earlier:
-            node.grad += earlier
+            node.grad = accumulated(node, earlier)
 
 
 class gc_paused:

@@ -48,6 +48,20 @@ def test_backward_steps_refuse_the_same_overflow_and_put_the_grads_back():
     assert (x.grad, y.grad) == (0.0, 0.0)
 
 
+@pytest.mark.parametrize("walk", [lambda y: y.backward(), lambda y: list(backward_steps(y))], ids=["backward", "steps"])
+def test_grads_summed_over_passes_are_refused_when_they_overflow(walk):
+    """Calling backward() again adds each pass to every grad, inner nodes' too: that sum must stay finite."""
+    x = Value(1.0, label="x")
+    h = x * 1e-300
+    h.label = "h"
+    y = h * 1e308  # h.grad = 1e308 per pass, x.grad only 1e8
+    walk(y)
+    with pytest.raises(OverflowError, match=r"backward: the grad of 'h' summed over passes is not a finite number: "
+                                            r"1e\+308 \+ 1e\+308"):
+        walk(y)
+    assert math.isfinite(h.grad) and math.isfinite(x.grad)
+
+
 # ---- sums: exact where fsum gives up ----
 
 
