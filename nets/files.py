@@ -103,7 +103,7 @@ def _name_max(folder: Path) -> int:
 
 
 def _running(pid: int) -> bool:
-    if pid == os.getpid():
+    if pid == os.getpid() or os.name != "posix":  # elsewhere os.kill(pid, 0) would end the process
         return True
     try:
         os.kill(pid, 0)
