@@ -73,8 +73,8 @@ def load(path: str | os.PathLike) -> Module:
     implied = _parameter_count(kind, config)
     if implied is not None and implied > MAX_PARAMETERS:  # refused before anything is built
         raise ValueError(f"{path}: the architecture has {implied:,} parameters, more than {MAX_PARAMETERS:,}")
-    if implied is not None and implied != len(state):
-        raise ValueError(f"{path}: the architecture has {implied:,} parameters but the file holds {len(state):,} weights")
+    if implied is not None and len(state) < implied:  # (more is for load_state_dict: running statistics, say)
+        raise ValueError(f"{path}: the architecture has {implied:,} parameters but the file holds only {len(state):,} weights")
     try:
         model = KINDS[kind](**config)
         model.load_state_dict(state)

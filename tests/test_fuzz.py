@@ -177,7 +177,7 @@ JSON = st.recursive(
     max_leaves=8,
 )
 KEYS = ["format", "version", "kind", "config", "state", "nin", "nout", "nouts", "activation", "output_activation",
-        "fused", "dropout", "p", "input_size", "hidden_size", "output_size", "return_sequences", "truncate"]
+        "fused", "dropout", "p", "batch_norm", "input_size", "hidden_size", "output_size", "return_sequences", "truncate"]
 RAW = ["9" * 400, "9" * 5000, "1e999", "-1e999", "NaN", "Infinity", "[" * 5000, "1000000", "4294967295", "0", "-1",
        "true", '"\\u0000"', "{}", "[]"]
 
@@ -188,6 +188,7 @@ def _saved(model):
 
 
 SAVED = [_saved(model) for model in (nets.MLP(2, [3, 1], seed=0), nets.MLP(3, [2, 2], activation="relu", seed=1),
+                                     nets.MLP(2, [3, 1], batch_norm=True, seed=0),
                                      nets.module.Layer(2, 2, seed=0), nets.module.Neuron(3, seed=0),
                                      nets.module.Dropout(0.5), nets.recurrent.RNNModel(2, 3, seed=0))]
 
