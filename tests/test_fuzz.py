@@ -12,7 +12,6 @@ import json
 import math
 import pickle
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings, target
 from hypothesis import strategies as st
 
@@ -21,7 +20,6 @@ import nets
 from autograd import Value
 from nets.cli import main
 
-pytestmark = pytest.mark.slow  # seconds each: `make test` runs them, a quick run may skip them
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # ---- stepgrad explain ----
