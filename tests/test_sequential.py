@@ -110,3 +110,17 @@ def test_a_bad_sequential_file_is_a_clear_error(tmp_path, config, message):
     path.write_text(json.dumps({"format": "stepgrad-model", "version": 2, "kind": "Sequential", "config": config, "state": {}}))
     with pytest.raises(ValueError, match=message):
         nets.load(path)
+
+
+def test_a_cnn_learns_the_digits_as_images():
+    """A short schedule with a lower bar than the benchmark's 97% (which trains 6 epochs on all 1,347 images)."""
+    X, y = nets.data.digits("train", images=True)
+    X_test, y_test = nets.data.digits("test", images=True)
+    model = Sequential(Conv2d(1, 8, 3, padding=1, seed=0), MaxPool2d(2), ReLU(), Flatten(), Linear(128, 10, seed=0))
+    adam = nets.optim.Adam(model.parameters(), lr=0.03)
+    history = nets.fit(model, X[:300], y[:300], loss="cross_entropy", optimizer=adam, epochs=3, batch_size=32,
+                       seed=0, progress=False, schedule=nets.optim.LinearDecay(adam, 0.001, 2))
+    assert history["loss"][-1] < history["loss"][0]
+    _, accuracy = nets.evaluate(model, X_test, y_test, loss="cross_entropy")
+    assert accuracy >= 0.75  # 81% measured
+    assert (np.array(nets.predict(model, X_test)) == y_test).mean() == accuracy
