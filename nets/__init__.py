@@ -8,7 +8,7 @@
 
 from . import activations, data, init, losses, optim, plot
 from .conv import AvgPool2d, Conv2d, MaxPool2d
-from .layers import Flatten, Linear, ReLU, Sigmoid, Tanh
+from .layers import Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .module import MLP, Dropout, Layer, Module, Neuron
 from .normalization import BatchNorm1d
 from .recurrent import RNN, RNNCell, RNNModel, Steps
@@ -29,6 +29,7 @@ __all__ = [
     "BatchNorm1d",
     "Linear",
     "ReLU",
+    "LeakyReLU",
     "Tanh",
     "Sigmoid",
     "Flatten",

@@ -70,6 +70,12 @@ class Tanh(Activation):
     name = "tanh"
 
 
+class LeakyReLU(Activation):
+    """x for x > 0, 0.01 * x otherwise, on every value."""
+
+    name = "leaky_relu"
+
+
 class Sigmoid(Activation):
     """1 / (1 + e^-x) on every value."""
 

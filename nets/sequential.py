@@ -2,7 +2,8 @@
 
     >>> from nets import Sequential, Conv2d, ReLU, MaxPool2d, Flatten, Linear
     >>> model = Sequential(Conv2d(1, 8, 3, padding=1), ReLU(), MaxPool2d(2), Flatten(), Linear(128, 10))
-    >>> model.num_parameters(), len(model), model[:3]
+    >>> model.num_parameters(), len(model), type(model[:3]).__name__
+    (1370, 5, 'Sequential')
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import os
 
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .files import write_atomically
-from .layers import Flatten, Linear, ReLU, Sigmoid, Tanh
+from .layers import Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .module import MLP, Dropout, Layer, Module, Neuron
 from .normalization import BatchNorm1d
 from .recurrent import RNN, RNNCell, RNNModel
@@ -24,7 +24,7 @@ READABLE = (1, 2)
 KINDS: dict[str, type[Module]] = {
     "MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Dropout": Dropout,
     "RNNCell": RNNCell, "RNN": RNN, "RNNModel": RNNModel, "BatchNorm1d": BatchNorm1d,
-    "Sequential": Sequential, "Linear": Linear, "ReLU": ReLU, "Tanh": Tanh, "Sigmoid": Sigmoid, "Flatten": Flatten,
+    "Sequential": Sequential, "Linear": Linear, "ReLU": ReLU, "LeakyReLU": LeakyReLU, "Tanh": Tanh, "Sigmoid": Sigmoid, "Flatten": Flatten,
     "Conv2d": Conv2d, "MaxPool2d": MaxPool2d, "AvgPool2d": AvgPool2d,
 }
 MAX_SIZE = 1_000_000  # inputs or units per layer: a bigger file is hostile or corrupt, not a model

@@ -7,7 +7,7 @@ import pytest
 
 import nets
 from autograd import Value, gradcheck
-from nets import MLP, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh
+from nets import MLP, Conv2d, Dropout, Flatten, LeakyReLU, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh
 
 
 def _cnn(seed=0):
@@ -53,6 +53,7 @@ def test_activation_modules_keep_the_nesting():
     grid = [[[Value(-1.0), Value(2.0)]], [[Value(0.5), Value(-3.0)]]]
     assert [[[v.data for v in row] for row in ch] for ch in ReLU()(grid)] == [[[0.0, 2.0]], [[0.5, 0.0]]]
     assert Tanh()(Value(0.0)).data == 0.0 and Sigmoid()([Value(0.0)])[0].data == 0.5
+    assert [v.data for v in LeakyReLU()([Value(-2.0), Value(3.0)])] == [-0.02, 3.0]
     assert Flatten()(grid) == [v for ch in grid for row in ch for v in row]
     assert Flatten()(np.arange(8.0).reshape(2, 2, 2)) == list(np.arange(8.0))
 
