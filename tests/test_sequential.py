@@ -91,6 +91,20 @@ def test_save_and_load_a_cnn(tmp_path):
     assert [v.data for v in loaded(image)] == [v.data for v in model(image)]
 
 
+@pytest.mark.parametrize("module", [
+    Conv2d(1, 2, 3, stride=2, padding=1, seed=0, fused=False), MaxPool2d(2), nets.AvgPool2d(3, stride=1),
+    Flatten(), Linear(16, 4, seed=0), ReLU(), LeakyReLU(), Tanh(), Sigmoid(),
+], ids=repr)
+def test_every_new_module_saves_and_loads_on_its_own(module, tmp_path):
+    path = tmp_path / "module.json"
+    module.save(path)
+    loaded = nets.load(path)
+    assert type(loaded) is type(module) and loaded.config() == module.config() and loaded.state_dict() == module.state_dict()
+    x = Conv2d(1, 1, 1, seed=1)(np.random.default_rng(2).random((1, 4, 4)))  # a 1x4x4 grid of Values
+    x = Flatten()(x) if isinstance(module, Linear) else x
+    assert repr(nets.Flatten()(loaded(x))) == repr(nets.Flatten()(module(x)))
+
+
 def test_a_version_1_file_still_loads(tmp_path):
     model = MLP(2, [3, 1], seed=0)
     document = {"format": "stepgrad-model", "version": 1, "kind": "MLP", "config": model.config(), "state": model.state_dict()}
