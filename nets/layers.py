@@ -82,6 +82,9 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
 
+ACTIVATION_MODULES: dict[str, type[Activation]] = {m.name: m for m in (ReLU, LeakyReLU, Tanh, Sigmoid)}
+
+
 class Flatten(Module):
     """Any nesting to one flat list, row by row ([channel][row][column] order, as PyTorch):
     what a dense layer after a convolution needs."""
@@ -106,3 +109,4 @@ def _flatten_into(flat: list, x: Any) -> None:
             _flatten_into(flat, item)
     else:
         flat.append(x)
+
