@@ -39,20 +39,3 @@ def test_hidden_layers_activation_and_dropout_follow_the_flags(tmp_path, few_dig
                  "--dropout", "0.1", "--epochs", "1", "--save", str(path), "--quiet"]) == 0
     kinds = [type(m) for m in nets.load(path)]
     assert kinds == [Conv2d, MaxPool2d, Tanh, nets.Flatten, Linear, Tanh, Dropout, Linear]
-
-
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--data", "moons", "--model", "cnn"], "--model cnn needs images, and --data moons is points; use --data digits"),
-    (["--data", "digits", "--channels", "4"], "--channels is for --model cnn"),
-    (["--model", "cnn", "--channels", "0"], "argument --channels: expected a positive int"),
-    (["--model", "cnn", "--channels", "65"], "argument --channels: expected at most 64"),
-    (["--model", "rnn"], "argument --model: invalid choice: 'rnn'"),
-    (["--final-lr", "-1"], "argument --final-lr: expected a non-negative number"),
-])
-def test_bad_cnn_arguments_are_one_line_errors_with_status_2(argv, message, capsys):
-    try:
-        status = main(["train", *argv, "--quiet"])
-    except SystemExit as exit:  # argparse exits by itself
-        status = exit.code
-    err = capsys.readouterr().err
-    assert status == 2 and message in err and len(err.strip().splitlines()) == 1
