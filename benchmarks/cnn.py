@@ -37,7 +37,7 @@ def run(sizes: Sizes, mg: ModuleType | None) -> list[Row]:
              batch_size=BATCH_SIZE, seed=0, progress=False, schedule=schedule)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     _, accuracy = nets.evaluate(model, X_test, y_test, loss="cross_entropy")
-    schedule_notes = {"model": repr(model).replace("\n", ""), "parameters": model.num_parameters(), "epochs": epochs,
+    schedule_notes = {"model": " -> ".join(map(repr, model)), "parameters": model.num_parameters(), "epochs": epochs,
                       "optimizer": f"Adam lr {LEARNING_RATES[0]} -> {LEARNING_RATES[1]}, linear",
                       "batch size": BATCH_SIZE, "training rows": len(X_train), "test rows": len(X_test)}
     s = "s" * (epochs != 1)
