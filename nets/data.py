@@ -1,8 +1,9 @@
 """Toy datasets for classification, sequences, a mini-batch iterator, and image augmentation.
 
 Every dataset returns `(X, y)`: X a float array of shape (n, features), y integer class
-labels 0, 1, ...; a sequence dataset's X has shape (n, steps, features).  The same seed
-always gives the same points.
+labels 0, 1, ...; a sequence dataset's X has shape (n, steps, features), and
+`digits(images=True)` gives images of shape (n, 1, 8, 8).  The same seed always gives the
+same points.
 """
 
 from __future__ import annotations
