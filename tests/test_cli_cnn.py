@@ -38,4 +38,4 @@ def test_hidden_layers_activation_and_dropout_follow_the_flags(tmp_path, few_dig
     assert main(["train", "--data", "digits", "--model", "cnn", "--hidden", "12", "--activation", "tanh",
                  "--dropout", "0.1", "--epochs", "1", "--save", str(path), "--quiet"]) == 0
     kinds = [type(m) for m in nets.load(path)]
-    assert kinds == [Conv2d, MaxPool2d, Tanh, nets.Flatten, Linear, Tanh, Dropout, Linear]
+    assert kinds == [Conv2d, MaxPool2d, Tanh, nets.Flatten, Dropout, Linear, Tanh, Dropout, Linear]
