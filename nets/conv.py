@@ -91,16 +91,12 @@ class Conv2d(Module):
         if len(grid) != self.in_channels:
             raise ValueError(f"Conv2d: expected {self.in_channels} input channels, got {len(grid)}")
         height, width = len(grid[0]), len(grid[0][0])
-        h_out = _fit("Conv2d", height, width, self.kernel_size, self.stride, self.padding)[0]
+        w_out = _fit("Conv2d", height, width, self.kernel_size, self.stride, self.padding)[1]
         windows = plan(self.in_channels, height, width, self.kernel_size, self.stride, self.padding)
         flat = [v for channel in grid for row in channel for v in row]
         respond = autograd.weighted_sum if self.fused else unfused_weighted_sum
-        maps = []
-        for filt, b in zip(self.filters, self.bias):
-            outs = [respond(weights(filt), inputs(flat), b) for weights, inputs in windows]
-            w_out = len(outs) // h_out
-            maps.append([outs[r * w_out : (r + 1) * w_out] for r in range(h_out)])
-        return maps
+        return [_in_rows([respond(weights(filt), inputs(flat), b) for weights, inputs in windows], w_out)
+                for filt, b in zip(self.filters, self.bias)]
 
     def own_parameters(self) -> list[tuple[str, Value]]:
         k = range(self.kernel_size)
@@ -142,14 +138,10 @@ class Pool2d(Module):
     def __call__(self, x: Any) -> list[list[list[Value]]]:
         grid = as_grid(x, type(self).__name__)
         height, width = len(grid[0]), len(grid[0][0])
-        h_out, w_out = _fit(type(self).__name__, height, width, self.kernel_size, self.stride, 0)
+        w_out = _fit(type(self).__name__, height, width, self.kernel_size, self.stride, 0)[1]
         windows = [inputs for _, inputs in plan(1, height, width, self.kernel_size, self.stride, 0)]
-        maps = []
-        for channel in grid:
-            flat = [v for row in channel for v in row]
-            outs = [self.pool(inputs(flat)) for inputs in windows]
-            maps.append([outs[r * w_out : (r + 1) * w_out] for r in range(h_out)])
-        return maps
+        flats = ([v for row in channel for v in row] for channel in grid)
+        return [_in_rows([self.pool(inputs(flat)) for inputs in windows], w_out) for flat in flats]
 
     def config(self) -> dict[str, Any]:
         return {"kernel_size": self.kernel_size, "stride": self.stride}
@@ -203,6 +195,11 @@ def _picker(indices: list[int]) -> Picker:
     if len(indices) > 1:
         return itemgetter(*indices)
     return lambda seq: tuple(seq[i] for i in indices)
+
+
+def _in_rows(values: list, width: int) -> list[list]:
+    """A row-by-row list of outputs cut into rows of `width`: one feature map."""
+    return [values[start : start + width] for start in range(0, len(values), width)]
 
 
 def _fit(who: str, height: int, width: int, kernel_size: int, stride: int, padding: int) -> tuple[int, int]:
