@@ -62,7 +62,7 @@ FULL = Sizes(
     wide=20_000, wide_repeats=7,
     digits_rows=None, digits_epochs=8,
     rnn_sequences=200, rnn_epochs=12,
-    cnn_epochs=6,
+    cnn_epochs=8,
 )
 SMOKE = Sizes(
     demo_points=10, demo_repeats=1, demo_train_steps=2,

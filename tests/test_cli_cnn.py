@@ -28,7 +28,7 @@ def test_train_a_cnn_saves_it_and_plots_its_filters(tmp_path, capsys, few_digits
     assert status == 0 and "test accuracy" in out and "Conv2d(1, 4, kernel_size=3" in out
     model = nets.load(model_path)
     assert isinstance(model, Sequential) and isinstance(model[0], Conv2d) and isinstance(model[1], MaxPool2d)
-    assert model.num_parameters() == 4 * 10 + (64 + 1) * 10
+    assert model.num_parameters() == 4 * (9 + 1) + (4 * 3 * 3 + 1) * 10  # 4 maps of 6x6, pooled to 3x3
     for name in ("loss_curve.png", "filters.png", "gradient_norms.png"):
         assert (plots / name).stat().st_size > 1000
 

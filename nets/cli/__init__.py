@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--samples", type=_positive(int, MAX_SAMPLES), default=200, metavar="N",
                        help=f"training points for the synthetic datasets, at most {MAX_SAMPLES} (default: 200)")
     train.add_argument("--model", choices=("mlp", "cnn"), default="mlp",
-                       help="mlp: dense layers; cnn (needs --data digits): Conv2d(1, CHANNELS, 3, padding=1), "
+                       help="mlp: dense layers; cnn (needs --data digits): Conv2d(1, CHANNELS, 3), "
                             "MaxPool2d(2), the activation, Flatten, then the --hidden layers (default: mlp)")
     train.add_argument("--channels", type=_positive(int, MAX_CHANNELS), metavar="N",
                        help=f"--model cnn: filters in the convolution, at most {MAX_CHANNELS} (default: 8)")

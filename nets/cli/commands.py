@@ -116,14 +116,14 @@ def make_directory(path: str) -> None:
 
 
 def build_cnn(args: argparse.Namespace, image_shape: tuple[int, ...], outputs: int) -> Sequential:
-    """`--model cnn`: a 3x3 convolution (padding 1), 2x2 max pooling, the activation (after the
-    pooling: the same function as before it, with a quarter of the nodes), then dense layers,
-    each after Dropout if `--dropout` is set."""
+    """`--model cnn`, the network of `benchmarks/cnn.py`: a 3x3 convolution (no padding), 2x2
+    max pooling, the activation (after the pooling: the same function as before it, with a
+    quarter of the nodes), then dense layers, each after Dropout if `--dropout` is set."""
     channels, height, width = image_shape
     n_filters = args.channels or DEFAULT_CHANNELS
     act = ACTIVATION_MODULES[args.activation]
     init = "he_uniform" if args.activation in ("relu", "leaky_relu") else "xavier_uniform"
-    sizes = [n_filters * (height // 2) * (width // 2), *(args.hidden or []), outputs]
+    sizes = [n_filters * ((height - 2) // 2) * ((width - 2) // 2), *(args.hidden or []), outputs]
     dense: list[Module] = []
     for i, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
         if i:
@@ -132,7 +132,7 @@ def build_cnn(args: argparse.Namespace, image_shape: tuple[int, ...], outputs: i
             dense.append(Dropout(args.dropout, seed=args.seed + i))
         hidden = i < len(sizes) - 2
         dense.append(Linear(nin, nout, init if hidden else None, seed=args.seed + i))
-    conv = Conv2d(channels, n_filters, 3, padding=1, seed=args.seed, init=init)
+    conv = Conv2d(channels, n_filters, 3, seed=args.seed, init=init)
     return Sequential(conv, MaxPool2d(2), act(), Flatten(), *dense)
 
 
