@@ -41,10 +41,10 @@ def load_dataset(name: str, samples: int, seed: int, *, images: bool = False) ->
 
 
 def train(args: argparse.Namespace) -> None:
-    if args.plots:
-        make_directory(args.plots)  # before training, like --save: a typo must not waste the run
     if args.model == "mlp" and args.channels is not None:
         raise ValueError("--channels is for --model cnn")
+    if args.plots:
+        make_directory(args.plots)  # before training, like --save: a typo must not waste the run
     X, y, X_test, y_test = load_dataset(args.data, args.samples, args.seed, images=args.model == "cnn")
     classes = int(y.max()) + 1
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
