@@ -19,6 +19,7 @@ def few_digits(monkeypatch):
     monkeypatch.setattr(commands.data, "digits", fewer)
 
 
+@pytest.mark.slow
 def test_train_a_cnn_saves_it_and_plots_its_filters(tmp_path, capsys, few_digits):
     model_path, plots = tmp_path / "cnn.json", tmp_path / "plots"
     status = main(["train", "--data", "digits", "--model", "cnn", "--channels", "4", "--optimizer", "adam", "--lr", "0.03",

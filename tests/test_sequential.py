@@ -127,6 +127,7 @@ def test_a_bad_sequential_file_is_a_clear_error(tmp_path, config, message):
         nets.load(path)
 
 
+@pytest.mark.slow
 def test_a_cnn_learns_the_digits_as_images():
     """A short schedule with a lower bar than the benchmark's 97% (which trains 6 epochs on all 1,347 images)."""
     X, y = nets.data.digits("train", images=True)
