@@ -30,14 +30,11 @@ class Sequential(Module):
         return x
 
     def forward_batch(self, xs: Sequence) -> list:
-        """Every example of the batch through the modules, one module at a time.
-
-        Note: `Module.forward_batch` is not on main yet; once it is, this should hand the
-        whole batch to each child's `forward_batch` (so a batch-norm layer sees the batch).
-        """
+        """The whole batch through each module in turn, by its `forward_batch`: a module that
+        needs every example at once (BatchNorm1d in training) sees the whole batch."""
         outs = list(xs)
         for module in self.layers:
-            outs = [module(x) for x in outs]
+            outs = module.forward_batch(outs)
         return outs
 
     @overload

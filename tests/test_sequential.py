@@ -41,6 +41,19 @@ def test_forward_batch_is_the_forward_pass_of_each_example():
     assert [[v.data for v in out] for out in batch] == [[v.data for v in model(x)] for x in images]
 
 
+def test_forward_batch_hands_the_whole_batch_to_each_module():
+    norm = nets.BatchNorm1d(4)
+    model = Sequential(Linear(3, 4, seed=0), norm, ReLU(), Linear(4, 2, seed=1))
+    batch = [[0.5, -1.0, 2.0], [1.0, 0.0, -0.5], [-2.0, 0.3, 0.1]]
+    model.train()
+    outs = model.forward_batch(batch)
+    assert len(outs) == 3 and all(len(out) == 2 for out in outs)
+    normalised = norm.forward_batch(model[0].forward_batch(batch))  # each feature: mean 0 over the batch
+    assert all(abs(sum(row[j].data for row in normalised)) < 1e-9 for j in range(4))
+    with pytest.raises(ValueError, match="forward_batch"):
+        model(batch[0])  # one example alone cannot be batch-normalised in training
+
+
 def test_train_and_eval_reach_every_module():
     model = Sequential(Linear(4, 4), ReLU(), Dropout(0.5), Linear(4, 2))
     model.eval()
