@@ -51,6 +51,7 @@ class Sizes:
     digits_epochs: int
     rnn_sequences: int  # training sequences of each recurrent task
     rnn_epochs: int
+    cnn_epochs: int
 
 
 FULL = Sizes(
@@ -61,6 +62,7 @@ FULL = Sizes(
     wide=20_000, wide_repeats=7,
     digits_rows=None, digits_epochs=8,
     rnn_sequences=200, rnn_epochs=12,
+    cnn_epochs=8,
 )
 SMOKE = Sizes(
     demo_points=10, demo_repeats=1, demo_train_steps=2,
@@ -70,6 +72,7 @@ SMOKE = Sizes(
     wide=100, wide_repeats=1,
     digits_rows=40, digits_epochs=1,
     rnn_sequences=8, rnn_epochs=1,
+    cnn_epochs=1,
 )
 
 

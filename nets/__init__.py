@@ -7,9 +7,12 @@
 """
 
 from . import activations, data, init, losses, optim, plot
+from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .layers import Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .module import MLP, Dropout, Layer, Module, Neuron
 from .normalization import BatchNorm1d
 from .recurrent import RNN, RNNCell, RNNModel, Steps
+from .sequential import Sequential
 from .serialize import load
 from .training import DivergenceError, History, evaluate, fit, predict
 
@@ -24,6 +27,16 @@ __all__ = [
     "RNNModel",
     "Steps",
     "BatchNorm1d",
+    "Linear",
+    "ReLU",
+    "LeakyReLU",
+    "Tanh",
+    "Sigmoid",
+    "Flatten",
+    "Sequential",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool2d",
     "fit",
     "evaluate",
     "predict",

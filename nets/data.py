@@ -1,8 +1,9 @@
 """Toy datasets for classification, sequences, a mini-batch iterator, and image augmentation.
 
 Every dataset returns `(X, y)`: X a float array of shape (n, features), y integer class
-labels 0, 1, ...; a sequence dataset's X has shape (n, steps, features).  The same seed
-always gives the same points.
+labels 0, 1, ...; a sequence dataset's X has shape (n, steps, features), and
+`digits(images=True)` gives images of shape (n, 1, 8, 8).  The same seed always gives the
+same points.
 """
 
 from __future__ import annotations
@@ -73,11 +74,12 @@ def blobs(n: int = 200, centers: int = 3, std: float = 1.0, seed: int = 0) -> tu
     return X, y.astype(int)
 
 
-def digits(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+def digits(split: str = "train", images: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The 8x8 handwritten digits shipped with scikit-learn (1,797 images, no download).
 
     Pixels are scaled from 0..16 to [0, 1].  The train/test split is fixed (75% / 25%,
-    stratified, random_state=0), so results are comparable across runs.
+    stratified, random_state=0), so results are comparable across runs.  X has shape
+    (n, 64), or with `images=True` (n, 1, 8, 8): one-channel images for a `Conv2d`.
     """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -86,7 +88,8 @@ def digits(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"digits: split must be 'train' or 'test', got {split!r}")
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X / 16.0, y, test_size=0.25, random_state=0, stratify=y)
-    return (X_train, y_train.astype(int)) if split == "train" else (X_test, y_test.astype(int))
+    X, y = (X_train, y_train) if split == "train" else (X_test, y_test)
+    return (X.reshape(-1, 1, 8, 8) if images else X), y.astype(int)
 
 
 def sine_waves(n: int = 200, length: int = 20, noise: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

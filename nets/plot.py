@@ -20,8 +20,10 @@ import autograd
 from autograd import no_grad
 
 from . import losses
+from .conv import Conv2d
 from .files import write_atomically
 from .module import MLP, Module
+from .sequential import Sequential
 from .training import output_classes
 
 if TYPE_CHECKING:
@@ -99,8 +101,8 @@ def loss_curves(history: History, *, title: str = "Training history", loss_name:
 
 
 def layer_grad_norms(model: Module) -> list[float]:
-    """The gradient norm of each layer's parameters (call after `backward()`)."""
-    layers = model.layers if isinstance(model, MLP) else [model]
+    """The gradient norm of each layer with parameters (call after `backward()`)."""
+    layers = [layer for layer in model.layers if layer.parameters()] if isinstance(model, (MLP, Sequential)) else [model]
     return [math.sqrt(math.fsum(p.grad * p.grad for p in layer.parameters())) for layer in layers]
 
 
@@ -185,6 +187,50 @@ def predictions(
     ax.set(title=title, xlabel="target", ylabel="prediction", aspect="equal")
     ax.grid(alpha=0.3)
     ax.legend()
+    return fig
+
+
+def filters(conv: Conv2d, *, title: str = "Learned filters") -> Figure:
+    """Each filter's weights as a small image, a column per filter and a row per input channel:
+    red weights add the pixel under them, blue ones subtract it (white is 0)."""
+    weights = np.array([[[[w.data for w in row] for row in channel] for channel in filt] for filt in conv.weight])
+    cols, rows = weights.shape[:2]
+    limit = max(float(np.abs(weights).max()), 1e-12)  # a symmetric scale: white is 0
+    fig = Figure(figsize=(1.2 * cols + 1.4, 1.2 * rows + 0.8), layout="constrained")
+    fig.suptitle(title)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for c in range(rows):
+        for o in range(cols):
+            image = axes[c][o].imshow(weights[o, c], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            axes[c][o].set(xticks=[], yticks=[])
+            axes[0][o].set_title(f"filter {o}", fontsize=9)
+        if rows > 1:
+            axes[c][0].set_ylabel(f"input {c}", fontsize=9)
+    fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
+    return fig
+
+
+def feature_maps(model: Sequential, image: Sequence, *, title: str = "Feature maps") -> Figure:
+    """One image, then the feature maps that come out of each Conv2d of `model` (no graph built)."""
+    rows = [("input", np.asarray(image, dtype=float))]
+    model.eval()
+    with no_grad():
+        x = image
+        for i, module in enumerate(model):
+            x = module(x)
+            if isinstance(module, Conv2d):
+                rows.append((f"after {i}: {type(module).__name__}", np.array([[[v.data for v in r] for r in ch] for ch in x])))
+    cols = max(len(maps) for _, maps in rows)
+    fig = Figure(figsize=(1.3 * cols + 1.5, 1.4 * len(rows) + 0.6), layout="constrained")
+    fig.suptitle(title)
+    axes = fig.subplots(len(rows), cols, squeeze=False)
+    for r, (name, maps) in enumerate(rows):
+        for c in range(cols):
+            axes[r][c].axis("off")
+            if c < len(maps):
+                axes[r][c].imshow(maps[c], cmap="gray_r" if r == 0 else "viridis")
+                axes[r][c].set_title(f"channel {c}", fontsize=8)
+        axes[r][0].text(-0.15, 0.5, name, transform=axes[r][0].transAxes, ha="right", va="center", fontsize=9)
     return fig
 
 

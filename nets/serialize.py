@@ -14,15 +14,23 @@ import stat
 
 from autograd.value import shown
 
+from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .files import write_atomically
+from .layers import Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .module import MLP, Dropout, Layer, Module, Neuron
 from .normalization import BatchNorm1d
 from .recurrent import RNN, RNNCell, RNNModel
+from .sequential import Sequential
 
 FORMAT = "stepgrad-model"
-VERSION = 1
-KINDS: dict[str, type[Module]] = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Dropout": Dropout,
-                                 "RNNCell": RNNCell, "RNN": RNN, "RNNModel": RNNModel, "BatchNorm1d": BatchNorm1d}
+VERSION = 2  # 2 added Sequential and the convolutional modules (config nests modules)
+READABLE = (1, 2)
+KINDS: dict[str, type[Module]] = {
+    "MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Dropout": Dropout,
+    "RNNCell": RNNCell, "RNN": RNN, "RNNModel": RNNModel, "BatchNorm1d": BatchNorm1d,
+    "Sequential": Sequential, "Linear": Linear, "ReLU": ReLU, "LeakyReLU": LeakyReLU, "Tanh": Tanh, "Sigmoid": Sigmoid, "Flatten": Flatten,
+    "Conv2d": Conv2d, "MaxPool2d": MaxPool2d, "AvgPool2d": AvgPool2d,
+}
 MAX_SIZE = 1_000_000  # inputs or units per layer: a bigger file is hostile or corrupt, not a model
 MAX_PARAMETERS = 10_000_000  # about 2 GB of Values: far past what a pure-Python engine trains
 MAX_BYTES = 40 * MAX_PARAMETERS  # a saved weight takes about 25 bytes
@@ -60,23 +68,27 @@ def load(path: str | os.PathLike) -> Module:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{path}: not a stepgrad model (no \"format\": \"{FORMAT}\" field)")
     version = document.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version != VERSION:
-        raise ValueError(f"{path}: unsupported format version {shown(version)} (this stepgrad reads version {VERSION})")
+    if isinstance(version, bool) or not isinstance(version, int) or version not in READABLE:
+        raise ValueError(f"{path}: unsupported format version {shown(version)} "
+                         f"(this stepgrad reads versions {', '.join(map(str, READABLE))})")
     kind, config, state = document.get("kind"), document.get("config"), document.get("state")
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise ValueError(f"{path}: unknown model kind {shown(kind)}; expected one of {', '.join(KINDS)}")
-    if not isinstance(config, dict) or not isinstance(state, dict):
+    if not isinstance(state, dict):
         raise ValueError(f"{path}: the \"config\" and \"state\" fields must be JSON objects")
-    too_big = [n for n in _sizes(config) if n > MAX_SIZE]
+    try:
+        parts = _parts(kind, config)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    too_big = [n for _, part in parts for n in _sizes(part) if n > MAX_SIZE]
     if too_big:
         raise ValueError(f"{path}: a layer size of {too_big[0]} is too large (at most {MAX_SIZE})")
-    implied = _parameter_count(kind, config)
+    counts = [_parameter_count(k, part) for k, part in parts]
+    implied = None if None in counts else sum(counts)
     if implied is not None and implied > MAX_PARAMETERS:  # refused before anything is built
         raise ValueError(f"{path}: the architecture has {implied:,} parameters, more than {MAX_PARAMETERS:,}")
     if implied is not None and len(state) < implied:  # (more is for load_state_dict: running statistics, say)
         raise ValueError(f"{path}: the architecture has {implied:,} parameters but the file holds only {len(state):,} weights")
     try:
-        model = KINDS[kind](**config)
+        model = build(kind, config)
         model.load_state_dict(state)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: the architecture or weights are wrong: {error}") from None
@@ -115,12 +127,45 @@ def _json_constant(text: str) -> float:
     raise ValueError(f"{text} is not a number JSON allows")
 
 
+def build(kind: str, config: dict) -> Module:
+    """The module `kind` built from its `config`; a Sequential's config lists its modules'."""
+    if kind == "Sequential":
+        return Sequential(*(build(part["kind"], part["config"]) for part in config["modules"]))
+    return KINDS[kind](**config)
+
+
+def _parts(kind: object, config: object) -> list[tuple[str, dict]]:
+    """Every (kind, config) in the description, a Sequential's modules included, checked to be
+    known kinds with JSON-object configs (so `build` cannot fail on the structure)."""
+    parts, stack = [], [(kind, config)]
+    while stack:
+        kind, config = stack.pop()
+        if not isinstance(kind, str) or kind not in KINDS:
+            raise ValueError(f"unknown model kind {shown(kind)}; expected one of {', '.join(KINDS)}")
+        if not isinstance(config, dict):
+            raise ValueError("the \"config\" and \"state\" fields must be JSON objects")
+        if kind == "Sequential":
+            modules = config.get("modules")
+            if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
+                raise ValueError("a Sequential's config must list its modules as {\"kind\", \"config\"} objects")
+            stack += [(m.get("kind"), m.get("config")) for m in modules]
+        parts.append((kind, config))
+    return parts
+
+
 def _parameter_count(kind: str, config: dict) -> int | None:
     """How many parameters `config` describes (None where its sizes are not plain integers:
-    building the model then reports what is wrong)."""
+    building the model then reports what is wrong).  A Sequential's own count is 0: its
+    modules are counted as parts of their own."""
     if kind in ("RNNCell", "RNN", "RNNModel"):
         return _recurrent_count(config)
-    if kind == "Dropout":
+    if kind == "Conv2d":
+        sizes = [config.get(name) for name in ("in_channels", "out_channels", "kernel_size")]
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+            return None
+        c_in, c_out, k = sizes
+        return c_out * (c_in * k * k + 1)
+    if kind not in ("MLP", "Layer", "Linear", "Neuron"):
         return 0
     nouts = config.get("nouts")
     if kind == "MLP" and not isinstance(nouts, list):
@@ -143,6 +188,7 @@ def _recurrent_count(config: dict) -> int | None:
 def _sizes(config: dict) -> list[int]:
     """The integer input and layer sizes in a config, to refuse absurd ones before allocating."""
     nouts = config.get("nouts")
-    named = ("nin", "nout", "input_size", "hidden_size", "output_size", "num_features")
+    named = ("nin", "nout", "input_size", "hidden_size", "output_size", "num_features",
+             "in_channels", "out_channels", "kernel_size", "stride", "padding")
     sizes = [*(config.get(name) for name in named), *(nouts if isinstance(nouts, list) else [])]
     return [n for n in sizes if isinstance(n, int) and not isinstance(n, bool)]

@@ -209,8 +209,8 @@ def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss
 
 
 def _rows(X: Sequence, who: str) -> np.ndarray:
-    """X as a float array, one example per row: (n, features), or (n, steps, features)
-    sequences, or any shape the model takes after the first axis (a 1-D X is a common slip: say so)."""
+    """X as a float array, one example per row: (n, features), (n, steps, features) sequences,
+    (n, C, H, W) images, or any shape the model takes after the first axis (a 1-D X is a common slip: say so)."""
     X = np.asarray(X, dtype=float)
     if X.ndim < 2:
         raise ValueError(f"{who}: X must be 2-D or more (one row of inputs per example), got shape {X.shape}; "

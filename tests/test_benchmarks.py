@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKLOADS = ("demo", "memory", "depth", "throughput", "digits", "binary addition", "sine")
+WORKLOADS = ("demo", "memory", "depth", "throughput", "digits", "binary addition", "sine", "cnn")
 
 
 def test_smoke_run_prints_the_table_and_writes_the_json(tmp_path: Path) -> None:

@@ -50,6 +50,11 @@ def test_train_other_datasets_and_losses(argv, capsys):
     (["--seed", "1.5"], "argument --seed: expected an integer"),
     (["--samples", "100001"], "argument --samples: expected at most 100000, got '100001'"),
     (["--hidden", "16,5000"], "argument --hidden: each layer size must be at most 4096"),
+    (["--data", "moons", "--model", "cnn"], "--model cnn needs images, and --data moons is points; use --data digits"),
+    (["--data", "digits", "--channels", "4"], "--channels is for --model cnn"),
+    (["--model", "cnn", "--channels", "0"], "argument --channels: expected a positive int"),
+    (["--model", "cnn", "--channels", "65"], "argument --channels: expected at most 64"),
+    (["--final-lr", "-1"], "argument --final-lr: expected a non-negative number"),
 ])
 def test_bad_arguments_are_one_line_errors_with_status_2(argv, message, capsys):
     try:

@@ -42,6 +42,13 @@ def test_digits_are_scaled_with_a_fixed_disjoint_split():
     assert sum(row.tobytes() in train_rows for row in X_test) < 5  # the dataset itself has a few duplicates
 
 
+def test_digits_as_images_are_the_same_pixels_row_by_row():
+    images, labels = data.digits("test", images=True)
+    X, y = data.digits("test")
+    assert images.shape == (450, 1, 8, 8) and np.array_equal(images.reshape(450, 64), X) and np.array_equal(labels, y)
+    assert images[0, 0, 1, 0] == X[0, 8]  # row 1, column 0 is pixel 8
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 60), st.integers(1, 70), st.integers(0, 2**32 - 1))
 def test_batches_cover_every_point_once_in_batches_of_the_size(n, size, seed):

@@ -50,6 +50,7 @@ def _demo(args: argparse.Namespace) -> None:
 _DATASETS = ("xor", "moons", "circles", "spiral", "blobs", "digits")
 MAX_SAMPLES = 100_000  # pure-Python training: more would run for hours or exhaust memory
 MAX_LAYER_SIZE = 4096
+MAX_CHANNELS = 64  # every filter is slid over every position of every image: more would take hours
 MAX_SEED = 2**32 - 1  # NumPy's and scikit-learn's seeds are 32-bit
 MAX_EPOCHS = 100_000  # the demo's 100 epochs take seconds, so this is hours; more is a typo
 
@@ -182,14 +183,22 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", choices=_DATASETS, default="moons", help="dataset (default: moons)")
     train.add_argument("--samples", type=_positive(int, MAX_SAMPLES), default=200, metavar="N",
                        help=f"training points for the synthetic datasets, at most {MAX_SAMPLES} (default: 200)")
-    train.add_argument("--hidden", type=_sizes, default=[16, 16], metavar="N,N,...",
-                       help=f"hidden layer sizes, comma-separated, each at most {MAX_LAYER_SIZE} (default: 16,16)")
+    train.add_argument("--model", choices=("mlp", "cnn"), default="mlp",
+                       help="mlp: dense layers; cnn (needs --data digits): Conv2d(1, CHANNELS, 3), "
+                            "MaxPool2d(2), the activation, Flatten, then the --hidden layers (default: mlp)")
+    train.add_argument("--channels", type=_positive(int, MAX_CHANNELS), metavar="N",
+                       help=f"--model cnn: filters in the convolution, at most {MAX_CHANNELS} (default: 8)")
+    train.add_argument("--hidden", type=_sizes, metavar="N,N,...",
+                       help=f"hidden layer sizes, comma-separated, each at most {MAX_LAYER_SIZE} "
+                            "(default: 16,16 for mlp, none for cnn)")
     train.add_argument("--activation", choices=("tanh", "relu", "leaky_relu", "sigmoid"), default="relu",
                        help="hidden-layer activation (default: relu)")
     train.add_argument("--loss", choices=("hinge", "bce", "bce_with_logits", "mse", "cross_entropy"),
                        help="default: hinge for two classes, cross_entropy for more")
     train.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="default: sgd")
     train.add_argument("--lr", type=_positive(float), help="learning rate (default: 0.1 for sgd, 0.01 for adam)")
+    train.add_argument("--final-lr", type=_non_negative, metavar="LR",
+                       help="let the learning rate fall linearly to this by the last epoch (default: constant)")
     train.add_argument("--momentum", type=_fraction, default=0.0, help="SGD momentum in [0, 1) (default: 0)")
     train.add_argument("--weight-decay", type=_non_negative, default=0.0, help="L2 weight decay (default: 0)")
     train.add_argument("--dropout", type=_fraction, default=0.0, help="dropout after hidden layers (default: 0)")

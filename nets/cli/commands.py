@@ -13,20 +13,27 @@ from autograd import Value
 
 from .. import data, optim
 from ..files import write_atomically
-from ..module import MLP, Neuron
-from ..plot import decision_boundary, gradient_norms, loss_curves, loss_grad_norms, save
+from ..conv import Conv2d, MaxPool2d
+from ..layers import ACTIVATION_MODULES, Flatten, Linear
+from ..module import MLP, Dropout, Module, Neuron
+from ..plot import decision_boundary, filters, gradient_norms, loss_curves, loss_grad_norms, save
+from ..sequential import Sequential
 from ..training import History, evaluate, fit, threshold_for
 
 BINARY_LOSSES = ("hinge", "bce", "bce_with_logits", "mse")  # one output unit, two classes
+DEFAULT_CHANNELS = 8  # --model cnn: filters in the convolution
 
 
-def load_dataset(name: str, samples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def load_dataset(name: str, samples: int, seed: int, *, images: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(X_train, y_train, X_test, y_test): held-out points come from a different seed.
 
-    XOR has only its four points, so its "test" set is the training set.
+    XOR has only its four points, so its "test" set is the training set.  `images=True`
+    gives the digits as (n, 1, 8, 8) images; the other datasets are points, not images.
     """
     if name == "digits":
-        return (*data.digits("train"), *data.digits("test"))
+        return (*data.digits("train", images=images), *data.digits("test", images=images))
+    if images:
+        raise ValueError(f"--model cnn needs images, and --data {name} is points; use --data digits")
     if name == "xor":
         return (*data.xor(), *data.xor())
     make = {"moons": data.moons, "circles": data.circles, "spiral": data.spiral, "blobs": data.blobs}[name]
@@ -34,16 +41,19 @@ def load_dataset(name: str, samples: int, seed: int) -> tuple[np.ndarray, np.nda
 
 
 def train(args: argparse.Namespace) -> None:
+    if args.model == "mlp" and args.channels is not None:
+        raise ValueError("--channels is for --model cnn")
     if args.plots:
         make_directory(args.plots)  # before training, like --save: a typo must not waste the run
-    X, y, X_test, y_test = load_dataset(args.data, args.samples, args.seed)
+    X, y, X_test, y_test = load_dataset(args.data, args.samples, args.seed, images=args.model == "cnn")
     classes = int(y.max()) + 1
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
     if loss in BINARY_LOSSES and classes != 2:
         raise ValueError(f"--loss {loss} needs two classes but --data {args.data} has {classes}; use --loss cross_entropy")
-    model = MLP(
+    outputs = 1 if loss in BINARY_LOSSES else classes
+    model = build_cnn(args, X.shape[1:], outputs) if args.model == "cnn" else MLP(
         X.shape[1],
-        [*args.hidden, 1 if loss in BINARY_LOSSES else classes],
+        [*(args.hidden if args.hidden is not None else [16, 16]), outputs],
         activation=args.activation,
         output_activation="sigmoid" if loss == "bce" else None,
         seed=args.seed,
@@ -56,16 +66,21 @@ def train(args: argparse.Namespace) -> None:
         optimizer: optim.Optimizer = optim.SGD(params, args.lr or 0.1, momentum=args.momentum, weight_decay=args.weight_decay)
     else:
         optimizer = optim.Adam(params, args.lr or 0.01, weight_decay=args.weight_decay)
-    print(f"{model}: {model.num_parameters()} parameters, {len(X)} training points, loss {loss}, {args.optimizer}")
+    description = " -> ".join(map(repr, model)) if isinstance(model, Sequential) else repr(model)
+    print(f"{description}: {model.num_parameters()} parameters, {len(X)} training points, loss {loss}, {args.optimizer}")
+    schedule = None if args.final_lr is None else optim.LinearDecay(optimizer, args.final_lr, max(args.epochs - 1, 1))
     history = fit(model, X, y, loss=loss, optimizer=optimizer, epochs=args.epochs, batch_size=args.batch_size,
-                  validation_data=(X_test, y_test), progress=not args.quiet, seed=args.seed)
+                  validation_data=(X_test, y_test), progress=not args.quiet, seed=args.seed, schedule=schedule)
     _report(model, X, y, X_test, y_test, loss)
     if args.save:
         model.save(args.save)
         print(f"saved the model to {args.save}")
     if args.plots:
-        sizes = "-".join(str(n) for n in [model.nin, *model.nouts])
-        written = write_plots(model, history, X, y, loss, args.plots, f"{args.data}: {sizes} {args.activation} network",
+        if isinstance(model, MLP):
+            shape = "-".join(str(n) for n in [model.nin, *model.nouts])
+        else:
+            shape = f"{model[0].out_channels}-filter convolutional"
+        written = write_plots(model, history, X, y, loss, args.plots, f"{args.data}: {shape} {args.activation} network",
                               validation=f"validation: the {len(X_test)} held-out points")
         print(f"wrote {', '.join(written)}")
 
@@ -100,13 +115,36 @@ def make_directory(path: str) -> None:
         raise ValueError(f"cannot write plots into {path!r}: permission denied")
 
 
-def write_plots(model: MLP, history: History, X: np.ndarray, y: np.ndarray, loss: str, directory: str,
+def build_cnn(args: argparse.Namespace, image_shape: tuple[int, ...], outputs: int) -> Sequential:
+    """`--model cnn`, the network of `benchmarks/cnn.py`: a 3x3 convolution (no padding), 2x2
+    max pooling, the activation (after the pooling: the same function as before it, with a
+    quarter of the nodes), then dense layers, each after Dropout if `--dropout` is set."""
+    channels, height, width = image_shape
+    n_filters = args.channels or DEFAULT_CHANNELS
+    act = ACTIVATION_MODULES[args.activation]
+    init = "he_uniform" if args.activation in ("relu", "leaky_relu") else "xavier_uniform"
+    sizes = [n_filters * ((height - 2) // 2) * ((width - 2) // 2), *(args.hidden or []), outputs]
+    dense: list[Module] = []
+    for i, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
+        if i:
+            dense.append(act())
+        if args.dropout:
+            dense.append(Dropout(args.dropout, seed=args.seed + i))
+        hidden = i < len(sizes) - 2
+        dense.append(Linear(nin, nout, init if hidden else None, seed=args.seed + i))
+    conv = Conv2d(channels, n_filters, 3, seed=args.seed, init=init)
+    return Sequential(conv, MaxPool2d(2), act(), Flatten(), *dense)
+
+
+def write_plots(model: Module, history: History, X: np.ndarray, y: np.ndarray, loss: str, directory: str,
                 title: str, *, grads: bool = True, validation: str = "validation") -> list[str]:
-    """Loss curves, the decision boundary (2-D data) and per-layer gradient norms, as PNGs."""
+    """Loss curves, the decision boundary (2-D data), per-layer gradient norms and a CNN's filters, as PNGs."""
     os.makedirs(directory, exist_ok=True)
     figures = {"loss_curve.png": loss_curves(history, title=title, loss_name=f"{loss} loss",
                                              validation_name=validation)}
-    if X.shape[1] == 2:
+    if isinstance(model, Sequential) and isinstance(model[0], Conv2d):
+        figures["filters.png"] = filters(model[0], title=f"{title}: learned filters")
+    if X.ndim == 2 and X.shape[1] == 2:
         figures["decision_boundary.png"] = decision_boundary(model, X, y, threshold=threshold_for(loss), title=title)
     if grads:
         figures["gradient_norms.png"] = gradient_norms(loss_grad_norms(model, X, y, loss))
@@ -145,7 +183,7 @@ def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
         return str(dot_path)
 
 
-def _report(model: MLP, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, loss: str) -> float:
+def _report(model: Module, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, loss: str) -> float:
     """Print train and test accuracy; return the test accuracy."""
     _, train_accuracy = evaluate(model, X, y, loss=loss)
     _, test_accuracy = evaluate(model, X_test, y_test, loss=loss)
