@@ -12,7 +12,7 @@ from .draw import draw_graph
 from .ops import OPS, Op
 from .gradcheck import GradcheckResult, GradcheckRow, gradcheck, gradcheck_leaves
 from .steps import Step, Stepper, backward_steps
-from .value import Value, backward_order, max, min, no_grad, operation, sum, weighted_sum  # noqa: F401 - sum/max/min are autograd's, kept out of __all__ so * never shadows the builtins
+from .value import Value, backward_order, gc_paused, max, min, no_grad, operation, sum, weighted_sum  # noqa: F401 - sum/max/min are autograd's, kept out of __all__ so * never shadows the builtins
 
 __all__ = [
     "Value",
@@ -20,6 +20,7 @@ __all__ = [
     "Op",
     "operation",
     "no_grad",
+    "gc_paused",
     "backward_order",
     "weighted_sum",
     "gradcheck",

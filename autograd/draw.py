@@ -172,9 +172,9 @@ def draw_graph(
     `.source` is the DOT text (no Graphviz program needed); `autograd.draw.render(graph, path)`
     writes it as SVG or PNG.
     """
-    nodes = _checked_nodes(root, max_nodes)
+    nodes = checked_nodes(root, max_nodes)
     all_zero = show_grad and len(nodes) > 1 and all(node.grad == 0 for node in nodes)
-    graph = _digraph(
+    graph = digraph(
         root,
         nodes,
         node_names(nodes, parameter_names(params)),
@@ -188,7 +188,8 @@ def draw_graph(
     return graph
 
 
-def _checked_nodes(root: Value, max_nodes: int) -> list[Value]:
+def checked_nodes(root: Value, max_nodes: int) -> list[Value]:
+    """The nodes of `root`'s graph, once it is known to be a Value with at most `max_nodes` of them."""
     if not isinstance(root, Value):
         raise TypeError(f"draw_graph: root must be a Value, got {type(root).__name__}")
     nodes = graph_nodes(root)
@@ -201,7 +202,7 @@ def _checked_nodes(root: Value, max_nodes: int) -> list[Value]:
     return nodes
 
 
-def _digraph(
+def digraph(
     root: Value,
     nodes: list[Value],
     names: Mapping[Value, str],

@@ -21,8 +21,8 @@ from .draw import (
     HIGHLIGHT,
     HIGHLIGHT_INPUT,
     Params,
-    _checked_nodes,
-    _digraph,
+    checked_nodes,
+    digraph,
     graph_nodes,
     node_names,
     number,
@@ -127,7 +127,7 @@ class _Walk:
 
     def draw(self, step: Step, *, rankdir: str = "LR", max_nodes: int = 300, params: Params | None = None
              ) -> graphviz.Digraph:
-        _checked_nodes(self.root, max_nodes)
+        checked_nodes(self.root, max_nodes)
         known = {self.root: 1.0}  # the grads as they stood after `step`
         for earlier in self.steps[: step.index + 1]:
             known.update((update.input, update.grad) for update in earlier.updates)
@@ -143,8 +143,8 @@ class _Walk:
         o = self.names[step.node]
         slopes = {(step.node, i): f"d{o}/d{self.names[update.input]} = {number(update.local)}"
                   for i, update in enumerate(step.updates)}
-        return _digraph(self.root, self.nodes, self.names, grad_text=grad_text, fills=fills, rankdir=rankdir,
-                        params=parameter_values(self.params if params is None else params), edge_labels=slopes)
+        return digraph(self.root, self.nodes, self.names, grad_text=grad_text, fills=fills, rankdir=rankdir,
+                       params=parameter_values(self.params if params is None else params), edge_labels=slopes)
 
 
 def backward_steps(root: Value, *, params: Params = ()) -> Iterator[Step]:

@@ -53,7 +53,7 @@ class Value:
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
-        self.data = _real(data, "Value")
+        self.data = real_number(data, "Value")
         self.grad = 0.0
         self.label = label
         self.op = ""
@@ -564,8 +564,8 @@ def _apply(rule: Rule, entry: Op, parents: tuple[Value, ...]) -> Value:
         raise TypeError(f"{code}: the rule must return (result, slopes), got {result!r}") from None
     if len(slopes) != len(parents):
         raise TypeError(f"{code}: the rule returned {len(slopes)} slope(s) for {len(parents)} input(s)")
-    data = _real(data, code, f"the result at {at}")
-    slopes = tuple(_real(g, code, f"the slope at {at}") for g in slopes)
+    data = real_number(data, code, f"the result at {at}")
+    slopes = tuple(real_number(g, code, f"the slope at {at}") for g in slopes)
     return _node(data, code, parents, slopes)
 
 
@@ -619,7 +619,7 @@ def _times_power(n: float, x: float, m: float) -> float:
         return math.inf
 
 
-def _real(x: object, where: str, what: str = "data") -> float:
+def real_number(x: object, where: str, what: str = "data") -> float:
     """`x` as a finite float, or an error naming `where` and what was received."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{where}: {what} must be a real number, got {type(x).__name__} {shown(x)}")
@@ -648,7 +648,7 @@ def _constant(x: object, op: str) -> float:
     """A plain-number operand of `op` as a float."""
     if type(x) is float and x - x == 0.0:  # finite
         return x
-    return _real(x, op, "a plain-number operand")
+    return real_number(x, op, "a plain-number operand")
 
 
 def _compared(other: object, op: str) -> float:

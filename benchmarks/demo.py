@@ -17,7 +17,7 @@ import numpy as np
 
 import autograd
 import nets
-from autograd.value import gc_paused
+from autograd import gc_paused
 from nets.losses import hinge, l2
 
 from .common import MISSING, Row, Sizes, count_nodes, median, timed

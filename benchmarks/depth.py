@@ -14,8 +14,7 @@ import tracemalloc
 from types import ModuleType
 from typing import Any
 
-from autograd import Value
-from autograd.value import gc_paused
+from autograd import Value, gc_paused
 
 from .common import Row, Sizes, median, timed
 

@@ -16,8 +16,7 @@ from contextlib import nullcontext
 from types import ModuleType
 from typing import Any
 
-from autograd import Value
-from autograd.value import gc_paused
+from autograd import Value, gc_paused
 
 from .common import MISSING, Row, Sizes, median, timed
 

@@ -4,49 +4,62 @@
     >>> model = nets.MLP(2, [16, 16, 1], activation="relu", seed=0)
     >>> model.num_parameters()
     337
+
+Names are imported on first use (PEP 562), so `import nets` is cheap: `stepgrad explain`
+never loads NumPy or matplotlib, and a foreign `autograd` is reported before anything needs it.
 """
 
-from . import activations, data, init, losses, optim, plot
-from .conv import AvgPool2d, Conv2d, MaxPool2d
-from .layers import Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
-from .module import MLP, Dropout, Layer, Module, Neuron
-from .normalization import BatchNorm1d
-from .recurrent import RNN, RNNCell, RNNModel, Steps
-from .sequential import Sequential
-from .serialize import load
-from .training import DivergenceError, History, evaluate, fit, predict
+from __future__ import annotations
 
-__all__ = [
-    "Module",
-    "Neuron",
-    "Layer",
-    "MLP",
-    "Dropout",
-    "RNNCell",
-    "RNN",
-    "RNNModel",
-    "Steps",
-    "BatchNorm1d",
-    "Linear",
-    "ReLU",
-    "LeakyReLU",
-    "Tanh",
-    "Sigmoid",
-    "Flatten",
-    "Sequential",
-    "Conv2d",
-    "MaxPool2d",
-    "AvgPool2d",
-    "fit",
-    "evaluate",
-    "predict",
-    "History",
-    "DivergenceError",
-    "load",
-    "activations",
-    "data",
-    "init",
-    "losses",
-    "optim",
-    "plot",
-]
+import importlib
+from typing import Any
+
+from .engine import ShadowedEngineError, check_engine
+
+# Each public name, and the module of nets that defines it.
+EXPORTS = {
+    "Module": "module",
+    "Neuron": "module",
+    "Layer": "module",
+    "MLP": "module",
+    "Dropout": "module",
+    "BatchNorm1d": "normalization",
+    "Linear": "layers",
+    "ReLU": "layers",
+    "LeakyReLU": "layers",
+    "Tanh": "layers",
+    "Sigmoid": "layers",
+    "Flatten": "layers",
+    "Sequential": "sequential",
+    "Conv2d": "conv",
+    "MaxPool2d": "conv",
+    "AvgPool2d": "conv",
+    "RNNCell": "recurrent",
+    "RNN": "recurrent",
+    "RNNModel": "recurrent",
+    "Steps": "recurrent",
+    "fit": "training",
+    "evaluate": "training",
+    "predict": "training",
+    "History": "training",
+    "DivergenceError": "training",
+    "load": "serialize",
+}
+SUBMODULES = ("activations", "data", "init", "losses", "optim", "plot")
+
+__all__ = [*EXPORTS, *SUBMODULES, "ShadowedEngineError"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in EXPORTS and name not in SUBMODULES:
+        raise AttributeError(f"module 'nets' has no attribute {name!r}")
+    check_engine()
+    if name in SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")  # which also sets it on this package
+    value = getattr(importlib.import_module(f"{__name__}.{EXPORTS[name]}"), name)
+    globals()[name] = value  # once: later look-ups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

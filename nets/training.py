@@ -16,8 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 import autograd
-from autograd import Value
-from autograd.value import gc_paused
+from autograd import Value, gc_paused
 
 from . import losses
 from .data import batches

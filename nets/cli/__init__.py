@@ -10,6 +10,8 @@ import os
 import sys
 from typing import Callable, Sequence
 
+from ..engine import ShadowedEngineError, check_engine
+
 EXIT_USAGE = 2
 
 
@@ -227,8 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     args = parser.parse_args(argv)
     try:
+        check_engine()
         args.run(args)
-    except (ValueError, ArithmeticError, OSError) as error:  # a TypeError or KeyError is a bug: show it
+    except (ShadowedEngineError, ValueError, ArithmeticError, OSError) as error:  # a TypeError or KeyError is a bug: show it
         print(f"stepgrad {args.command}: error: {one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

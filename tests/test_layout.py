@@ -1,0 +1,95 @@
+"""The layout: the engine core imports nothing of the project, modules share only public
+names, `stepgrad explain` starts without the heavy libraries, and a foreign `autograd` is
+reported in one line."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = ("autograd", "nets", "benchmarks")
+HEAVY = ("numpy", "matplotlib", "sklearn", "tqdm")
+
+
+def sources() -> list[Path]:
+    return sorted(path for package in PROJECT for path in (ROOT / package).rglob("*.py"))
+
+
+def imports(path: Path) -> list[ast.ImportFrom | ast.Import]:
+    return [node for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
+def python(code: str, *, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def test_the_engine_core_imports_only_the_standard_library():
+    for node in imports(ROOT / "autograd" / "value.py"):
+        modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        assert node.__class__ is ast.Import or node.level == 0, f"value.py imports .{node.module}"
+        assert all(module.split(".")[0] in sys.stdlib_module_names for module in modules), modules
+
+
+def test_no_module_imports_a_private_name_of_another():
+    offences = [
+        f"{path.relative_to(ROOT)}: from {'.' * node.level}{node.module} import {alias.name}"
+        for path in sources()
+        for node in imports(path)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name.startswith("_") and node.module != "__future__"
+    ]
+    assert offences == []
+
+
+def test_explain_starts_without_numpy_matplotlib_scikit_learn_or_tqdm():
+    result = python(
+        "import sys\n"
+        "from nets.cli import main\n"
+        "status = main(['explain', 'x*x', 'x=3'])\n"
+        f"print(status, sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    assert result.stderr == ""
+    assert result.stdout.splitlines()[-1] == "0 []"
+
+
+def test_nets_still_offers_every_name_on_first_use():
+    import nets
+
+    for name in nets.__all__:
+        assert getattr(nets, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'MPL'"):
+        nets.MPL  # noqa: B018
+
+
+@pytest.fixture
+def foreign_autograd(tmp_path: Path) -> dict[str, str]:
+    """An environment where a package named `autograd` that is not stepgrad's comes first."""
+    package = tmp_path / "autograd"
+    package.mkdir()
+    (package / "__init__.py").write_text('"""A stand-in for HIPS autograd."""\n\n\ndef grad(fun):\n    return fun\n')
+    return {**os.environ, "PYTHONPATH": str(tmp_path)}
+
+
+def test_a_foreign_autograd_is_named_when_nets_is_used(foreign_autograd, tmp_path):
+    result = python("import nets\nnets.MLP(2, [1])", cwd=tmp_path, env=foreign_autograd)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"nets.engine.ShadowedEngineError: another package named 'autograd' ({tmp_path / 'autograd' / '__init__.py'}) "
+        "shadows stepgrad's engine; install stepgrad in a virtual environment of its own, without that package "
+        "(python -m venv)"
+    )
+
+
+def test_a_foreign_autograd_is_one_line_from_the_command(foreign_autograd, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "nets.cli", "explain", "x*x", "x=3"],
+                            capture_output=True, text=True, cwd=tmp_path, env=foreign_autograd)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("stepgrad explain: error: another package named 'autograd' (")
