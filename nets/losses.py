@@ -7,6 +7,7 @@ returns a Value whose `backward()` tells every parameter which way reduces the e
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 from typing import Callable, Sequence, Union
 
 import autograd
@@ -100,24 +101,45 @@ def l2(parameters: Sequence[Value], alpha: float = 1e-4) -> Value:
     return autograd.weighted_sum(params, params) * alpha
 
 
-LOSSES: dict[str, Loss] = {
-    "mse": mse,
-    "sse": sse,
-    "bce": binary_cross_entropy,
-    "bce_with_logits": bce_with_logits,
-    "cross_entropy": cross_entropy,
-    "hinge": hinge,
+@dataclass(frozen=True)
+class LossSpec:
+    """A loss, and what it needs of a classifier's last layer: how many units, what they
+    apply, and where a single output splits class 0 from class 1."""
+
+    function: Loss
+    per_class: bool = False  # one output unit per class (logits); else one unit for two classes
+    output_activation: str | None = None  # e.g. "sigmoid": the loss wants a probability
+    threshold: float = 0.0  # a single output above it means class 1: 0 for scores, 0.5 near 0/1
+
+
+# The losses by name: `fit(loss=...)`, `threshold_for` and `stepgrad train --loss` read this.
+LOSSES: dict[str, LossSpec] = {
+    "mse": LossSpec(mse, threshold=0.5),
+    "sse": LossSpec(sse, threshold=0.5),
+    "bce": LossSpec(binary_cross_entropy, output_activation="sigmoid", threshold=0.5),
+    "bce_with_logits": LossSpec(bce_with_logits),
+    "cross_entropy": LossSpec(cross_entropy, per_class=True),
+    "hinge": LossSpec(hinge),
 }
 
 
 def get(loss: str | Loss) -> Loss:
     """The loss called `loss`, or `loss` itself if it is a callable."""
+    return loss if callable(loss) else _named(loss).function
+
+
+def spec(loss: str | Loss) -> LossSpec | None:
+    """The registered entry of `loss`, by name or by function (None for a loss of your own)."""
     if callable(loss):
-        return loss
+        return next((entry for entry in LOSSES.values() if entry.function is loss), None)
+    return _named(loss)
+
+
+def _named(name: str) -> LossSpec:
     try:
-        return LOSSES[loss]
+        return LOSSES[name]
     except (KeyError, TypeError):
-        raise ValueError(f"loss: unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a callable") from None
+        raise ValueError(f"loss: unknown loss {name!r}; choose one of {', '.join(LOSSES)} or pass a callable") from None
 
 
 def _pairs(output: Output, target: Target, who: str) -> tuple[list[Value], list[float]]:

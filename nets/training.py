@@ -27,9 +27,6 @@ from .recurrent import Steps, per_step
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-PROBABILITY_LOSSES = ("bce", "mse", "sse")  # outputs near 0/1, so classes split at 0.5
-
-
 class DivergenceError(FloatingPointError):
     """Training blew up: the loss or a gradient became NaN/infinite, or the forward pass overflowed."""
 
@@ -228,13 +225,13 @@ def _overflow_means_divergence(where: str) -> Iterator[None]:
 
 
 def threshold_for(loss: str | losses.Loss) -> float:
-    """Where one output splits the classes: 0.5 for probability-like outputs, else 0 (scores, logits).
+    """Where one output splits the classes, from `losses.LOSSES`: 0.5 for outputs near 0/1,
+    0 for scores and logits (and for a loss of your own).
 
     A built-in loss passed as a function (`losses.binary_cross_entropy`) counts as its name.
     """
-    if callable(loss):
-        loss = next((name for name, fn in losses.LOSSES.items() if fn is loss), "")
-    return 0.5 if loss in PROBABILITY_LOSSES else 0.0
+    entry = losses.spec(loss)
+    return entry.threshold if entry else 0.0
 
 
 def _count_correct(outs: list[Value | list[Value]], targets: list, threshold: float) -> int:

@@ -15,7 +15,7 @@ from autograd import Value, draw_graph
 from autograd.draw import render
 from nets import MLP, optim
 from nets.cli import build_parser, main
-from nets.cli.commands import load_dataset
+from nets.datasets import load as load_dataset
 from nets.files import remove_stale_temporaries, write_atomically
 from nets.training import DivergenceError, fit, predict
 

@@ -92,4 +92,4 @@ def test_a_foreign_autograd_is_one_line_from_the_command(foreign_autograd, tmp_p
                             capture_output=True, text=True, cwd=tmp_path, env=foreign_autograd)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith("stepgrad explain: error: another package named 'autograd' (")
+    assert result.stderr.startswith("stepgrad: error: another package named 'autograd' (")

@@ -49,7 +49,6 @@ def _demo(args: argparse.Namespace) -> None:
     demo(args)
 
 
-_DATASETS = ("xor", "moons", "circles", "spiral", "blobs", "digits")
 MAX_SAMPLES = 100_000  # pure-Python training: more would run for hours or exhaust memory
 MAX_LAYER_SIZE = 4096
 MAX_CHANNELS = 64  # every filter is slid over every position of every image: more would take hours
@@ -170,6 +169,11 @@ def _quoted(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The arguments of each command; `train`'s choices come from the library's registries."""
+    from ..activations import ACTIVATIONS
+    from ..datasets import DATASETS
+    from ..losses import LOSSES
+
     parser = _Parser(prog="stepgrad", description="Watch backprop work, one node at a time.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -182,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(run=_explain)
 
     train = commands.add_parser("train", help="train a network on a dataset")
-    train.add_argument("--data", choices=_DATASETS, default="moons", help="dataset (default: moons)")
+    train.add_argument("--data", choices=DATASETS, default="moons",
+                       help="; ".join(f"{name}: {dataset.about}" for name, dataset in DATASETS.items()) + " (default: moons)")
     train.add_argument("--samples", type=_positive(int, MAX_SAMPLES), default=200, metavar="N",
                        help=f"training points for the synthetic datasets, at most {MAX_SAMPLES} (default: 200)")
     train.add_argument("--model", choices=("mlp", "cnn"), default="mlp",
@@ -193,9 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--hidden", type=_sizes, metavar="N,N,...",
                        help=f"hidden layer sizes, comma-separated, each at most {MAX_LAYER_SIZE} "
                             "(default: 16,16 for mlp, none for cnn)")
-    train.add_argument("--activation", choices=("tanh", "relu", "leaky_relu", "sigmoid"), default="relu",
+    train.add_argument("--activation", choices=ACTIVATIONS, default="relu",
                        help="hidden-layer activation (default: relu)")
-    train.add_argument("--loss", choices=("hinge", "bce", "bce_with_logits", "mse", "cross_entropy"),
+    train.add_argument("--loss", choices=LOSSES,
                        help="default: hinge for two classes, cross_entropy for more")
     train.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="default: sgd")
     train.add_argument("--lr", type=_positive(float), help="learning rate (default: 0.1 for sgd, 0.01 for adam)")
@@ -221,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        check_engine()  # first: the parser's choices come from the library, which needs the engine
+    except ShadowedEngineError as error:
+        print(f"stepgrad: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     hint = _dash_hint(argv)
@@ -229,9 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     args = parser.parse_args(argv)
     try:
-        check_engine()
         args.run(args)
-    except (ShadowedEngineError, ValueError, ArithmeticError, OSError) as error:  # a TypeError or KeyError is a bug: show it
+    except (ValueError, ArithmeticError, OSError) as error:  # a TypeError or KeyError is a bug: show it
         print(f"stepgrad {args.command}: error: {one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -11,7 +11,7 @@ import numpy as np
 import autograd
 from autograd import Value
 
-from .. import data, optim
+from .. import data, datasets, losses, optim
 from ..files import write_atomically
 from ..conv import Conv2d, MaxPool2d
 from ..layers import ACTIVATION_MODULES, Flatten, Linear
@@ -20,24 +20,7 @@ from ..plot import decision_boundary, filters, gradient_norms, loss_curves, loss
 from ..sequential import Sequential
 from ..training import History, evaluate, fit, threshold_for
 
-BINARY_LOSSES = ("hinge", "bce", "bce_with_logits", "mse")  # one output unit, two classes
 DEFAULT_CHANNELS = 8  # --model cnn: filters in the convolution
-
-
-def load_dataset(name: str, samples: int, seed: int, *, images: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(X_train, y_train, X_test, y_test): held-out points come from a different seed.
-
-    XOR has only its four points, so its "test" set is the training set.  `images=True`
-    gives the digits as (n, 1, 8, 8) images; the other datasets are points, not images.
-    """
-    if name == "digits":
-        return (*data.digits("train", images=images), *data.digits("test", images=images))
-    if images:
-        raise ValueError(f"--model cnn needs images, and --data {name} is points; use --data digits")
-    if name == "xor":
-        return (*data.xor(), *data.xor())
-    make = {"moons": data.moons, "circles": data.circles, "spiral": data.spiral, "blobs": data.blobs}[name]
-    return (*make(n=samples, seed=seed), *make(n=max(samples, 500), seed=(seed + 1) % 2**32))  # seeds are 32-bit
 
 
 def train(args: argparse.Namespace) -> None:
@@ -45,17 +28,22 @@ def train(args: argparse.Namespace) -> None:
         raise ValueError("--channels is for --model cnn")
     if args.plots:
         make_directory(args.plots)  # before training, like --save: a typo must not waste the run
-    X, y, X_test, y_test = load_dataset(args.data, args.samples, args.seed, images=args.model == "cnn")
+    if args.model == "cnn" and not datasets.DATASETS[args.data].images:
+        raise ValueError(f"--model cnn needs images, and --data {args.data} is points; use --data digits")
+    if args.model == "cnn" and args.activation not in ACTIVATION_MODULES:
+        raise ValueError(f"--model cnn takes --activation {' or '.join(ACTIVATION_MODULES)}, not {args.activation}")
+    X, y, X_test, y_test = datasets.load(args.data, args.samples, args.seed, images=args.model == "cnn")
     classes = int(y.max()) + 1
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
-    if loss in BINARY_LOSSES and classes != 2:
+    entry = losses.LOSSES[loss]
+    if not entry.per_class and classes != 2:
         raise ValueError(f"--loss {loss} needs two classes but --data {args.data} has {classes}; use --loss cross_entropy")
-    outputs = 1 if loss in BINARY_LOSSES else classes
+    outputs = classes if entry.per_class else 1
     model = build_cnn(args, X.shape[1:], outputs) if args.model == "cnn" else MLP(
         X.shape[1],
         [*(args.hidden if args.hidden is not None else [16, 16]), outputs],
         activation=args.activation,
-        output_activation="sigmoid" if loss == "bce" else None,
+        output_activation=entry.output_activation,
         seed=args.seed,
         dropout=args.dropout,
     )

@@ -1,0 +1,75 @@
+"""The data sets by name, each with held-out points: what `stepgrad train --data` offers.
+
+`nets.data` makes the points; this is the list of them, one entry each.  Only loading
+imports NumPy and scikit-learn, so the command line can list the names and still start fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Split = tuple["np.ndarray", "np.ndarray", "np.ndarray", "np.ndarray"]  # X_train, y_train, X_test, y_test
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One line about a data set, and how to load it: `load(samples, seed)` is a `Split`.
+    Where `images` is true, `load(samples, seed, images=True)` gives (n, 1, height, width) images."""
+
+    about: str
+    load: Callable[..., Split]
+    images: bool = False
+
+
+def _generated(make: str) -> Callable[[int, int], Split]:
+    """A loader for the generator `nets.data.<make>`: `samples` training points from `seed`,
+    and held-out points (at least 500) from `seed + 1`."""
+
+    def load(samples: int, seed: int) -> Split:
+        from . import data
+
+        points = getattr(data, make)
+        return (*points(n=samples, seed=seed), *points(n=max(samples, 500), seed=(seed + 1) % 2**32))  # 32-bit seeds
+
+    return load
+
+
+def _xor(samples: int, seed: int) -> Split:
+    """XOR has only its four points, so its "test" set is the training set."""
+    from . import data
+
+    return (*data.xor(), *data.xor())
+
+
+def _digits(samples: int, seed: int, images: bool = False) -> Split:
+    """scikit-learn's digits, with their fixed train/test split."""
+    from . import data
+
+    return (*data.digits("train", images=images), *data.digits("test", images=images))
+
+
+DATASETS: dict[str, Dataset] = {
+    "xor": Dataset("the four corners of the unit square, labelled x1 XOR x2", _xor),
+    "moons": Dataset("two interleaving half circles", _generated("moons")),
+    "circles": Dataset("a small circle inside a larger one", _generated("circles")),
+    "spiral": Dataset("three interleaved spiral arms", _generated("spiral")),
+    "blobs": Dataset("three Gaussian clusters", _generated("blobs")),
+    "digits": Dataset("8x8 handwritten digits, ten classes", _digits, images=True),
+}
+
+
+def load(name: str, samples: int = 200, seed: int = 0, *, images: bool = False) -> Split:
+    """`(X_train, y_train, X_test, y_test)` of the data set called `name` (as images if asked)."""
+    try:
+        dataset = DATASETS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"data: unknown data set {name!r}; choose one of {', '.join(DATASETS)}") from None
+    if not images:
+        return dataset.load(samples, seed)
+    if not dataset.images:
+        raise ValueError(f"data: {name} is points, not images")
+    return dataset.load(samples, seed, images=True)

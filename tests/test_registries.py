@@ -1,0 +1,50 @@
+"""One registry each for losses, activations and data sets: what is registered there is what
+`fit`, `threshold_for` and `stepgrad train` offer, with nothing repeated elsewhere."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nets import datasets, losses
+from nets.activations import ACTIVATIONS
+from nets.cli import build_parser, main
+from nets.training import threshold_for
+
+
+@pytest.mark.parametrize(("option", "registry"),
+                         [("--loss", losses.LOSSES), ("--activation", ACTIVATIONS), ("--data", datasets.DATASETS)])
+def test_the_command_offers_exactly_what_is_registered(option, registry, capsys):
+    parser = build_parser()
+    for name in registry:
+        assert getattr(parser.parse_args(["train", option, name]), option[2:]) == name
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", option, "unregistered"])
+    assert f"(choose from {', '.join(map(repr, registry))})" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "threshold"), [("bce", 0.5), ("mse", 0.5), ("hinge", 0.0), ("cross_entropy", 0.0)])
+def test_threshold_for_reads_the_registry_by_name_or_function(name, threshold):
+    assert threshold_for(name) == threshold
+    assert threshold_for(losses.LOSSES[name].function) == threshold
+
+
+def test_a_registered_loss_and_data_set_can_be_trained_on_from_the_command(monkeypatch, capsys):
+    def squares(samples: int, seed: int) -> datasets.Split:
+        X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+        y = np.array([0, 0, 1, 1])
+        return X, y, X, y
+
+    def halved(output, target):
+        return losses.mse(output, target) * 0.5
+
+    monkeypatch.setitem(datasets.DATASETS, "squares", datasets.Dataset("x1 alone decides", squares))
+    monkeypatch.setitem(losses.LOSSES, "half_mse", losses.LossSpec(halved, threshold=0.25))
+    assert threshold_for(halved) == 0.25
+    assert main(["train", "--data", "squares", "--loss", "half_mse", "--hidden", "2", "--epochs", "2", "--quiet"]) == 0
+    assert "loss half_mse" in capsys.readouterr().out
+
+
+def test_an_unknown_data_set_is_named():
+    with pytest.raises(ValueError, match="unknown data set 'mnist'; choose one of xor, moons"):
+        datasets.load("mnist")
