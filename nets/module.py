@@ -175,7 +175,8 @@ class Neuron(Module):
         return self._act(total + self.b)
 
     def own_parameters(self) -> list[tuple[str, Value]]:
-        return [(w.label, w) for w in self.w] + [("b", self.b)]
+        """Named by position, never by label: relabelling a weight for a drawing keeps its name."""
+        return [(f"w{i + 1}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "activation": self.activation, "fused": self.fused}

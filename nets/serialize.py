@@ -23,8 +23,10 @@ from .recurrent import RNN, RNNCell, RNNModel
 from .sequential import Sequential
 
 FORMAT = "stepgrad-model"
-VERSION = 2  # 2 added Sequential and the convolutional modules (config nests modules)
-READABLE = (1, 2)
+# 2 added Sequential and the convolutional modules (config nests modules); 3 names parameters
+# by position ("w1" is the first weight), where 1 and 2 named a neuron's weights by their label
+VERSION = 3
+READABLE = (1, 2, 3)
 KINDS: dict[str, type[Module]] = {
     "MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Dropout": Dropout,
     "RNNCell": RNNCell, "RNN": RNN, "RNNModel": RNNModel, "BatchNorm1d": BatchNorm1d,
@@ -89,7 +91,7 @@ def load(path: str | os.PathLike) -> Module:
         raise ValueError(f"{path}: the architecture has {implied:,} parameters but the file holds only {len(state):,} weights")
     try:
         model = build(kind, config)
-        model.load_state_dict(state)
+        model.load_state_dict(state if version == VERSION else named_by_position(state, model))
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: the architecture or weights are wrong: {error}") from None
     model.eval()
@@ -151,6 +153,20 @@ def _parts(kind: object, config: object) -> list[tuple[str, dict]]:
             stack += [(m.get("kind"), m.get("config")) for m in modules]
         parts.append((kind, config))
     return parts
+
+
+def named_by_position(state: dict, model: Module) -> dict:
+    """A version-1 state with each parameter under its name today.
+
+    Version 1 named a neuron's weights by their display label, so a relabelled weight was saved
+    under its label; the values were written in `named_parameters()` order, so the n-th saved
+    value is the n-th parameter.  Keys are renamed only where the module path matches.
+    """
+    names = [name for name, _ in model.named_parameters()]
+    pairs = list(zip(state, names))
+    if len(state) != len(names) or any(old.rpartition(".")[0] != new.rpartition(".")[0] for old, new in pairs):
+        return state  # not the same parameters: load_state_dict says what is missing
+    return {new: state[old] for old, new in pairs}
 
 
 def _parameter_count(kind: str, config: dict) -> int | None:

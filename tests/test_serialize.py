@@ -132,3 +132,24 @@ def test_an_absurd_architecture_is_refused_before_building(tmp_path):
     path.write_text(json.dumps(document))
     with pytest.raises(ValueError, match=r"model.json: the architecture has 810,003,600,000 parameters, more than 10,000,000"):
         nets.load(path)
+
+
+def test_relabelling_a_weight_for_a_drawing_keeps_its_name(tmp_path):
+    model = MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
+    model.layers[0].neurons[1].w[0].label = "x_weight"
+    assert model.state_dict() == before
+    model.save(tmp_path / "m.json")
+    assert nets.load(tmp_path / "m.json").state_dict() == before
+
+
+def test_a_version_1_file_with_weights_named_by_label_loads_by_position(tmp_path):
+    model = MLP(2, [2, 1], seed=0)
+    w1, w2 = "layers.0.neurons.0.w1", "layers.0.neurons.0.w2"
+    # version 1 saved weights under their labels: here the first neuron's were labelled "w2", "w1"
+    state = {(w2 if name == w1 else w1 if name == w2 else name): value for name, value in model.state_dict().items()}
+    assert list(state)[:2] == [w2, w1]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"format": "stepgrad-model", "version": 1, "kind": "MLP", "config": model.config(),
+                                "state": state}))
+    assert nets.load(path).state_dict() == model.state_dict()
