@@ -6,13 +6,17 @@ READY := $(VENV)/.installed
 DOT ?= dot
 APT := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: demo test bench notebooks dot browser clean
+.PHONY: demo test quick bench notebooks dot browser clean
 
 demo: $(READY) dot
 	$(VENV)/bin/stepgrad demo
 
 test: $(READY) dot browser
 	$(PY) -m pytest
+
+# For developers between edits: everything but the tests marked slow (`make test` and CI run all).
+quick: $(READY) dot
+	$(PY) -m pytest -m "not slow"
 
 bench: $(READY)
 	$(PY) -m pip install --quiet -e '.[bench]'

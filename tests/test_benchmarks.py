@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOADS = ("demo", "memory", "depth", "throughput", "digits", "binary addition", "sine", "cnn")
 
 
+@pytest.mark.slow
 def test_smoke_run_prints_the_table_and_writes_the_json(tmp_path: Path) -> None:
     path = tmp_path / "results.json"
     run = subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--json", str(path)],

@@ -10,6 +10,7 @@ import nets
 from nets.cli import main
 
 
+@pytest.mark.slow
 def test_train_moons_saves_a_model_and_plots(tmp_path, capsys):
     model_path, plots = tmp_path / "model.json", tmp_path / "plots"
     status = main(["train", "--data", "moons", "--samples", "60", "--hidden", "8", "--activation", "tanh",
@@ -23,6 +24,7 @@ def test_train_moons_saves_a_model_and_plots(tmp_path, capsys):
         assert (plots / name).stat().st_size > 1000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [
     ["--data", "spiral", "--samples", "60", "--optimizer", "adam", "--epochs", "2"],  # cross_entropy by default
     ["--data", "xor", "--hidden", "4", "--loss", "bce", "--epochs", "3", "--momentum", "0.9"],
@@ -94,6 +96,7 @@ def test_an_internal_type_error_is_not_disguised_as_a_user_error(monkeypatch):
         main(["train", "--quiet"])
 
 
+@pytest.mark.slow
 def test_divergence_is_reported_as_a_one_line_error(capsys):
     status = main(["train", "--data", "moons", "--activation", "tanh", "--loss", "mse", "--lr", "1e6",
                    "--hidden", "8", "--epochs", "50", "--quiet"])
@@ -101,6 +104,7 @@ def test_divergence_is_reported_as_a_one_line_error(capsys):
     assert status == 2 and "training diverged at epoch" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_demo_trains_prints_accuracy_and_writes_its_pictures(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
     out = capsys.readouterr().out

@@ -93,3 +93,13 @@ def test_a_foreign_autograd_is_one_line_from_the_command(foreign_autograd, tmp_p
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("stepgrad: error: another package named 'autograd' (")
+
+
+def test_make_quick_leaves_out_the_slow_tests():
+    run = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                          "-m", "not slow"], capture_output=True, text=True, cwd=ROOT)
+    quick = {line.split("::")[1].split("[")[0] for line in run.stdout.splitlines() if "::" in line}
+    assert "test_make_quick_leaves_out_the_slow_tests" in quick and "test_notebook_is_committed_with_outputs" in quick
+    assert not quick & {"test_notebook_runs_top_to_bottom", "test_chain_of_a_million_nodes_has_no_recursion_limit",
+                        "test_demo_trains_prints_accuracy_and_writes_its_pictures",
+                        "test_smoke_run_prints_the_table_and_writes_the_json"}

@@ -42,12 +42,14 @@ def test_the_series_is_numbered_in_reading_order():
     assert numbers[:8] == list(range(1, 9)) and numbers == sorted(set(numbers)), [p.name for p in NOTEBOOKS]
 
 
+@pytest.mark.slow
 def test_the_kernel_is_this_interpreter(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.executable)")])
     _client(nb, tmp_path).execute()
     assert Path(nb.cells[0].outputs[0]["text"].strip()).resolve() == Path(sys.executable).resolve()
 
 
+@pytest.mark.slow
 def test_a_notebook_over_its_budget_is_stopped(tmp_path):
     cells = [nbformat.v4.new_code_cell("import time; time.sleep(1.5)") for _ in range(3)]
     start = time.monotonic()
@@ -66,6 +68,7 @@ def test_notebook_is_committed_with_outputs(path: Path):
     assert not errors, f"{path.name} was committed with errors: {errors}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom(path: Path):
     nb = nbformat.read(path, as_version=4)

@@ -31,6 +31,7 @@ def test_a_single_neuron_cannot_learn_xor():
         assert _train_xor(MLP(2, [1], output_activation="sigmoid", seed=seed)) <= 0.75
 
 
+@pytest.mark.slow
 def test_moons_reaches_97_percent_on_held_out_points():
     X, y = data.moons(n=100, noise=0.1, seed=0)
     X_test, y_test = data.moons(n=500, noise=0.1, seed=2)
@@ -40,6 +41,7 @@ def test_moons_reaches_97_percent_on_held_out_points():
     assert evaluate(model, X_test, y_test, loss="hinge")[1] >= 0.97
 
 
+@pytest.mark.slow
 def test_digits_mlp_reaches_93_percent_on_the_test_split():
     """A reduced schedule (5 epochs); the full 20-epoch run is in the README."""
     X, y = data.digits("train")

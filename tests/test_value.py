@@ -206,6 +206,7 @@ def test_backward_on_a_leaf():
     assert x.grad == 1.0
 
 
+@pytest.mark.slow
 def test_chain_of_a_million_nodes_has_no_recursion_limit():
     x = Value(1.0)
     y = x
