@@ -45,7 +45,7 @@ EXPORTS = {
     "DivergenceError": "training",
     "load": "serialize",
 }
-SUBMODULES = ("activations", "data", "init", "losses", "optim", "plot")
+SUBMODULES = ("activations", "data", "datasets", "init", "losses", "module", "optim", "plot", "serialize", "training")
 
 __all__ = [*EXPORTS, *SUBMODULES, "ShadowedEngineError"]
 

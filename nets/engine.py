@@ -7,8 +7,6 @@ with "cannot import name 'Value' from 'autograd'".  This says what is wrong, in 
 
 from __future__ import annotations
 
-import importlib
-
 
 class ShadowedEngineError(ImportError):
     """Another package named `autograd` is imported instead of stepgrad's engine."""
@@ -16,9 +14,10 @@ class ShadowedEngineError(ImportError):
 
 def check_engine() -> None:
     """Import `autograd`, and raise ShadowedEngineError if it is not stepgrad's engine."""
-    engine = importlib.import_module("autograd")
-    if not hasattr(engine, "Value"):
-        where = getattr(engine, "__file__", None) or ", ".join(getattr(engine, "__path__", []))
+    import autograd  # here, not at the top: importing this module must never fail
+
+    if not hasattr(autograd, "Value"):
+        where = getattr(autograd, "__file__", None) or ", ".join(getattr(autograd, "__path__", []))
         raise ShadowedEngineError(
             f"another package named 'autograd' ({where}) shadows stepgrad's engine; "
             "install stepgrad in a virtual environment of its own, without that package (python -m venv)"
