@@ -36,6 +36,15 @@ def test_the_engine_core_imports_only_the_standard_library():
         assert all(module.split(".")[0] in sys.stdlib_module_names for module in modules), modules
 
 
+def test_the_engine_package_never_imports_the_library_at_load_time():
+    """Only writing a drawing to a file reaches into `nets` (for its atomic writer), at call time."""
+    for path in sorted((ROOT / "autograd").glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                assert not any(module.split(".")[0] == "nets" for module in modules), f"{path.name} imports {modules}"
+
+
 def test_no_module_imports_a_private_name_of_another():
     offences = [
         f"{path.relative_to(ROOT)}: from {'.' * node.level}{node.module} import {alias.name}"

@@ -1,6 +1,8 @@
 """The `stepgrad` command: `explain` an expression, `train` a network, `demo` the main job.
 
-Every failure a user can cause ends in one line on stderr and exit status 2, never a traceback.
+This module parses the arguments; `explain.py` and `commands.py` do the work, imported only
+when their command runs (so `explain` never loads NumPy).  Every failure a user can cause
+ends in one line on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
