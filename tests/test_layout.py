@@ -29,11 +29,17 @@ def python(code: str, *, cwd: Path = ROOT, env: dict[str, str] | None = None) ->
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env)
 
 
-def test_the_engine_core_imports_only_the_standard_library():
-    for node in imports(ROOT / "autograd" / "value.py"):
-        modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-        assert node.__class__ is ast.Import or node.level == 0, f"value.py imports .{node.module}"
-        assert all(module.split(".")[0] in sys.stdlib_module_names for module in modules), modules
+CORE = ("value", "ops")  # the Value, the table of operations, backward
+
+
+def test_the_engine_core_imports_only_the_standard_library_and_itself():
+    for core in CORE:
+        for node in imports(ROOT / "autograd" / f"{core}.py"):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                assert node.level == 1 and node.module in CORE, f"{core}.py imports .{node.module}"
+                continue
+            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            assert all(module.split(".")[0] in sys.stdlib_module_names for module in modules), (core, modules)
 
 
 def test_the_engine_package_never_imports_the_library_at_load_time():
