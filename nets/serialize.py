@@ -159,10 +159,10 @@ def named_by_position(state: dict, model: Module) -> dict:
     """A version-1 state with each parameter under its name today.
 
     Version 1 named a neuron's weights by their display label, so a relabelled weight was saved
-    under its label; the values were written in `named_parameters()` order, so the n-th saved
-    value is the n-th parameter.  Keys are renamed only where the module path matches.
+    under its label; the values were written in `state_dict()` order, so the n-th saved value
+    is the n-th entry.  Keys are renamed only where the module path matches.
     """
-    names = [name for name, _ in model.named_parameters()]
+    names = list(model.state_dict())
     pairs = list(zip(state, names))
     if len(state) != len(names) or any(old.rpartition(".")[0] != new.rpartition(".")[0] for old, new in pairs):
         return state  # not the same parameters: load_state_dict says what is missing

@@ -153,3 +153,12 @@ def test_a_version_1_file_with_weights_named_by_label_loads_by_position(tmp_path
     path.write_text(json.dumps({"format": "stepgrad-model", "version": 1, "kind": "MLP", "config": model.config(),
                                 "state": state}))
     assert nets.load(path).state_dict() == model.state_dict()
+
+
+def test_a_version_1_file_with_buffers_loads(tmp_path):
+    model = MLP(2, [3, 1], seed=0, batch_norm=True)
+    path = tmp_path / "old.json"
+    model.save(path)
+    document = json.loads(path.read_text())
+    path.write_text(json.dumps({**document, "version": 1}))
+    assert nets.load(path).state_dict() == model.state_dict()
