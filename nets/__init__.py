@@ -45,8 +45,8 @@ EXPORTS = {
     "DivergenceError": "training",
     "load": "serialize",
 }
-SUBMODULES = ("activations", "data", "datasets", "init", "losses", "module", "optim", "plot", "recurrent", "serialize",
-              "training")
+SUBMODULES = ("activations", "data", "datasets", "init", "losses", "module", "normalization", "optim", "plot",
+              "recurrent", "serialize", "training")
 
 __all__ = [*EXPORTS, *SUBMODULES, "ShadowedEngineError"]
 
