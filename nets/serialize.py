@@ -156,10 +156,10 @@ def _parts(kind: object, config: object) -> list[tuple[str, dict]]:
 
 
 def named_by_position(state: dict, model: Module) -> dict:
-    """A version-1 state with each parameter under its name today.
+    """A version-1 or -2 state with each parameter under its name today.
 
-    Version 1 named a neuron's weights by their display label, so a relabelled weight was saved
-    under its label; the values were written in `state_dict()` order, so the n-th saved value
+    Versions 1 and 2 named a neuron's weights by their display label, so a relabelled weight was
+    saved under its label; the values were written in `state_dict()` order, so the n-th saved value
     is the n-th entry.  Keys are renamed only where the module path matches.
     """
     names = list(model.state_dict())

@@ -97,7 +97,7 @@ def test_save_and_load_a_cnn(tmp_path):
     path = tmp_path / "cnn.json"
     model.save(path)
     document = json.loads(path.read_text())
-    assert document["version"] == 2 and document["kind"] == "Sequential"
+    assert document["version"] == 3 and document["kind"] == "Sequential"
     loaded = nets.load(path)
     assert repr(loaded) == repr(model) and loaded.state_dict() == model.state_dict()
     image = np.random.default_rng(5).random((1, 8, 8))

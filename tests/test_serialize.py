@@ -37,7 +37,7 @@ def test_the_file_is_readable_json_with_a_version(tmp_path):
     path = tmp_path / "m.json"
     MLP(2, [2, 1], seed=0).save(path)
     document = json.loads(path.read_text())
-    assert document["format"] == "stepgrad-model" and document["version"] == 2 and document["kind"] == "MLP"
+    assert document["format"] == "stepgrad-model" and document["version"] == 3 and document["kind"] == "MLP"
     assert document["config"]["nouts"] == [2, 1] and len(document["state"]) == 9
     assert path.stat().st_mode & 0o777 == 0o644  # not the temporary file's private 0600
 
@@ -72,7 +72,7 @@ def _set(key, value):
 
 
 @pytest.mark.parametrize(("edit", "match"), [
-    (_set("version", 3), "unsupported format version 3"),
+    (_set("version", 4), "unsupported format version 4"),
     (_set("format", "keras"), "not a stepgrad model"),
     (_set("kind", "Transformer"), "unknown model kind 'Transformer'"),
     (lambda d: d["config"].__setitem__("nouts", [4, 1]), "the architecture has 17 parameters but the file holds only 13"),
