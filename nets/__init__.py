@@ -45,8 +45,8 @@ EXPORTS = {
     "DivergenceError": "training",
     "load": "serialize",
 }
-SUBMODULES = ("activations", "data", "datasets", "init", "losses", "module", "normalization", "optim", "plot",
-              "recurrent", "serialize", "training")
+SUBMODULES = ("activations", "conv", "data", "datasets", "init", "layers", "losses", "module", "normalization", "optim",
+              "plot", "recurrent", "sequential", "serialize", "training")
 
 __all__ = [*EXPORTS, *SUBMODULES, "ShadowedEngineError"]
 
