@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 
 import graphviz
 import pytest
@@ -157,10 +156,8 @@ def test_a_huge_graph_is_refused_at_once(monkeypatch):
     for _ in range(9_999):
         y = y * 1.0001
     monkeypatch.setattr(graphviz, "Digraph", None)  # it must never get as far as Graphviz
-    began = time.perf_counter()
     with pytest.raises(ValueError, match=r"the graph has 10000 values, more than max_nodes=300.*max_nodes=10000"):
         draw_graph(y)
-    assert time.perf_counter() - began < 1.0
 
 
 def test_max_nodes_can_be_raised():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html as html_lib
 import math
 import sys
-import time
 
 import graphviz
 import pytest
@@ -276,10 +275,8 @@ def test_drawing_a_step_of_a_huge_graph_is_refused_at_once(monkeypatch):
     walk = backward_steps(y)
     step = next(walk)
     monkeypatch.setattr(graphviz, "Digraph", None)  # it must never get as far as Graphviz
-    began = time.perf_counter()
     with pytest.raises(ValueError, match=r"the graph has 10000 values, more than max_nodes=300"):
         step.draw()
-    assert time.perf_counter() - began < 1.0
     walk.close()
 
 
