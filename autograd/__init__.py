@@ -8,6 +8,7 @@
     8.0
 """
 
+from .compile import Tape, compile  # noqa: A004 - autograd.compile; NumPy is imported only when it is called
 from .draw import draw_graph
 from .ops import OPS, Op
 from .gradcheck import GradcheckResult, GradcheckRow, gradcheck, gradcheck_leaves
@@ -19,6 +20,7 @@ __all__ = [
     "OPS",
     "Op",
     "operation",
+    "Tape",
     "no_grad",
     "gc_paused",
     "backward_order",

@@ -27,6 +27,9 @@ from .recurrent import Steps, per_step
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from .compiled import CompiledTraining
+
+
 class DivergenceError(FloatingPointError):
     """Training blew up: the loss or a gradient became NaN/infinite, or the forward pass overflowed."""
 
@@ -71,6 +74,7 @@ def fit(
     seed: int | None = None,
     schedule: LinearDecay | None = None,
     patience: int | None = None,
+    compiled: bool = False,
 ) -> History:
     """Train `model` on (X, y) and return its History.
 
@@ -79,7 +83,10 @@ def fit(
     stepped once per epoch.  `patience` (needs `validation_data`) stops early once the
     validation loss has not improved for that many epochs, and puts back the weights of the
     best epoch (`history.best_epoch`), as Keras's EarlyStopping(restore_best_weights=True).
-    Frozen modules (`requires_grad_(False)`) are left unchanged.  The progress bar shows the
+    Frozen modules (`requires_grad_(False)`) are left unchanged.  `compiled=True` traces the
+    model and loss once into an `autograd.Tape` and trains each batch with NumPy array
+    operations (the same steps, much faster; see `nets.compiled`); the model stays an
+    ordinary model of Values.  The progress bar shows the
     epoch, the batches done and the last epoch's loss and metrics; where it cannot redraw
     itself (output to a file or a pipe), a line per epoch is printed instead.  Raises
     DivergenceError naming the epoch and batch if the loss or a gradient stops being a
@@ -104,6 +111,11 @@ def fit(
     rng = np.random.default_rng(seed)
     threshold = threshold_for(loss)
     history = History()
+    trainer = None
+    if compiled:
+        from .compiled import CompiledTraining  # imports the compiler, and so NumPy's part of it
+
+        trainer = CompiledTraining(model.train(), loss, X, y, threshold)
     bar_shown = progress and redraws_in_place(sys.stderr)
     with tqdm(total=epochs * math.ceil(len(X) / (batch_size or len(X))), unit="batch", disable=not bar_shown) as bar:
         for epoch in range(1, epochs + 1):
@@ -111,9 +123,13 @@ def fit(
             model.train()
             total, correct = 0.0, 0
             for b, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
-                batch_loss, outs = _train_step(model, xb, yb.tolist(), loss_fn, optimizer, f"epoch {epoch}, batch {b}")
+                where = f"epoch {epoch}, batch {b}"
+                if trainer is None:
+                    batch_loss, classes = _train_step(model, xb, yb.tolist(), loss_fn, optimizer, where, threshold)
+                else:
+                    batch_loss, classes = _compiled_step(trainer, xb, yb, optimizer, where)
                 total += batch_loss * len(yb)
-                correct += _count_correct(outs, yb.tolist(), threshold)
+                correct += _count_correct(classes, yb.tolist())
                 bar.update()
             record = {"loss": total / len(X)}
             if metrics:
@@ -149,10 +165,10 @@ def redraws_in_place(stream: TextIO) -> bool:
 
 
 def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Loss, optimizer: Optimizer,
-                where: str) -> tuple[float, list]:
+                where: str, threshold: float) -> tuple[float, list[int]]:
     """One gradient step on one batch: zero, forward, mean loss, backward, update.
 
-    Returns the batch's mean loss and the model's outputs; refuses to step on garbage.
+    Returns the batch's mean loss and the predicted classes; refuses to step on garbage.
     """
     optimizer.zero_grad()
     with gc_paused(), _overflow_means_divergence(f"{where}: the forward pass"):
@@ -161,8 +177,32 @@ def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Lo
     try:
         batch_loss.backward()  # refuses a gradient that overflows: no inf or NaN reaches the step
     except OverflowError as error:
-        raise DivergenceError(f"training diverged at {where}: a gradient is not finite ({error}); "
-                              "try a smaller learning rate or gradient clipping") from error
+        raise _gradient_diverged(where, error) from error
+    _step_keeping_finite_weights(optimizer, where)
+    return batch_loss.data, output_classes(outs, threshold)
+
+
+def _compiled_step(trainer: CompiledTraining, xb: np.ndarray, yb: np.ndarray, optimizer: Optimizer,
+                   where: str) -> tuple[float, list[int]]:
+    """`_train_step` through the tape: the same step, on the whole batch at once."""
+    optimizer.zero_grad()
+    with _overflow_means_divergence(f"{where}: the forward pass"):
+        batch_loss, classes = trainer.forward(xb, yb)
+    try:
+        trainer.backward()  # the tape refuses a gradient that overflows, too
+    except OverflowError as error:
+        raise _gradient_diverged(where, error) from error
+    _step_keeping_finite_weights(optimizer, where)
+    return batch_loss, classes
+
+
+def _gradient_diverged(where: str, error: OverflowError) -> DivergenceError:
+    return DivergenceError(f"training diverged at {where}: a gradient is not finite ({error}); "
+                           "try a smaller learning rate or gradient clipping")
+
+
+def _step_keeping_finite_weights(optimizer: Optimizer, where: str) -> None:
+    """`optimizer.step()`; if it made a weight infinite, the last finite weights are put back and it raises."""
     before = [p.data for p in optimizer.params]
     optimizer.step()
     if not all(math.isfinite(p.data) for p in optimizer.params):  # put the last finite weights back
@@ -170,7 +210,6 @@ def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Lo
             p.data = data
         raise DivergenceError(f"training diverged at {where}: the step made a weight infinite; "
                               "try a smaller learning rate")
-    return batch_loss.data, outs
 
 
 def predict(model: Module, X: Sequence, *, threshold: float = 0.0) -> list[int]:
@@ -200,7 +239,7 @@ def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss
     outs = outputs(model, X)
     with autograd.no_grad():
         mean_loss = math.fsum(loss_fn(o, t).data for o, t in zip(outs, targets)) / len(targets)
-    accuracy = _count_correct(outs, targets, threshold_for(loss)) / len(targets)
+    accuracy = _count_correct(output_classes(outs, threshold_for(loss)), targets) / len(targets)
     return mean_loss, accuracy
 
 
@@ -234,9 +273,9 @@ def threshold_for(loss: str | losses.Loss) -> float:
     return entry.threshold if entry else 0.0
 
 
-def _count_correct(outs: list[Value | list[Value]], targets: list, threshold: float) -> int:
+def _count_correct(classes: list[int], targets: list) -> int:
     """Matches between predicted classes and targets; a hinge target -1 means class 0."""
-    return sum(c == (0 if t == -1 else t) for c, t in zip(output_classes(outs, threshold), targets))
+    return sum(c == (0 if t == -1 else t) for c, t in zip(classes, targets))
 
 
 def output_classes(outs: Sequence[Value | list[Value]], threshold: float) -> list[int]:

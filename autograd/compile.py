@@ -1,0 +1,568 @@
+"""Compile a scalar graph: trace it once, then replay it over a whole batch with NumPy.
+
+The scalar engine builds the same graph again for every example: only the numbers change.
+`compile(fn, params, *batch)` calls `fn` once on symbolic inputs (fresh leaf Values) and
+records the graph as a tape: every node in topological order, its op code, the indices of
+its parents and the constants its op needs.  A `Tape` then runs that graph forward and
+backward over a whole batch at once, one NumPy array operation per *group* of like nodes
+(same op, same number of parents, same depth): a layer of 16 neurons is one matrix
+multiply and one relu, not 16 of each.  The model stays an ordinary graph of Values; the
+tape only reads `p.data` and adds to `p.grad`.
+
+A trace holds only for inputs that build the same graph.  Python code that branches on
+`.data` (or takes a constant from it) can build another graph for another example, so
+`compile` traces a few more examples of the batch and refuses if any tape differs.
+
+NumPy is imported by the first `compile()`, not by `import autograd`: the engine itself
+stays pure Python.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
+
+from .value import Value, gc_paused
+
+if TYPE_CHECKING:
+    import numpy
+    from numpy import ndarray
+
+np: Any = None  # NumPy, bound by the first compile(); see `_numpy`
+
+
+def _numpy() -> Any:
+    global np
+    if np is None:
+        import numpy
+
+        np = numpy
+    return np
+
+
+# ---- the vectorised rules: one per op code ----
+#
+# A rule runs a group of G nodes of one op over a batch of B examples.  `P` holds the
+# parents' values, shape (G, k, B) for k parents; `c` the constants each node's op needs
+# (the plain number of `x * 2`, a slope, clamp's bounds), shape (G, m, 1).  It returns the
+# results, shape (G, B), and the local derivatives d(node)/d(parent), broadcastable to
+# (G, k, B): the same numbers the scalar engine stores in `local_grads`, for every example.
+# Where the scalar engine raises (log(0), x / 0, an overflow), a rule gives inf or nan,
+# and the tape reports it (see `Tape.forward`).
+
+
+class Rule(NamedTuple):
+    """How to replay one op over a batch, and which constants it reads from a traced node."""
+
+    forward: Callable[[ndarray, ndarray], tuple[ndarray, ndarray]]
+    constants: Callable[[Value], tuple[float, ...]] = lambda node: ()
+
+
+def _operand(node: Value) -> tuple[float, ...]:
+    """An op that may take a plain number (`x + 2`): its number, or nothing for two Values."""
+    return () if len(node.parents) == 2 else (node.arg,)
+
+
+def _arg(node: Value) -> tuple[float, ...]:
+    return (node.arg,)
+
+
+def _binary(both: Callable, one: Callable) -> Callable:
+    """A rule for an op on two Values (`both(x, y)`) or on a Value and a number (`one(x, a)`)."""
+
+    def forward(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+        if c.shape[1]:
+            out, slope = one(P[:, 0], c[:, 0])
+            return out, slope[:, None]
+        out, dx, dy = both(P[:, 0], P[:, 1])
+        return out, np.stack([np.broadcast_to(dx, out.shape), np.broadcast_to(dy, out.shape)], axis=1)
+
+    return forward
+
+
+def _unary(f: Callable) -> Callable:
+    """A rule for an op of one Value: `f(x, c)` gives (result, slope)."""
+
+    def forward(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+        out, slope = f(P[:, 0], c)
+        return out, np.broadcast_to(slope, out.shape)[:, None]
+
+    return forward
+
+
+def _divide(x: ndarray, y: ndarray) -> tuple[ndarray, ndarray, ndarray]:
+    q = x / y
+    return q, 1.0 / y, -q / y
+
+
+def _power_slope(n: ndarray, x: ndarray) -> ndarray:
+    """n * x**(n-1), and 0 where n == 0 (as the scalar `_times_power`)."""
+    return np.where(n == 0, 0.0, n * x ** (n - 1))
+
+
+def _pow_values(x: ndarray, y: ndarray) -> tuple[ndarray, ndarray, ndarray]:
+    """x ** y with a Value exponent: 0**y = 0 for y >= 1 (as the engine); needs x > 0 otherwise."""
+    zero = (x == 0) & (y >= 1)
+    bad = (x <= 0) & ~zero  # the engine raises here: give nan, which the tape reports
+    out = np.where(bad, np.nan, np.where(zero, 0.0, x**y))
+    dx = np.where(zero, (y == 1) * 1.0, _power_slope(y, x))
+    dy = np.where(zero, 0.0, out * np.log(x))
+    return out, dx, dy
+
+
+def _rpow(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+    """c ** x for a plain number c: 0**x = 0 for x > 0; otherwise needs c > 0."""
+    zero = (c == 0) & (x > 0)
+    out = np.where(zero, 0.0, np.where(c > 0, c**x, np.nan))
+    return out, np.where(zero, 0.0, out * np.log(c))
+
+
+def _sigmoid(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+    positive = x >= 0  # the engine's two forms, so exp never overflows
+    e = np.exp(np.where(positive, -x, x))
+    s = np.where(positive, 1.0 / (1.0 + e), e / (1.0 + e))
+    return s, s * (1.0 - s)
+
+
+def _clamp(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+    lo, hi = c[:, 0], c[:, 1]
+    inside = (lo <= x) & (x <= hi)
+    return np.where(inside, x, np.where(x < lo, lo, hi)), inside * 1.0
+
+
+def _clamp_bounds(node: Value) -> tuple[float, float]:
+    lo, hi = node.arg
+    return (-math.inf if lo is None else float(lo), math.inf if hi is None else float(hi))
+
+
+def _sum(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+    return P.sum(axis=1) + c[:, 0], np.ones((1, 1, 1))
+
+
+def _extreme(pick: Callable, beats: Callable) -> Callable:
+    """max / min: slope 1 to the first extreme Value, 0 to the rest; 0 to all if a constant wins."""
+
+    def forward(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+        best = pick(P, axis=1)  # the first extreme, as the engine
+        top = np.take_along_axis(P, best[:, None], axis=1)[:, 0]
+        constant_wins = beats(c[:, 0], top)
+        chosen = (np.arange(P.shape[1])[None, :, None] == best[:, None, :]) & ~constant_wins[:, None, :]
+        return np.where(constant_wins, c[:, 0], top), chosen * 1.0
+
+    return forward
+
+
+def _weighted_sum(bias: bool) -> Callable:
+    """`sum(w_i * x_i) (+ b)`: parents are the weights, the inputs if Values, then the bias."""
+
+    def forward(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+        n = c.shape[1] or (P.shape[1] - bias) // 2
+        w = P[:, :n]
+        x = c if c.shape[1] else P[:, n : 2 * n]  # constants: plain-number inputs
+        out = (w * x).sum(axis=1)
+        grads = [np.broadcast_to(x, w.shape)] + ([] if c.shape[1] else [w])
+        if bias:
+            out = out + P[:, -1]
+            grads.append(np.ones_like(P[:, -1:]))
+        return out, np.concatenate(grads, axis=1)
+
+    return forward
+
+
+def _plain_inputs(node: Value) -> tuple[float, ...]:
+    """A weighted sum whose inputs were plain numbers keeps them only as its local grads."""
+    n = node.arg
+    return tuple(node.local_grads[:n]) if len(node.parents) < 2 * n + (node.op == "wsum") else ()
+
+
+def _max_constant(node: Value) -> tuple[float]:
+    return (-math.inf if node.arg is None else node.arg,)
+
+
+def _min_constant(node: Value) -> tuple[float]:
+    return (math.inf if node.arg is None else node.arg,)
+
+
+def _rdiv(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+    q = c[:, 0] / x
+    return q, -q / x
+
+
+def _exp(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+    e = np.exp(x)
+    return e, e
+
+
+def _sqrt(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+    r = np.sqrt(x)
+    return r, 0.5 / r
+
+
+def _tanh(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+    t = np.tanh(x)
+    return t, 1.0 - t * t
+
+
+RULES: dict[str, Rule] = {
+    "+": Rule(_binary(lambda x, y: (x + y, 1.0, 1.0), lambda x, a: (x + a, np.ones_like(x))), _operand),
+    "-": Rule(_binary(lambda x, y: (x - y, 1.0, -1.0), lambda x, a: (x - a, np.ones_like(x))), _operand),
+    "*": Rule(_binary(lambda x, y: (x * y, y, x), lambda x, a: (x * a, np.broadcast_to(a, x.shape))), _operand),
+    "/": Rule(_binary(_divide, lambda x, a: (x / a, np.broadcast_to(1.0 / a, x.shape))), _operand),
+    "**": Rule(_binary(_pow_values, lambda x, n: (x**n, _power_slope(n, x))), _operand),
+    "rsub": Rule(_unary(lambda x, c: (c[:, 0] - x, -1.0)), _arg),
+    "rdiv": Rule(_unary(_rdiv), _arg),
+    "rpow": Rule(_unary(lambda x, c: _rpow(x, c[:, 0])), _arg),
+    "neg": Rule(_unary(lambda x, c: (-x, -1.0))),
+    "abs": Rule(_unary(lambda x, c: (np.abs(x), np.sign(x)))),
+    "exp": Rule(_unary(_exp)),
+    "log": Rule(_unary(lambda x, c: (np.log(x), 1.0 / x))),
+    "sqrt": Rule(_unary(_sqrt)),
+    "tanh": Rule(_unary(_tanh)),
+    "sigmoid": Rule(_unary(_sigmoid)),
+    "relu": Rule(_unary(lambda x, c: (np.where(x > 0, x, 0.0), (x > 0) * 1.0))),
+    "leaky_relu": Rule(_unary(lambda x, c: (np.where(x > 0, x, c[:, 0] * x), np.where(x > 0, 1.0, c[:, 0]))), _arg),
+    "clamp": Rule(_unary(_clamp), _clamp_bounds),
+    "sin": Rule(_unary(lambda x, c: (np.sin(x), np.cos(x)))),
+    "cos": Rule(_unary(lambda x, c: (np.cos(x), -np.sin(x)))),
+    "sum": Rule(_sum, lambda node: (0.0 if node.arg is None else node.arg,)),
+    "max": Rule(_extreme(lambda P, axis: P.argmax(axis=axis), lambda c, top: c > top), _max_constant),
+    "min": Rule(_extreme(lambda P, axis: P.argmin(axis=axis), lambda c, top: c < top), _min_constant),
+    "wsum": Rule(_weighted_sum(bias=True), _plain_inputs),
+    "dot": Rule(_weighted_sum(bias=False), _plain_inputs),
+}
+
+
+# ---- tracing: the graph of one example, as a tape ----
+
+
+class Entry(NamedTuple):
+    """One node of a traced graph, in topological order.
+
+    `op` is an op code of `RULES`, or "param", "input" or "constant" for a leaf; `parents`
+    are indices of earlier entries; `constants` what the op needs besides its parents (for
+    a leaf: its parameter or input index, or the constant's value).
+    """
+
+    op: str
+    parents: tuple[int, ...]
+    constants: tuple[float, ...]
+
+
+LEAVES = ("param", "input", "constant")
+
+
+def trace(fn: Callable[..., Value | Sequence[Value]], params: Sequence[Value],
+          example: Sequence[Any]) -> tuple[list[Entry], list[int]]:
+    """Call `fn` on one example whose numbers are fresh leaf Values; return (tape, output indices).
+
+    A leaf that is neither a parameter nor one of those inputs is a constant: its number
+    is recorded.  Every op must have a rule in `RULES`.
+    """
+    inputs: list[Value] = []
+    symbolic = [_symbolic(arg, inputs) for arg in example]
+    with gc_paused():
+        result = fn(*symbolic)
+    outputs = [result] if isinstance(result, Value) else list(result)
+    for out in outputs:
+        if not isinstance(out, Value):
+            raise TypeError(f"compile: fn must return a Value or a list of Values, got {type(out).__name__} {out!r}")
+    param_index = {p: i for i, p in enumerate(params)}
+    input_index = {v: j for j, v in enumerate(inputs)}
+    order = _topological(outputs)
+    row = {node: i for i, node in enumerate(order)}
+    tape = []
+    for node in order:
+        if node.parents:
+            rule = RULES.get(node.op)
+            if rule is None:
+                raise ValueError(f"compile: op {node.op!r} has no vectorised rule; add one to autograd.compile.RULES")
+            tape.append(Entry(node.op, tuple(row[p] for p in node.parents), rule.constants(node)))
+        elif node in param_index:
+            tape.append(Entry("param", (), (param_index[node],)))
+        elif node in input_index:
+            tape.append(Entry("input", (), (input_index[node],)))
+        else:
+            tape.append(Entry("constant", (), (node.data,)))
+    return tape, [row[out] for out in outputs]
+
+
+def _symbolic(example: Any, inputs: list[Value]) -> Any:
+    """One argument of `fn`: a number becomes a new leaf Value, a (nested) list a list of them."""
+    if isinstance(example, list):
+        return [_symbolic(e, inputs) for e in example]
+    leaf = Value(example)
+    inputs.append(leaf)
+    return leaf
+
+
+def _topological(outputs: list[Value]) -> list[Value]:
+    """Every node of the graph, leaves included, each after its parents (iterative DFS)."""
+    order: list[Value] = []
+    seen: set[Value] = set()
+    for root in outputs:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.parents))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append((parent, iter(parent.parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _describe(entry: Entry) -> str:
+    if entry.op in LEAVES:
+        return f"{entry.op} {entry.constants[0]!r}"
+    constants = f" with constants {list(entry.constants)}" if entry.constants else ""
+    return f"op {entry.op!r} of nodes {list(entry.parents)}{constants}"
+
+
+def _difference(first: tuple[list[Entry], list[int]], other: tuple[list[Entry], list[int]], example: int) -> str:
+    (a, a_out), (b, b_out) = first, other
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return f"node {i} is {_describe(x)} for example 0 but {_describe(y)} for example {example}"
+    if len(a) != len(b):
+        return f"example 0 builds {len(a)} nodes but example {example} builds {len(b)}"
+    return f"the outputs are nodes {a_out} for example 0 but {b_out} for example {example}"
+
+
+# ---- the tape: groups of like nodes, replayed over a batch ----
+
+
+class Group:
+    """Nodes of one op, one number of parents and one depth: one array operation.
+
+    Their rows of the value array are `start:stop`; `parents` is a (G, k) array of rows.
+    A `dense` group is a layer: weighted sums whose weights are batch-constant leaves
+    (parameters) and whose inputs are the same rows for every node, so the forward pass is
+    one matrix product and the weights' gradient, summed over the batch, another.
+    """
+
+    __slots__ = ("op", "rule", "start", "stop", "parents", "flat", "unique", "constants",
+                 "dense", "weights", "inputs", "bias")
+
+    def __init__(self, op: str, start: int, parents: ndarray, constants: ndarray, batch_constant: ndarray) -> None:
+        self.op, self.rule = op, RULES[op]
+        self.start, self.stop = start, start + len(parents)
+        self.parents, self.constants = parents, constants
+        self.flat = parents.ravel()
+        self.unique = _distinct(self.flat)
+        bias = op == "wsum"
+        n = (parents.shape[1] - bias) // 2
+        self.dense = (op in ("wsum", "dot") and not constants.shape[1] and n > 0
+                      and bool(batch_constant[parents[:, :n]].all()) and bool((parents[:, n:2 * n] == parents[0, n:2 * n]).all()))
+        if self.dense:
+            self.weights, self.inputs = parents[:, :n], parents[0, n:2 * n]
+            self.bias = parents[:, -1] if bias else None
+            self.unique = (_distinct(self.weights), _distinct(self.inputs), self.bias is None or _distinct(self.bias))
+
+    def forward(self, V: ndarray) -> ndarray | None:
+        """Compute this group's rows of V; return the local derivatives (None for a dense layer)."""
+        if self.dense:
+            out = V[self.weights, 0] @ V[self.inputs]
+            if self.bias is not None:
+                out += V[self.bias]
+            V[self.start:self.stop] = out
+            return None
+        out, local = self.rule.forward(V[self.parents], self.constants)
+        V[self.start:self.stop] = out
+        return local
+
+    def backward(self, V: ndarray, G: ndarray, summed: ndarray, local: ndarray | None) -> None:
+        """Add this group's gradient to its parents' rows of G (per example) or of `summed`."""
+        g = G[self.start:self.stop]
+        if self.dense:
+            weights_unique, inputs_unique, bias_unique = self.unique
+            _add(summed, self.weights, g @ V[self.inputs].T, weights_unique)  # summed over the batch at once
+            _add(G, self.inputs, V[self.weights, 0].T @ g, inputs_unique)
+            if self.bias is not None:
+                _add(G, self.bias, g, bias_unique)
+            return
+        contributions = local * g[:, None, :]
+        if contributions.shape != (*self.parents.shape, g.shape[1]):  # a slope shared by all parents
+            contributions = np.broadcast_to(contributions, (*self.parents.shape, g.shape[1]))
+        _add(G, self.flat, contributions.reshape(len(self.flat), -1), self.unique)
+
+
+def _distinct(rows: ndarray) -> bool:
+    return len(np.unique(rows)) == rows.size
+
+
+def _add(G: ndarray, rows: ndarray, values: ndarray, unique: bool) -> None:
+    """G[rows] += values, adding every contribution where a row appears more than once."""
+    if unique:
+        G[rows] += values
+    else:
+        np.add.at(G, rows, values)
+
+
+class Tape:
+    """A traced graph, run over a batch: `forward(*batch)` then `backward()`.
+
+    Rows of the value array: the leaves (parameters, inputs, constants), then the groups.
+    """
+
+    def __init__(self, tape: list[Entry], outputs: list[int], params: Sequence[Value],
+                 shapes: list[tuple[int, ...]]) -> None:
+        self.params = list(params)
+        self.shapes = shapes
+        self.nodes = len(tape)
+        depth = [0] * len(tape)
+        keys: dict[tuple, list[int]] = {}
+        leaves = []
+        for i, entry in enumerate(tape):
+            if entry.op in LEAVES:
+                leaves.append(i)
+                continue
+            depth[i] = 1 + max(depth[p] for p in entry.parents)
+            keys.setdefault((depth[i], entry.op, len(entry.parents), len(entry.constants)), []).append(i)
+        grouped = [keys[key] for key in sorted(keys, key=lambda key: (key[0], keys[key][0]))]
+        order = leaves + [i for members in grouped for i in members]
+        row = [0] * len(tape)
+        for r, i in enumerate(order):
+            row[i] = r
+        kinds = {kind: [i for i in leaves if tape[i].op == kind] for kind in LEAVES}
+        self.param_rows = np.array([row[i] for i in kinds["param"]], dtype=np.intp)
+        self.param_ids = np.array([int(tape[i].constants[0]) for i in kinds["param"]], dtype=np.intp)
+        self.input_rows = np.array([row[i] for i in kinds["input"]], dtype=np.intp)
+        self.input_ids = np.array([int(tape[i].constants[0]) for i in kinds["input"]], dtype=np.intp)
+        self.constant_rows = np.array([row[i] for i in kinds["constant"]], dtype=np.intp)
+        self.constant_values = np.array([tape[i].constants[0] for i in kinds["constant"]], dtype=float)
+        batch_constant = np.zeros(len(tape), dtype=bool)
+        batch_constant[self.param_rows] = batch_constant[self.constant_rows] = True
+        self.groups = []
+        start = len(leaves)
+        for members in grouped:
+            parents = np.array([[row[p] for p in tape[i].parents] for i in members], dtype=np.intp)
+            constants = np.array([tape[i].constants for i in members], dtype=float).reshape(len(members), -1, 1)
+            self.groups.append(Group(tape[members[0]].op, start, parents, constants, batch_constant))
+            start += len(members)
+        self.outputs = np.array([row[i] for i in outputs], dtype=np.intp)
+        self.outputs_unique = len(set(outputs)) == len(outputs)
+        self.values: ndarray | None = None
+        self.locals: list[ndarray | None] = []
+
+    def __repr__(self) -> str:
+        return (f"Tape({self.nodes} nodes: {len(self.param_rows)} parameters, {len(self.input_rows)} inputs, "
+                f"{len(self.constant_rows)} constants, {len(self.groups)} array operations; "
+                f"{len(self.outputs)} output{'s' * (len(self.outputs) != 1)})")
+
+    def forward(self, *batch: Any) -> ndarray:
+        """The outputs for every example of `batch` (one array per argument of fn), shape (outputs, examples)."""
+        columns = self._columns(batch)
+        V = np.empty((len(self.param_rows) + len(self.input_rows) + len(self.constant_rows)
+                      + sum(g.stop - g.start for g in self.groups), columns.shape[1]))
+        V[self.param_rows] = np.array([p.data for p in self.params])[self.param_ids, None]
+        V[self.input_rows] = columns[self.input_ids]
+        V[self.constant_rows] = self.constant_values[:, None]
+        with np.errstate(all="ignore"):  # the engine raises where a rule gives inf or nan: checked below
+            self.locals = [group.forward(V) for group in self.groups]
+        if not (np.isfinite(V).all() and all(local is None or np.isfinite(local).all() for local in self.locals)):
+            self._not_finite(V)
+        self.values = V
+        return V[self.outputs]
+
+    __call__ = forward
+
+    def backward(self, grad_outputs: Any = None) -> ndarray:
+        """Add d(sum over the batch of grad_outputs * outputs)/dp to every parameter's `grad`.
+
+        `grad_outputs` has the shape of `forward`'s result; by default all ones, so each
+        parameter gets the sum over the batch of d(output)/dp.  Returns those gradients.
+        """
+        V = self.values
+        if V is None:
+            raise RuntimeError("Tape.backward: call forward() first")
+        seed = np.ones((len(self.outputs), V.shape[1])) if grad_outputs is None else np.asarray(grad_outputs, dtype=float)
+        if seed.shape != (len(self.outputs), V.shape[1]):
+            raise ValueError(f"Tape.backward: grad_outputs must have shape {(len(self.outputs), V.shape[1])}, got {seed.shape}")
+        G = np.zeros_like(V)
+        _add(G, self.outputs, seed, self.outputs_unique)
+        summed = np.zeros(len(V))
+        with np.errstate(all="ignore"):
+            for group, local in zip(reversed(self.groups), reversed(self.locals)):
+                group.backward(V, G, summed, local)
+        grads = np.zeros(len(self.params))
+        grads[self.param_ids] = G[self.param_rows].sum(axis=1) + summed[self.param_rows]  # one row per parameter
+        bad = np.flatnonzero(~np.isfinite(grads))
+        if len(bad):
+            raise OverflowError(f"Tape.backward: the gradient of parameter {bad[0]} is {grads[bad[0]]!r}, "
+                                "not a finite number (it overflows the float range)")
+        for p, g in zip(self.params, grads.tolist()):
+            p.grad += g
+        return grads
+
+    def _columns(self, batch: Sequence[Any]) -> ndarray:
+        """The batch as one (inputs, examples) array, checked against the traced shapes."""
+        if len(batch) != len(self.shapes):
+            raise ValueError(f"Tape: expected {len(self.shapes)} input arrays (one per argument of fn), got {len(batch)}")
+        arrays = [np.asarray(a, dtype=float) for a in batch]
+        examples = len(arrays[0]) if arrays and arrays[0].ndim else 0
+        for i, (a, shape) in enumerate(zip(arrays, self.shapes)):
+            if a.shape != (examples, *shape) or not examples:
+                raise ValueError(f"Tape: input {i} must have shape (examples, {', '.join(map(str, shape))}) "
+                                 f"like the traced example, with examples >= 1 and the same for every input; got {a.shape}")
+            if not np.isfinite(a).all():
+                raise ValueError(f"Tape: input {i} holds a value that is not finite: {float(a[~np.isfinite(a)][0])!r}")
+        if not arrays:
+            return np.empty((0, 1))
+        return np.concatenate([a.reshape(examples, -1) for a in arrays], axis=1).T
+
+    def _not_finite(self, V: ndarray) -> None:
+        """Raise as the scalar engine would have, naming the first op and example that went wrong."""
+        bad = np.flatnonzero(~np.isfinite(V[self.param_rows]).all(axis=1))
+        if len(bad):
+            p = int(self.param_ids[bad[0]])
+            raise OverflowError(f"Tape: parameter {p} is {self.params[p].data!r}, not a finite number")
+        for group, local in zip(self.groups, self.locals):
+            rows = V[group.start:group.stop]
+            slopes = np.zeros(1) if local is None else np.broadcast_to(local, (*group.parents.shape, rows.shape[1]))
+            for what, values in (("result", rows), ("slope", slopes)):
+                where = np.argwhere(~np.isfinite(values))
+                if len(where):
+                    g, *_, b = where[0]
+                    operands = ", ".join(repr(float(V[r, b])) for r in group.parents[g])
+                    constants = [float(c) for c in group.constants[g, :, 0]]
+                    bad = float(values[tuple(where[0])])
+                    raise (ValueError if math.isnan(bad) else OverflowError)(
+                        f"{group.op}: the {what} on {operands}{f' and {constants}' if constants else ''} "
+                        f"(example {b}) is {bad!r}, not a finite number")
+
+
+def compile(fn: Callable[..., Value | Sequence[Value]], params: Sequence[Value], *batch: Any,  # noqa: A001 - autograd.compile
+            checks: int = 3) -> Tape:
+    """Trace `fn` once and return a `Tape` that runs it over whole batches with NumPy.
+
+    `fn(*example)` computes the outputs (a Value or a list of Values) of one example from
+    the parameters `params` (Values it reads but does not own); `batch` gives one array
+    per argument of fn, a row per example (a row of shape (3,) is passed as a list of 3
+    Values, a single number as one Value).  The first example is traced; `checks` others
+    are traced too and must give the same tape, or the graph depends on the data and the
+    compile is refused.
+    """
+    _numpy()
+    params = list(params)
+    if len(set(params)) != len(params) or not all(isinstance(p, Value) for p in params):
+        raise ValueError("compile: params must be distinct Values (model.parameters())")
+    arrays = [np.asarray(a, dtype=float) for a in batch]
+    sizes = {len(a) if a.ndim else 0 for a in arrays}
+    if len(sizes) > 1 or 0 in sizes:
+        raise ValueError(f"compile: every array of the batch needs the same number of examples (>= 1), got {sorted(sizes)}")
+    examples = sizes.pop() if sizes else 1
+    first = trace(fn, params, [a[0].tolist() for a in arrays])
+    for b in sorted({1, examples // 2, examples - 1} & set(range(1, examples)))[:checks]:
+        other = trace(fn, params, [a[b].tolist() for a in arrays])
+        if other != first:
+            raise ValueError(f"compile: the graph depends on the data ({_difference(first, other, b)}): fn branches "
+                             "on .data, takes a constant from it, or draws random numbers (Dropout in training mode), "
+                             "so a tape traced once cannot replay it. Choose with Value ops (relu, max, clamp) instead, "
+                             "or pass the number as an input")
+    return Tape(*first, params, [a.shape[1:] for a in arrays])
