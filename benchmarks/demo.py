@@ -9,15 +9,18 @@ and must compute the same loss at every step (checked): the same work, timed in 
 
 from __future__ import annotations
 
+import math
 import random
+from contextlib import nullcontext
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 import autograd
 import nets
 from autograd import gc_paused
+from nets.compiled import CompiledTraining
 from nets.losses import hinge, l2
 
 from .common import MISSING, Row, Sizes, count_nodes, median, timed
@@ -35,12 +38,15 @@ def moons(points: int) -> tuple[np.ndarray, np.ndarray]:
     return X, y * 2 - 1
 
 
-class MicrogradDemo:
-    """micrograd's demo, one `step()` at a time (its `loss()` and the body of its training loop)."""
+class NotebookDemo:
+    """micrograd's demo as its demo.ipynb writes it, one `step()` at a time, on any engine.
 
-    def __init__(self, mg: ModuleType, X: np.ndarray, y: np.ndarray) -> None:
-        self.Value = mg.engine.Value
-        self.model = mg.nn.MLP(2, [16, 16, 1])
+    `Value` and `model` are micrograd's, or stepgrad's Value and `nets.MLP`: inputs wrapped
+    in Values, Python's built-in `sum`, the garbage collector left on.
+    """
+
+    def __init__(self, Value: type, model: Any, X: np.ndarray, y: np.ndarray) -> None:
+        self.Value, self.model = Value, model
         self.X, self.y = X, y
         self.k = 0
 
@@ -55,20 +61,53 @@ class MicrogradDemo:
         accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(self.y, scores)]
         return total_loss, sum(accuracy) / len(accuracy)
 
-    def step(self) -> tuple[Any, float]:
-        total_loss, acc = self.loss()
+    def backward(self, total_loss: Any) -> None:
         self.model.zero_grad()
         total_loss.backward()
+
+    def update(self) -> None:
         learning_rate = 1.0 - 0.9 * self.k / 100
         for p in self.model.parameters():
             p.data -= learning_rate * p.grad
         self.k += 1
-        return total_loss, acc
+
+    def step(self) -> tuple[float, float]:
+        total_loss, acc = self.loss()
+        self.backward(total_loss)
+        self.update()
+        return total_loss.data, acc
 
     def nodes_per_step(self) -> int:
         """Nodes in one step's graph that the step created (everything but the parameters)."""
         total_loss, _ = self.loss()
-        return count_nodes(total_loss, lambda v: v._prev) - len(self.model.parameters())
+        children = (lambda v: v._prev) if hasattr(total_loss, "_prev") else (lambda v: v.parents)
+        return count_nodes(total_loss, children) - len(self.model.parameters())
+
+    def collector_cost(self, steps: int) -> dict[str, float]:
+        """Median seconds of each part of a step, with the GC on and with it paused (alternate steps)."""
+        parts: dict[str, list[float]] = {}
+        for k in range(steps):
+            state = "GC paused" if k % 2 else "GC on"
+            with gc_paused() if k % 2 else nullcontext():
+                t_forward, (total_loss, _) = timed(self.loss)
+                t_backward, _ = timed(lambda: self.backward(total_loss))
+                t_update, _ = timed(self.update)
+                del total_loss
+            for part, t in (("forward", t_forward), ("backward", t_backward), ("update", t_update)):
+                parts.setdefault(f"{part}, {state}", []).append(t)
+        return {part: median(times) for part, times in parts.items()}
+
+
+def micrograd_demo(mg: ModuleType, X: np.ndarray, y: np.ndarray) -> NotebookDemo:
+    return NotebookDemo(mg.engine.Value, mg.nn.MLP(2, [16, 16, 1]), X, y)
+
+
+def notebook_demo(X: np.ndarray, y: np.ndarray, weights: list[float] | None) -> NotebookDemo:
+    """The notebook's code on stepgrad: its `Value`, and `nets.MLP` with micrograd's weights."""
+    model = nets.MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=1337)
+    for p, w in zip(model.parameters(), weights or []):
+        p.data = w
+    return NotebookDemo(autograd.Value, model, X, y)
 
 
 class StepgradDemo:
@@ -89,63 +128,174 @@ class StepgradDemo:
         accuracy = sum((s.data > 0) == (t == 1) for s, t in zip(scores, self.labels)) / len(scores)
         return loss, accuracy
 
-    def step(self) -> tuple[autograd.Value, float]:
+    def step(self) -> tuple[float, float]:
         loss, accuracy = self.loss()
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
         self.schedule.step()
-        return loss, accuracy
+        return loss.data, accuracy
 
     def nodes_per_step(self) -> int:
         loss, _ = self.loss()
         return count_nodes(loss, lambda v: v.parents) - len(self.params)
 
 
+class CompiledDemo(StepgradDemo):
+    """The same training through a tape (`fit(compiled=True)`'s trainer): traced once, then NumPy.
+
+    The L2 term is the optimiser's weight decay 2 * alpha (its gradient), added outside the tape.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, weights: list[float] | None = None) -> None:
+        super().__init__(X, y, weights)
+        self.optimizer.weight_decay = 2 * ALPHA
+        self.trainer = CompiledTraining(self.model, "hinge", X, np.array(self.labels), threshold=0.0)
+
+    def step(self) -> tuple[float, float]:
+        data_loss, classes = self.trainer.forward(self.X, self.labels)
+        self.optimizer.zero_grad()
+        self.trainer.backward()
+        loss = data_loss + ALPHA * math.fsum(p.data * p.data for p in self.params)
+        self.optimizer.step()
+        self.schedule.step()
+        return loss, sum(c == t for c, t in zip(classes, self.labels)) / len(classes)
+
+
+class TorchDemo:
+    """The same step with PyTorch CPU tensors in float64 (only where torch is installed; never a dependency)."""
+
+    def __init__(self, torch: ModuleType, X: np.ndarray, y: np.ndarray, weights: list[float]) -> None:
+        self.torch = torch
+        self.X, self.y = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+        self.layers, start = [], 0
+        for nin, nout in ((2, 16), (16, 16), (16, 1)):  # micrograd's order: each neuron's weights, then its bias
+            rows = torch.tensor(weights[start:start + nout * (nin + 1)], dtype=torch.float64).reshape(nout, nin + 1)
+            start += nout * (nin + 1)
+            self.layers.append((rows[:, :nin].clone().requires_grad_(), rows[:, nin].clone().requires_grad_()))
+        self.k = 0
+
+    def step(self) -> tuple[float, float]:
+        torch = self.torch
+        h = self.X
+        for i, (w, b) in enumerate(self.layers):
+            h = h @ w.T + b
+            h = torch.relu(h) if i < len(self.layers) - 1 else h[:, 0]
+        params = [t for layer in self.layers for t in layer]
+        loss = torch.relu(1 - self.y * h).mean() + ALPHA * sum((p * p).sum() for p in params)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= (1.0 - 0.9 * self.k / 100) * p.grad
+        self.k += 1
+        return loss.item(), ((h > 0) == (self.y > 0)).double().mean().item()
+
+
+def torch_module() -> ModuleType | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def lockstep(engines: dict[str, Any], repeats: int) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Step k of the same trajectory on each engine in turn, so noise hits all of them.
+
+    Returns each engine's step times and its largest relative loss gap to micrograd's.
+    """
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    gaps: dict[str, float] = {}
+    for _ in range(repeats):
+        losses = {}
+        for name, engine in engines.items():
+            t, (losses[name], _) = timed(engine.step)
+            times[name].append(t)
+        if "micrograd" in losses:
+            for name, loss in losses.items():
+                gaps[name] = max(gaps.get(name, 0.0), abs(loss - losses["micrograd"]) / abs(losses["micrograd"]))
+    return times, gaps
+
+
+def whole_demo(step: Callable[[], tuple[float, float]], steps: int, gc_every_other: bool = False) -> tuple[list[float], list[float], float, float]:
+    """Time every step of a whole demo: (times with the GC on, times with it paused, final loss, final accuracy)."""
+    on, paused = [], []
+    loss = accuracy = math.nan
+    for k in range(steps):
+        with gc_paused() if gc_every_other and k % 2 else nullcontext():
+            t, (loss, accuracy) = timed(step)
+        (paused if gc_every_other and k % 2 else on).append(t)
+    return on, paused, loss, accuracy
+
+
 def run(sizes: Sizes, mg: ModuleType | None) -> list[Row]:
     X, y = moons(sizes.demo_points)
-    theirs = MicrogradDemo(mg, X, y) if mg else None
+    theirs = micrograd_demo(mg, X, y) if mg else None
     weights = [p.data for p in theirs.model.parameters()] if theirs else None
-    ours = StepgradDemo(X, y, weights)
+    torch = torch_module()
+    engines: dict[str, Any] = {"stepgrad": StepgradDemo(X, y, weights), "notebook": notebook_demo(X, y, weights),
+                               "compiled": CompiledDemo(X, y, weights)}
+    if theirs:
+        engines["micrograd"] = theirs
+    if torch and weights:
+        engines["torch"] = TorchDemo(torch, X, y, weights)
     their_nodes = theirs.nodes_per_step() if theirs else MISSING
-    our_nodes = ours.nodes_per_step()
+    our_nodes = engines["stepgrad"].nodes_per_step()
+    times, gaps = lockstep(engines, sizes.demo_repeats)
 
-    # Lockstep: step k of the same trajectory on each engine in turn, so noise hits both.
-    our_times, their_times, loss_gaps = [], [], []
-    for _ in range(sizes.demo_repeats):
-        t, (our_loss, _) = timed(ours.step)
-        our_times.append(t)
-        if theirs:
-            t, (their_loss, _) = timed(theirs.step)
-            their_times.append(t)
-            loss_gaps.append(float(abs(our_loss.data - their_loss.data) / abs(their_loss.data)))
+    # Alone, fresh from the same weights: the whole demo (stepgrad with the GC paused every other step),
+    # the compiled step (too quick to time once), and where the notebook code's step spends its time.
+    with_gc, without_gc, final_loss, final_accuracy = whole_demo(StepgradDemo(X, y, weights).step,
+                                                                 sizes.demo_train_steps, gc_every_other=True)
+    compiled_times, _, compiled_loss, compiled_accuracy = whole_demo(CompiledDemo(X, y, weights).step,
+                                                                     sizes.demo_train_steps)
+    torch_times = whole_demo(TorchDemo(torch, X, y, weights).step, sizes.demo_train_steps)[0] if "torch" in engines else []
+    parts = notebook_demo(X, y, weights).collector_cost(2 * sizes.demo_repeats)
 
-    # stepgrad alone: the whole demo, every other step with the GC off for the entire step.
-    trainer = StepgradDemo(X, y, weights)
-    with_gc, without_gc = [], []
-    for k in range(sizes.demo_train_steps):
-        if k % 2:
-            with gc_paused():
-                t, _ = timed(trainer.step)
-            without_gc.append(t)
-        else:
-            t, _ = timed(trainer.step)
-            with_gc.append(t)
-    final_loss, final_accuracy = trainer.loss()
+    def versus_micrograd(name: str) -> tuple[float | str, float | None]:
+        if not theirs:
+            return MISSING, None
+        return median(times["micrograd"]), median(times["micrograd"]) / median(times[name])
 
-    ours_s = median(our_times)
-    theirs_s = median(their_times) if theirs else MISSING
-    speedup = theirs_s / ours_s if theirs else None
-    same = max(loss_gaps, default=None)
-    return [
-        Row("demo step: forward + backward + SGD", "s", ours_s, theirs_s,
+    theirs_s, speedup = versus_micrograd("stepgrad")
+    _, notebook_speedup = versus_micrograd("notebook")
+    compiled_s = median(compiled_times)
+    compiled_speedup = theirs_s / compiled_s if theirs else None
+    on = parts["forward, GC on"] + parts["backward, GC on"] + parts["update, GC on"]
+    paused = parts["forward, GC paused"] + parts["backward, GC paused"] + parts["update, GC paused"]
+    rows = [
+        Row("demo step: forward + backward + SGD", "s", median(times["stepgrad"]), theirs_s,
             target=">= 30x faster (aim 50x)", met=None if speedup is None else speedup >= 30,
             notes={"speedup": speedup, "repeats": sizes.demo_repeats,
-                   "max relative loss difference, same weights": same}),
+                   "max relative loss difference, same weights": gaps.get("stepgrad")}),
         Row("demo step: nodes created", "nodes", our_nodes, their_nodes),
         Row(f"demo, {sizes.demo_train_steps} steps: training accuracy", "%", 100 * final_accuracy, "not run (minutes)",
-            notes={"final loss": final_loss.data}),
+            notes={"final loss": final_loss}),
         Row("demo step, GC paused for the whole step (as nets.fit does)", "s", median(without_gc) if without_gc else "n/a",
             notes={"same run, GC on": median(with_gc) if with_gc else None,
                    "why": "nets.fit pauses the GC for each step; this is what that saves"}),
+        Row("demo step, micrograd's notebook code on stepgrad (inputs as Values, built-in sum, GC on)", "s",
+            median(times["notebook"]), theirs_s, target=">= 40x faster",
+            met=None if notebook_speedup is None else notebook_speedup >= 40,
+            notes={"speedup": notebook_speedup, "max relative loss difference, same weights": gaps.get("notebook")}),
+        Row("notebook code on stepgrad: share of the step that is the cycle collector's", "%", 100 * (on - paused) / on,
+            notes={**{f"{part} (median s)": t for part, t in parts.items()},
+                   "where": "the forward pass: it creates every node, and each collection scans the nodes still "
+                            "alive; backward() pauses the collector itself, and the update creates no nodes"}),
+        Row("demo step compiled: autograd.compile, fit(compiled=True)", "s", compiled_s, theirs_s,
+            target=">= 1000x faster", met=None if compiled_speedup is None else compiled_speedup >= 1000,
+            notes={"speedup": compiled_speedup, "steps timed": len(compiled_times),
+                   "max relative loss difference, same weights (lockstep)": gaps.get("compiled"),
+                   f"training accuracy after {sizes.demo_train_steps} steps": compiled_accuracy,
+                   "final loss": compiled_loss,
+                   "PyTorch CPU float64": "timed in the next row" if torch_times else "not installed: no row"}),
     ]
+    if torch_times:
+        rows.append(Row("demo step compiled / PyTorch CPU tensors (float64), same step", "x",
+                        compiled_s / median(torch_times), target="within 2x (report only)",
+                        met=compiled_s <= 2 * median(torch_times),
+                        notes={"PyTorch step (median s)": median(torch_times), "torch": torch.__version__,
+                               "max relative loss difference, same weights (lockstep)": gaps.get("torch")}))
+    return rows
