@@ -49,6 +49,7 @@ class Sizes:
     wide_repeats: int
     digits_rows: int | None  # None: the whole training set
     digits_epochs: int
+    digits_compiled_epochs: int  # the same MLP through autograd.compile, on batches of 128
     rnn_sequences: int  # training sequences of each recurrent task
     rnn_epochs: int
     cnn_epochs: int
@@ -60,7 +61,7 @@ FULL = Sizes(
     depth_chains=(125_000, 1_000_000), depth_traced=(125_000, 1_000_000),
     micrograd_depth_cap=1_000_000,
     wide=20_000, wide_repeats=7,
-    digits_rows=None, digits_epochs=8,
+    digits_rows=None, digits_epochs=8, digits_compiled_epochs=15,
     rnn_sequences=200, rnn_epochs=12,
     cnn_epochs=8,
 )
@@ -70,7 +71,7 @@ SMOKE = Sizes(
     depth_chains=(1_000, 2_000), depth_traced=(1_000, 2_000),
     micrograd_depth_cap=4_000,
     wide=100, wide_repeats=1,
-    digits_rows=40, digits_epochs=1,
+    digits_rows=40, digits_epochs=1, digits_compiled_epochs=1,
     rnn_sequences=8, rnn_epochs=1,
     cnn_epochs=1,
 )
