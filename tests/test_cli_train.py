@@ -30,6 +30,7 @@ def test_train_moons_saves_a_model_and_plots(tmp_path, capsys):
     ["--data", "xor", "--hidden", "4", "--loss", "bce", "--epochs", "3", "--momentum", "0.9"],
     ["--data", "circles", "--samples", "40", "--loss", "bce_with_logits", "--hidden", "", "--epochs", "2"],
     ["--data", "blobs", "--samples", "40", "--loss", "cross_entropy", "--dropout", "0.2", "--epochs", "2"],
+    ["--data", "digits", "--optimizer", "adam", "--batch-size", "128", "--epochs", "1", "--compiled"],
 ])
 def test_train_other_datasets_and_losses(argv, capsys):
     assert main(["train", *argv, "--quiet"]) == 0
@@ -85,6 +86,12 @@ def test_bad_output_paths_are_refused_before_training(tmp_path, monkeypatch, fla
     err = capsys.readouterr().err
     assert status == 2 and message.format(path=path) in err and err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"] and (tmp_path / "file.txt").read_text() == "keep me"
+
+
+def test_compiled_training_refuses_dropout_in_one_line(capsys):
+    assert main(["train", "--data", "moons", "--samples", "40", "--dropout", "0.5", "--compiled", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Dropout(p=0.5) in training mode draws a new random mask" in err and len(err.splitlines()) == 1
 
 
 def test_an_internal_type_error_is_not_disguised_as_a_user_error(monkeypatch):

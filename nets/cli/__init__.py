@@ -217,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_seed, default=0, help="seed for data, weights and shuffling (default: 0)")
     train.add_argument("--save", type=_file_to_write, metavar="FILE", help="save the trained model as JSON")
     train.add_argument("--plots", type=_directory_to_write, metavar="DIR", help="write loss, decision-boundary and gradient-norm PNGs here")
+    train.add_argument("--compiled", action="store_true",
+                       help="trace the network once and train whole batches with NumPy (autograd.compile): much faster")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 

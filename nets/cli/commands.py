@@ -58,7 +58,8 @@ def train(args: argparse.Namespace) -> None:
     print(f"{description}: {model.num_parameters()} parameters, {len(X)} training points, loss {loss}, {args.optimizer}")
     schedule = None if args.final_lr is None else optim.LinearDecay(optimizer, args.final_lr, max(args.epochs - 1, 1))
     history = fit(model, X, y, loss=loss, optimizer=optimizer, epochs=args.epochs, batch_size=args.batch_size,
-                  validation_data=(X_test, y_test), progress=not args.quiet, seed=args.seed, schedule=schedule)
+                  validation_data=(X_test, y_test), progress=not args.quiet, seed=args.seed, schedule=schedule,
+                  compiled=args.compiled)
     _report(model, X, y, X_test, y_test, loss)
     if args.save:
         model.save(args.save)
