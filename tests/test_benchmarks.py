@@ -38,6 +38,10 @@ def test_smoke_run_prints_the_table_and_writes_the_json(tmp_path: Path) -> None:
     else:
         assert step["ratio"] > 0
         assert step["notes"]["max relative loss difference, same weights"] < 1e-9  # the same computation
+        notebook = rows["demo step, micrograd's notebook code on stepgrad (inputs as Values, built-in sum, GC on)"]
+        assert notebook["notes"]["max relative loss difference, same weights"] < 1e-9
+        compiled = rows["demo step compiled: autograd.compile, fit(compiled=True)"]
+        assert compiled["notes"]["max relative loss difference, same weights (lockstep)"] < 1e-9
 
 
 def test_a_smoke_run_leaves_the_committed_results_alone(tmp_path: Path, monkeypatch, capsys) -> None:
