@@ -347,7 +347,7 @@ class Group:
     """
 
     __slots__ = ("op", "rule", "start", "stop", "parents", "flat", "unique", "constants",
-                 "dense", "weights", "inputs", "bias")
+                 "dense", "weights", "inputs", "bias", "dense_unique")
 
     def __init__(self, op: str, start: int, parents: ndarray, constants: ndarray, batch_constant: ndarray) -> None:
         self.op, self.rule = op, RULES[op]
@@ -358,11 +358,13 @@ class Group:
         bias = op == "wsum"
         n = (parents.shape[1] - bias) // 2
         self.dense = (op in ("wsum", "dot") and not constants.shape[1] and n > 0
-                      and bool(batch_constant[parents[:, :n]].all()) and bool((parents[:, n:2 * n] == parents[0, n:2 * n]).all()))
+                      and bool(batch_constant[parents[:, :n]].all())
+                      and bool((parents[:, n:2 * n] == parents[0, n:2 * n]).all()))
         if self.dense:
             self.weights, self.inputs = parents[:, :n], _rows(parents[0, n:2 * n])
             self.bias = parents[:, -1] if bias else None
-            self.unique = (_distinct(self.weights), _distinct(parents[0, n:2 * n]), self.bias is None or _distinct(self.bias))
+            self.dense_unique = (_distinct(self.weights), _distinct(parents[0, n:2 * n]),
+                                 self.bias is None or _distinct(self.bias))
 
     def forward(self, V: ndarray) -> ndarray | None:
         """Compute this group's rows of V; return the local derivatives (None for a dense layer)."""
@@ -372,8 +374,8 @@ class Group:
                 out += V[self.bias]
             V[self.start:self.stop] = out
             return None
-        rows = self.flat
-        out, local = self.rule.forward(V[rows].reshape(*self.parents.shape, -1) if type(rows) is slice else V[self.parents], self.constants)
+        P = V[self.flat].reshape(*self.parents.shape, -1) if type(self.flat) is slice else V[self.parents]
+        out, local = self.rule.forward(P, self.constants)
         V[self.start:self.stop] = out
         return local
 
@@ -381,7 +383,7 @@ class Group:
         """Add this group's gradient to its parents' rows of G (per example) or of `summed`."""
         g = G[self.start:self.stop]
         if self.dense:
-            weights_unique, inputs_unique, bias_unique = self.unique
+            weights_unique, inputs_unique, bias_unique = self.dense_unique
             _add(summed, self.weights, g @ V[self.inputs].T, weights_unique)  # summed over the batch at once
             _add(G, self.inputs, V[self.weights, 0].T @ g, inputs_unique)
             if self.bias is not None:
