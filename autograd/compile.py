@@ -2,8 +2,8 @@
 
 The scalar engine builds the same graph again for every example: only the numbers change.
 `compile(fn, params, *batch)` calls `fn` once on symbolic inputs (fresh leaf Values) and
-records the graph as a tape: every node in topological order, its op code, the indices of
-its parents and the constants its op needs.  A `Tape` then runs that graph forward and
+records the graph as a tape: every node in topological order, its op code (from the table
+of operations, `autograd.OPS`), the indices of its parents and the constants its op needs.  A `Tape` then runs that graph forward and
 backward over a whole batch at once, one NumPy array operation per *group* of like nodes
 (same op, same number of parents, same depth): a layer of 16 neurons is one matrix
 multiply and one relu, not 16 of each.  The model stays an ordinary graph of Values; the
@@ -58,30 +58,23 @@ class Rule(NamedTuple):
     constants: Callable[[Value], tuple[float, ...]] = lambda node: ()
 
 
-def _operand(node: Value) -> tuple[float, ...]:
-    """An op that may take a plain number (`x + 2`): its number, or nothing for two Values."""
-    return () if len(node.parents) == 2 else (node.arg,)
+def _const(node: Value) -> tuple[float, ...]:
+    """The plain number of an op given one (`x + 2`, `2 - x`, leaky_relu's slope)."""
+    return (node.const,)
 
 
-def _arg(node: Value) -> tuple[float, ...]:
-    return (node.arg,)
-
-
-def _binary(both: Callable, one: Callable) -> Callable:
-    """A rule for an op on two Values (`both(x, y)`) or on a Value and a number (`one(x, a)`)."""
+def _pair(f: Callable) -> Callable:
+    """A rule for an op of two Values: `f(x, y)` gives (result, d/dx, d/dy)."""
 
     def forward(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-        if c.shape[1]:
-            out, slope = one(P[:, 0], c[:, 0])
-            return out, slope[:, None]
-        out, dx, dy = both(P[:, 0], P[:, 1])
+        out, dx, dy = f(P[:, 0], P[:, 1])
         return out, np.stack([np.broadcast_to(dx, out.shape), np.broadcast_to(dy, out.shape)], axis=1)
 
     return forward
 
 
 def _unary(f: Callable) -> Callable:
-    """A rule for an op of one Value: `f(x, c)` gives (result, slope)."""
+    """A rule for an op of one Value: `f(x, c)` gives (result, slope); `c[:, i]` is its i-th constant."""
 
     def forward(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
         out, slope = f(P[:, 0], c)
@@ -112,9 +105,30 @@ def _pow_values(x: ndarray, y: ndarray) -> tuple[ndarray, ndarray, ndarray]:
 
 def _rpow(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
     """c ** x for a plain number c: 0**x = 0 for x > 0; otherwise needs c > 0."""
+    c = c[:, 0]
     zero = (c == 0) & (x > 0)
     out = np.where(zero, 0.0, np.where(c > 0, c**x, np.nan))
     return out, np.where(zero, 0.0, out * np.log(c))
+
+
+def _rdiv(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+    q = c[:, 0] / x
+    return q, -q / x
+
+
+def _exp(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+    e = np.exp(x)
+    return e, e
+
+
+def _sqrt(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+    r = np.sqrt(x)
+    return r, 0.5 / r
+
+
+def _tanh(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
+    t = np.tanh(x)
+    return t, 1.0 - t * t
 
 
 def _sigmoid(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
@@ -131,8 +145,8 @@ def _clamp(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
 
 
 def _clamp_bounds(node: Value) -> tuple[float, float]:
-    lo, hi = node.arg
-    return (-math.inf if lo is None else float(lo), math.inf if hi is None else float(hi))
+    lo, hi = node.const
+    return (-math.inf if lo is None else lo, math.inf if hi is None else hi)
 
 
 def _sum(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
@@ -170,48 +184,30 @@ def _weighted_sum(bias: bool) -> Callable:
 
 
 def _plain_inputs(node: Value) -> tuple[float, ...]:
-    """A weighted sum whose inputs were plain numbers keeps them only as its local grads."""
-    n = node.arg
-    return tuple(node.local_grads[:n]) if len(node.parents) < 2 * n + (node.op == "wsum") else ()
+    """A first layer's weighted sum keeps its plain-number inputs as its `const`."""
+    return () if node.const is None else tuple(node.const)
 
 
-def _max_constant(node: Value) -> tuple[float]:
-    return (-math.inf if node.arg is None else node.arg,)
+def _or(default: float) -> Callable[[Value], tuple[float]]:
+    """The node's plain number, or `default` where it has none (a sum, max or min of Values only)."""
+    return lambda node: (default if node.const is None else node.const,)
 
 
-def _min_constant(node: Value) -> tuple[float]:
-    return (math.inf if node.arg is None else node.arg,)
-
-
-def _rdiv(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-    q = c[:, 0] / x
-    return q, -q / x
-
-
-def _exp(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-    e = np.exp(x)
-    return e, e
-
-
-def _sqrt(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-    r = np.sqrt(x)
-    return r, 0.5 / r
-
-
-def _tanh(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-    t = np.tanh(x)
-    return t, 1.0 - t * t
-
-
+# One rule per op code of the table of operations (`autograd.OPS`).
 RULES: dict[str, Rule] = {
-    "+": Rule(_binary(lambda x, y: (x + y, 1.0, 1.0), lambda x, a: (x + a, np.ones_like(x))), _operand),
-    "-": Rule(_binary(lambda x, y: (x - y, 1.0, -1.0), lambda x, a: (x - a, np.ones_like(x))), _operand),
-    "*": Rule(_binary(lambda x, y: (x * y, y, x), lambda x, a: (x * a, np.broadcast_to(a, x.shape))), _operand),
-    "/": Rule(_binary(_divide, lambda x, a: (x / a, np.broadcast_to(1.0 / a, x.shape))), _operand),
-    "**": Rule(_binary(_pow_values, lambda x, n: (x**n, _power_slope(n, x))), _operand),
-    "rsub": Rule(_unary(lambda x, c: (c[:, 0] - x, -1.0)), _arg),
-    "rdiv": Rule(_unary(_rdiv), _arg),
-    "rpow": Rule(_unary(lambda x, c: _rpow(x, c[:, 0])), _arg),
+    "+": Rule(_pair(lambda x, y: (x + y, 1.0, 1.0))),
+    "+c": Rule(_unary(lambda x, c: (x + c[:, 0], 1.0)), _const),
+    "-": Rule(_pair(lambda x, y: (x - y, 1.0, -1.0))),
+    "-c": Rule(_unary(lambda x, c: (x - c[:, 0], 1.0)), _const),
+    "c-": Rule(_unary(lambda x, c: (c[:, 0] - x, -1.0)), _const),
+    "*": Rule(_pair(lambda x, y: (x * y, y, x))),
+    "*c": Rule(_unary(lambda x, c: (x * c[:, 0], c[:, 0])), _const),
+    "/": Rule(_pair(_divide)),
+    "/c": Rule(_unary(lambda x, c: (x / c[:, 0], 1.0 / c[:, 0])), _const),
+    "c/": Rule(_unary(_rdiv), _const),
+    "**": Rule(_pair(_pow_values)),
+    "**c": Rule(_unary(lambda x, c: (x ** c[:, 0], _power_slope(c[:, 0], x))), _const),
+    "c**": Rule(_unary(_rpow), _const),
     "neg": Rule(_unary(lambda x, c: (-x, -1.0))),
     "abs": Rule(_unary(lambda x, c: (np.abs(x), np.sign(x)))),
     "exp": Rule(_unary(_exp)),
@@ -220,13 +216,13 @@ RULES: dict[str, Rule] = {
     "tanh": Rule(_unary(_tanh)),
     "sigmoid": Rule(_unary(_sigmoid)),
     "relu": Rule(_unary(lambda x, c: (np.where(x > 0, x, 0.0), (x > 0) * 1.0))),
-    "leaky_relu": Rule(_unary(lambda x, c: (np.where(x > 0, x, c[:, 0] * x), np.where(x > 0, 1.0, c[:, 0]))), _arg),
+    "leaky_relu": Rule(_unary(lambda x, c: (np.where(x > 0, x, c[:, 0] * x), np.where(x > 0, 1.0, c[:, 0]))), _const),
     "clamp": Rule(_unary(_clamp), _clamp_bounds),
     "sin": Rule(_unary(lambda x, c: (np.sin(x), np.cos(x)))),
     "cos": Rule(_unary(lambda x, c: (np.cos(x), -np.sin(x)))),
-    "sum": Rule(_sum, lambda node: (0.0 if node.arg is None else node.arg,)),
-    "max": Rule(_extreme(lambda P, axis: P.argmax(axis=axis), lambda c, top: c > top), _max_constant),
-    "min": Rule(_extreme(lambda P, axis: P.argmin(axis=axis), lambda c, top: c < top), _min_constant),
+    "sum": Rule(_sum, _or(0.0)),
+    "max": Rule(_extreme(lambda P, axis: P.argmax(axis=axis), lambda c, top: c > top), _or(-math.inf)),
+    "min": Rule(_extreme(lambda P, axis: P.argmin(axis=axis), lambda c, top: c < top), _or(math.inf)),
     "wsum": Rule(_weighted_sum(bias=True), _plain_inputs),
     "dot": Rule(_weighted_sum(bias=False), _plain_inputs),
 }
@@ -275,7 +271,8 @@ def trace(fn: Callable[..., Value | Sequence[Value]], params: Sequence[Value],
         if node.parents:
             rule = RULES.get(node.op)
             if rule is None:
-                raise ValueError(f"compile: op {node.op!r} has no vectorised rule; add one to autograd.compile.RULES")
+                raise ValueError(f"compile: op {node.op!r} of the table of operations has no vectorised rule; "
+                                 "add one to autograd.compile.RULES")
             tape.append(Entry(node.op, tuple(row[p] for p in node.parents), rule.constants(node)))
         elif node in param_index:
             tape.append(Entry("param", (), (param_index[node],)))
