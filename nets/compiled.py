@@ -20,6 +20,7 @@ from autograd import Value
 
 from . import losses
 from .module import Dropout, Module
+from .recurrent import Steps
 
 Encode = Callable[[np.ndarray, int], np.ndarray]  # (targets, number of outputs) -> the tape's target array
 
@@ -162,4 +163,7 @@ def _output_count(model: Module, X: np.ndarray) -> int:
     """How many outputs the model gives for one example (run once, without a graph)."""
     with autograd.no_grad():
         out = model(np.asarray(X, dtype=float)[0].tolist())
+    if isinstance(out, Steps):
+        raise ValueError("compiled training: a model that returns every time step (nets.Steps) is not supported yet; "
+                         "train it with compiled=False (a many-to-one model compiles)")
     return 1 if isinstance(out, Value) else len(out)
