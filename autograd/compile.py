@@ -197,11 +197,13 @@ def _or(default: float) -> Callable[[Value], tuple[float]]:
 RULES: dict[str, Rule] = {
     "+": Rule(_pair(lambda x, y: (x + y, 1.0, 1.0))),
     "+c": Rule(_unary(lambda x, c: (x + c[:, 0], 1.0)), _const),
+    "c+": Rule(_unary(lambda x, c: (c[:, 0] + x, 1.0)), _const),
     "-": Rule(_pair(lambda x, y: (x - y, 1.0, -1.0))),
     "-c": Rule(_unary(lambda x, c: (x - c[:, 0], 1.0)), _const),
     "c-": Rule(_unary(lambda x, c: (c[:, 0] - x, -1.0)), _const),
     "*": Rule(_pair(lambda x, y: (x * y, y, x))),
     "*c": Rule(_unary(lambda x, c: (x * c[:, 0], c[:, 0])), _const),
+    "c*": Rule(_unary(lambda x, c: (c[:, 0] * x, c[:, 0])), _const),
     "/": Rule(_pair(_divide)),
     "/c": Rule(_unary(lambda x, c: (x / c[:, 0], 1.0 / c[:, 0])), _const),
     "c/": Rule(_unary(_rdiv), _const),

@@ -41,11 +41,13 @@ def assert_close(compiled, scalar, what: str) -> None:
 BUILDERS = [
     lambda a, b, c: a + b,
     lambda a, b, c: a + c,
+    lambda a, b, c: c + a,
     lambda a, b, c: a - b,
     lambda a, b, c: a - c,
     lambda a, b, c: c - a,
     lambda a, b, c: a * b,
     lambda a, b, c: a * c,
+    lambda a, b, c: c * a,
     lambda a, b, c: a / (b * b + 0.5),
     lambda a, b, c: a / c,
     lambda a, b, c: c / (a * a + 0.5),
