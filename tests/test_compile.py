@@ -257,10 +257,15 @@ def test_inputs_are_symbolic_not_the_first_examples_numbers():
     assert w.grad == 2.0
 
 
-def test_dropout_and_a_data_dependent_loss_are_refused_in_compiled_fit():
+def test_dropout_batchnorm_and_a_data_dependent_loss_are_refused_in_compiled_fit():
     X, y = data.moons(n=20, seed=0)
     model = MLP(2, [4, 1], seed=0, dropout=0.5)
     with pytest.raises(ValueError, match="Dropout\\(p=0.5\\) in training mode draws a new random mask"):
+        nets.fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1,
+                 progress=False, compiled=True)
+
+    model = MLP(2, [4, 1], seed=0, batch_norm=True)
+    with pytest.raises(ValueError, match="BatchNorm1d.* in training mode couples the examples of a batch"):
         nets.fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1,
                  progress=False, compiled=True)
 
