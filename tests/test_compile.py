@@ -229,6 +229,16 @@ def test_a_many_to_one_rnn_trains_compiled_as_uncompiled_and_every_step_outputs_
                  progress=False, compiled=True)
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+def test_compiled_fit_diverges_as_fit_does(compiled):
+    X, y = data.moons(n=20, seed=0)
+    model = MLP(2, [8, 1], seed=0)
+    with pytest.raises(nets.DivergenceError, match="training diverged at epoch"):
+        nets.fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=1e150), epochs=5,
+                 progress=False, compiled=compiled)
+    assert all(math.isfinite(p.data) for p in model.parameters())
+
+
 def test_an_mlp_layer_is_a_few_array_operations():
     model = MLP(2, [16, 16, 1], activation="relu", seed=0)
     tape = autograd.compile(model, model.parameters(), np.zeros((4, 2)))
