@@ -239,6 +239,20 @@ def test_compiled_fit_diverges_as_fit_does(compiled):
     assert all(math.isfinite(p.data) for p in model.parameters())
 
 
+def test_a_small_cnn_trains_compiled_as_uncompiled():
+    X, y = data.digits("train", images=True)
+    histories, weights = [], []
+    for compiled in (False, True):
+        model = nets.Sequential(nets.Conv2d(1, 2, 3, seed=0), nets.MaxPool2d(2), nets.ReLU(), nets.Flatten(),
+                                nets.Linear(18, 10, seed=0))
+        history = nets.fit(model, X[:24], y[:24], loss="cross_entropy", optimizer=optim.Adam(model.parameters(), lr=0.03),
+                           epochs=2, batch_size=8, progress=False, seed=0, compiled=compiled)
+        histories.append(history["loss"])
+        weights.append([p.data for p in model.parameters()])
+    assert_close(histories[1], histories[0], "losses")
+    assert_close(weights[1], weights[0], "weights")
+
+
 def test_an_mlp_layer_is_a_few_array_operations():
     model = MLP(2, [16, 16, 1], activation="relu", seed=0)
     tape = autograd.compile(model, model.parameters(), np.zeros((4, 2)))
