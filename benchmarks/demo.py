@@ -25,7 +25,7 @@ from autograd import gc_paused
 from nets.compiled import CompiledTraining
 from nets.losses import hinge, l2
 
-from .common import MISSING, Row, Sizes, count_nodes, median, timed
+from .common import MISSING, Row, Sizes, T, count_nodes, median, timed
 
 ALPHA = 1e-4  # the L2 weight of micrograd's demo
 TWIN_STEPS = 25  # steps of a quick engine's twin timed per lockstep round
@@ -236,8 +236,8 @@ def torch_module() -> ModuleType | None:
 def lockstep(engines: dict[str, Any], repeats: int, twins: dict[str, Any]) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Step k of the same trajectory on each engine in turn, so noise hits all of them.
 
-    A full collection before each step, untimed, so that no engine pays for another's
-    garbage (micrograd's nodes are reference cycles, which only the collector frees).
+    Each engine pays for its own garbage and nobody else's (`own_garbage`): micrograd's
+    nodes are reference cycles, which only the collector frees, and that is part of its cost.
     A step of about a millisecond is often preempted on a busy machine, so an engine with a
     twin (the same engine, another copy) is also timed over TWIN_STEPS steps of the twin in
     each round; those times are the engine's.  Returns each engine's step times and its
@@ -248,13 +248,26 @@ def lockstep(engines: dict[str, Any], repeats: int, twins: dict[str, Any]) -> tu
     for _ in range(repeats):
         losses = {}
         for name, engine in engines.items():
-            gc.collect()
-            t, (losses[name], _) = timed(engine.step)
-            times[name] += [timed(twins[name].step)[0] for _ in range(TWIN_STEPS)] if name in twins else [t]
+            t, (losses[name], _) = own_garbage(engine.step)
+            times[name] += [own_garbage(twins[name].step)[0] for _ in range(TWIN_STEPS)] if name in twins else [t]
         if "micrograd" in losses:
             for name, loss in losses.items():
                 gaps[name] = max(gaps.get(name, 0.0), abs(loss - losses["micrograd"]) / abs(losses["micrograd"]))
     return times, gaps
+
+
+def own_garbage(step: Callable[[], T]) -> tuple[float, T]:
+    """(seconds, result) of `step`, plus the time to free the garbage it left.
+
+    A collection before it, untimed, clears other engines' garbage.  After it, a collection
+    that finds this step's cycles is timed against one that finds none: the difference is
+    the freeing alone, without the scan of every live object that any collection costs.  An
+    engine that leaves no cycles (its nodes freed by reference counting) pays nothing here.
+    """
+    gc.collect()
+    seconds, result = timed(step)
+    collecting, cycles = timed(gc.collect)
+    return seconds + (max(0.0, collecting - timed(gc.collect)[0]) if cycles else 0.0), result
 
 
 def whole_demo(step: Callable[[], tuple[float, float]], steps: int, gc_every_other: bool = False) -> tuple[list[float], list[float], float, float]:
