@@ -7,6 +7,7 @@ installed stepgrad as the rest of the test-suite.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-NOTEBOOK_BUDGET = 180  # seconds for a whole notebook
+# Seconds of wall-clock time for a whole notebook: a guard against a notebook that runs on, not a
+# speed test (speed lives in benchmarks/). It is generous because the suite must pass while other
+# jobs use both cores; the slowest notebook takes under a minute on a quiet machine.
+NOTEBOOK_BUDGET = float(os.environ.get("STEPGRAD_NOTEBOOK_BUDGET", 900))
 
 
 def _client(nb: nbformat.NotebookNode, workdir: Path, budget: float = NOTEBOOK_BUDGET) -> NotebookClient:
