@@ -7,11 +7,13 @@ a step the other way.  Updates change plain floats, so they build no graph.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence, TypeVar
 
 from autograd import Value
 
 from .module import Module, Neuron, frozen_parameters
+
+Number = TypeVar("Number")  # a float, or a NumPy array of them (the compiled trainer's parameters)
 
 
 class Optimizer:
@@ -38,34 +40,43 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Gradient descent: p -= lr * g, optionally with momentum and weight decay.
+    """Gradient descent: p -= lr * g, optionally with momentum and weight decay (torch.optim.SGD's
+    algorithm without dampening and Nesterov; its options after `momentum` are keyword-only).
 
     Momentum keeps a running velocity v = momentum * v + g and steps along v, which
     smooths zig-zags and speeds up along consistent directions.  Weight decay adds
     weight_decay * p to g: the gradient of (weight_decay / 2) * p^2.
     """
 
-    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
+    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, *, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         self.momentum = _fraction(momentum, "SGD", "momentum")
         self.weight_decay = _non_negative(weight_decay, "SGD", "weight_decay")
         self.velocity = [0.0] * len(self.params)
 
     def step(self) -> None:
-        lr, mu, wd, v = self.lr, self.momentum, self.weight_decay, self.velocity
+        v = self.velocity
         for i, p in self.trainable():
-            g = p.grad + wd * p.data
-            if mu:
-                v[i] = g = mu * v[i] + g
-            p.data -= lr * g
+            p.data, v[i] = self.update(p.data, p.grad, v[i])
+
+    def update(self, p: Number, g: Number, velocity: Number) -> tuple[Number, Number]:
+        """One step for a parameter p with gradient g, or for NumPy arrays of them: (new p, new velocity)."""
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        if self.momentum:
+            velocity = g = self.momentum * velocity + g
+        return p - self.lr * g, velocity
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015): momentum plus a per-parameter step size.
+    """Adam (Kingma & Ba, 2015), exactly as `torch.optim.Adam` documents it: momentum plus a
+    per-parameter step size.
 
-    m tracks the mean gradient and s the mean squared gradient; dividing by sqrt(s)
-    gives every parameter a step of roughly lr, whatever its gradient's scale.  The
-    1 - beta**t factors correct m and s for starting at zero.
+    m tracks the mean gradient and v the mean squared gradient; dividing by sqrt(v) gives
+    every parameter a step of roughly lr, whatever its gradient's scale.  m and v start at
+    zero, so each is divided by 1 - beta**t (bias correction) before use, and eps is added
+    after that, to sqrt(v_hat).  `weight_decay` adds weight_decay * p to the gradient (L2,
+    as torch's Adam); for decay kept out of m and v use `AdamW`.
     """
 
     def __init__(
@@ -77,23 +88,57 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self.beta1 = _fraction(betas[0], "Adam", "betas[0]")
-        self.beta2 = _fraction(betas[1], "Adam", "betas[1]")
-        self.eps = _non_negative(eps, "Adam", "eps")
-        self.weight_decay = _non_negative(weight_decay, "Adam", "weight_decay")
+        who = type(self).__name__
+        self.beta1 = _fraction(betas[0], who, "betas[0]")
+        self.beta2 = _fraction(betas[1], who, "betas[1]")
+        self.eps = _non_negative(eps, who, "eps")
+        self.weight_decay = _non_negative(weight_decay, who, "weight_decay")
         self.m = [0.0] * len(self.params)
-        self.s = [0.0] * len(self.params)
-        self.t = 0
+        self.v = [0.0] * len(self.params)
+        self.t = 0  # steps taken: the t of the bias correction
 
     def step(self) -> None:
         self.t += 1
-        b1, b2, wd, m, s = self.beta1, self.beta2, self.weight_decay, self.m, self.s
-        lr = self.lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        m, v = self.m, self.v
         for i, p in self.trainable():
-            g = p.grad + wd * p.data
-            m[i] = b1 * m[i] + (1 - b1) * g
-            s[i] = b2 * s[i] + (1 - b2) * g * g
-            p.data -= lr * m[i] / (math.sqrt(s[i]) + self.eps)
+            p.data, m[i], v[i] = self.update(p.data, p.grad, m[i], v[i])
+
+    def update(self, p: Number, g: Number, m: Number, v: Number) -> tuple[Number, Number, Number]:
+        """Step `self.t` for a parameter p with gradient g, or for NumPy arrays of them: (new p, m, v)."""
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        return self.adam(p, g, m, v)
+
+    def adam(self, p: Number, g: Number, m: Number, v: Number) -> tuple[Number, Number, Number]:
+        """The moments and the step of torch's algorithm, on a gradient that already holds any L2 term."""
+        b1, b2 = self.beta1, self.beta2
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat = m / (1 - b1**self.t)
+        v_hat = v / (1 - b2**self.t)
+        return p - self.lr * m_hat / (v_hat**0.5 + self.eps), m, v
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as `torch.optim.AdamW`:
+    each step first shrinks p by lr * weight_decay * p, outside m and v, then takes Adam's step.
+
+    With L2 (Adam's `weight_decay`) a large gradient history also dampens the decay;
+    decoupled, every weight decays at the same rate.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def update(self, p: Number, g: Number, m: Number, v: Number) -> tuple[Number, Number, Number]:
+        return self.adam(p * (1 - self.lr * self.weight_decay), g, m, v)
 
 
 class LinearDecay:
