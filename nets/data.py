@@ -1,4 +1,4 @@
-"""Toy datasets for classification, sequences, a mini-batch iterator, and image augmentation.
+"""Toy datasets for classification, sequences, MNIST (`mnist`, from files), a mini-batch iterator, and image augmentation.
 
 Every dataset returns `(X, y)`: X a float array of shape (n, features), y integer class
 labels 0, 1, ...; a sequence dataset's X has shape (n, steps, features), and
@@ -12,6 +12,8 @@ import math
 from typing import Iterator, Union
 
 import numpy as np
+
+from .mnist import mnist  # noqa: F401 - nets.data.mnist, with the other data sets
 
 SeedLike = Union[int, np.random.Generator, None]
 

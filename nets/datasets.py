@@ -18,11 +18,13 @@ Split = tuple["np.ndarray", "np.ndarray", "np.ndarray", "np.ndarray"]  # X_train
 @dataclass(frozen=True)
 class Dataset:
     """One line about a data set, and how to load it: `load(samples, seed)` is a `Split`.
-    Where `images` is true, `load(samples, seed, images=True)` gives (n, 1, height, width) images."""
+    Where `images` is true, `load(samples, seed, images=True)` gives (n, 1, height, width) images;
+    where `files` is true, `load(samples, seed, folder=...)` reads them from that folder."""
 
     about: str
     load: Callable[..., Split]
     images: bool = False
+    files: bool = False  # read from a folder of files: `load(..., folder=...)`
 
 
 def _generated(make: str) -> Callable[[int, int], Split]:
@@ -52,6 +54,13 @@ def _digits(samples: int, seed: int, images: bool = False) -> Split:
     return (*data.digits("train", images=images), *data.digits("test", images=images))
 
 
+def _mnist(samples: int, seed: int, images: bool = False, folder: str | None = None) -> Split:
+    """MNIST's 60,000 training and 10,000 test images, read from `folder` (see `nets.data.mnist`)."""
+    from .mnist import mnist
+
+    return (*mnist("train", folder, images=images), *mnist("test", folder, images=images))
+
+
 DATASETS: dict[str, Dataset] = {
     "xor": Dataset("the four corners of the unit square, labelled x1 XOR x2", _xor),
     "moons": Dataset("two interleaving half circles", _generated("moons")),
@@ -59,17 +68,22 @@ DATASETS: dict[str, Dataset] = {
     "spiral": Dataset("three interleaved spiral arms", _generated("spiral")),
     "blobs": Dataset("three Gaussian clusters", _generated("blobs")),
     "digits": Dataset("8x8 handwritten digits, ten classes", _digits, images=True),
+    "mnist": Dataset("MNIST's 28x28 handwritten digits, from files (--data-dir)", _mnist, images=True, files=True),
 }
 
 
-def load(name: str, samples: int = 200, seed: int = 0, *, images: bool = False) -> Split:
-    """`(X_train, y_train, X_test, y_test)` of the data set called `name` (as images if asked)."""
+def load(name: str, samples: int = 200, seed: int = 0, *, images: bool = False, folder: str | None = None) -> Split:
+    """`(X_train, y_train, X_test, y_test)` of the data set called `name` (as images if asked;
+    from `folder` for a data set read from files, else its default folder)."""
     try:
         dataset = DATASETS[name]
     except (KeyError, TypeError):
         raise ValueError(f"data: unknown data set {name!r}; choose one of {', '.join(DATASETS)}") from None
-    if not images:
-        return dataset.load(samples, seed)
-    if not dataset.images:
+    if images and not dataset.images:
         raise ValueError(f"data: {name} is points, not images")
-    return dataset.load(samples, seed, images=True)
+    if folder is not None and not dataset.files:
+        raise ValueError(f"data: {name} is made, not read from files; a folder is for {', '.join(n for n, d in DATASETS.items() if d.files)}")
+    kwargs = {"images": True} if images else {}
+    if dataset.files:
+        kwargs["folder"] = folder
+    return dataset.load(samples, seed, **kwargs)

@@ -190,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a network on a dataset")
     train.add_argument("--data", choices=DATASETS, default="moons",
                        help="; ".join(f"{name}: {dataset.about}" for name, dataset in DATASETS.items()) + " (default: moons)")
+    train.add_argument("--data-dir", metavar="DIR",
+                       help="where --data mnist finds its files (default: $STEPGRAD_DATA/mnist or ~/.cache/stepgrad/mnist)")
     train.add_argument("--samples", type=_positive(int, MAX_SAMPLES), default=200, metavar="N",
                        help=f"training points for the synthetic datasets, at most {MAX_SAMPLES} (default: 200)")
     train.add_argument("--model", choices=("mlp", "cnn"), default="mlp",

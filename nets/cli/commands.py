@@ -29,10 +29,11 @@ def train(args: argparse.Namespace) -> None:
     if args.plots:
         make_directory(args.plots)  # before training, like --save: a typo must not waste the run
     if args.model == "cnn" and not datasets.DATASETS[args.data].images:
-        raise ValueError(f"--model cnn needs images, and --data {args.data} is points; use --data digits")
+        raise ValueError(f"--model cnn needs images, and --data {args.data} is points; use --data digits or mnist")
     if args.model == "cnn" and args.activation not in ACTIVATION_MODULES:
         raise ValueError(f"--model cnn takes --activation {' or '.join(ACTIVATION_MODULES)}, not {args.activation}")
-    X, y, X_test, y_test = datasets.load(args.data, args.samples, args.seed, images=args.model == "cnn")
+    X, y, X_test, y_test = datasets.load(args.data, args.samples, args.seed, images=args.model == "cnn",
+                                         folder=args.data_dir)
     classes = int(y.max()) + 1
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
     entry = losses.LOSSES[loss]
