@@ -46,8 +46,8 @@ def test_a_registered_loss_and_data_set_can_be_trained_on_from_the_command(monke
 
 
 def test_an_unknown_data_set_is_named():
-    with pytest.raises(ValueError, match="unknown data set 'mnist'; choose one of xor, moons"):
-        datasets.load("mnist")
+    with pytest.raises(ValueError, match="unknown data set 'cifar10'; choose one of xor, moons"):
+        datasets.load("cifar10")
 
 
 def test_a_registered_activation_without_a_module_is_refused_for_a_cnn(capsys):
