@@ -37,6 +37,10 @@ EXPORTS = {
     "RNNCell": "recurrent",
     "RNN": "recurrent",
     "RNNModel": "recurrent",
+    "LSTMCell": "gated",
+    "LSTM": "recurrent",
+    "GRUCell": "gated",
+    "GRU": "recurrent",
     "Steps": "recurrent",
     "fit": "training",
     "evaluate": "training",
@@ -45,7 +49,7 @@ EXPORTS = {
     "DivergenceError": "training",
     "load": "serialize",
 }
-SUBMODULES = ("activations", "conv", "data", "datasets", "init", "layers", "losses", "module", "normalization", "optim",
+SUBMODULES = ("activations", "conv", "data", "gated", "datasets", "init", "layers", "losses", "module", "normalization", "optim",
               "plot", "recurrent", "sequential", "serialize", "training")
 
 __all__ = [*EXPORTS, *SUBMODULES, "ShadowedEngineError"]

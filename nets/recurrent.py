@@ -18,6 +18,7 @@ from autograd import Value
 
 from . import activations
 from . import init as initialisers
+from .gated import GRUCell, LSTMCell, positive_size
 from .losses import Loss
 from .module import Input, Layer, Module, Seed
 
@@ -86,14 +87,72 @@ class RNNCell(Module):
         return f"RNNCell({self.input_size}, {self.hidden_size}, activation={self.activation!r})"
 
 
-class RNN(Module):
-    """The cell applied along a sequence; returns every hidden state h_1 ... h_T.
+class Unrolled(Module):
+    """A cell applied along a sequence, the same weights at every step; the shared part of
+    `RNN`, `LSTM` and `GRU`.
 
-    `h0` defaults to zeros, as leaves labelled h0[1], h0[2], ... so that after `backward()`
-    their grads show how much gradient reached the start of the sequence.  `truncate=k`
-    is truncated BPTT: after every k steps the state passed on is `detach()`ed, so no
-    gradient flows back past it (the forward values are unchanged).
+    The initial state defaults to zeros, as leaves labelled h0[1], h0[2], ... (and c0[j] for
+    an LSTM) so that after `backward()` their grads show how much gradient reached the start
+    of the sequence.  `truncate=k` is truncated BPTT: after every k steps the state passed on
+    is `detach()`ed, so no gradient flows back past it (the forward values are unchanged).
     """
+
+    cell: Any
+
+    def __init__(self, cell: Module, truncate: int | None) -> None:
+        if truncate is not None:
+            _size(truncate, "truncate")
+        self.cell = cell
+        self.truncate = truncate
+
+    def __call__(self, xs: Sequence[Sequence[Input]], state: Any = None) -> list[State]:
+        """[h_1, ..., h_T] for the sequence `xs` (one list of inputs per step), from `state`."""
+        return [self._hidden(s) for s in self.unroll(xs, state)]
+
+    def unroll(self, xs: Sequence[Sequence[Input]], state: Any = None) -> list[Any]:
+        """The cell's state after every step: h_t for an RNN or a GRU, the pair (h_t, c_t) for an LSTM."""
+        xs = xs.tolist() if hasattr(xs, "tolist") else list(xs)
+        if not xs:
+            raise ValueError(f"{type(self).__name__}: the sequence is empty (it needs at least one time step)")
+        state = self.initial_state() if state is None else state
+        states = []
+        for t, x in enumerate(xs, start=1):
+            state = self.cell(x, state)
+            for name, part in self._parts(state):
+                for j, v in enumerate(part, start=1):
+                    v.label = f"{name}{t}[{j}]"
+            states.append(state)
+            if self.truncate and t % self.truncate == 0:  # the cut: the next step starts from leaves
+                state = self._rebuild([[v.detach() for v in part] for _, part in self._parts(state)])
+        return states
+
+    def initial_state(self) -> Any:
+        n = self.cell.hidden_size
+        return self._rebuild([[Value(0.0, label=f"{name}0[{j}]") for j in range(1, n + 1)] for name, _ in self._parts(None)])
+
+    def _parts(self, state: Any) -> list[tuple[str, Any]]:
+        """The named parts of a state: just h, except for the LSTM's (h, c)."""
+        return [("h", state)]
+
+    def _rebuild(self, parts: list[State]) -> Any:
+        return parts[0]
+
+    def _hidden(self, state: Any) -> State:
+        return state
+
+    def children(self) -> list[tuple[str, Module]]:
+        return [("cell", self.cell)]
+
+    def config(self) -> dict[str, Any]:
+        return {**self.cell.config(), "truncate": self.truncate}
+
+    def __repr__(self) -> str:
+        cut = f", truncate={self.truncate}" if self.truncate else ""
+        return f"{repr(self.cell).replace('Cell(', '(', 1)[:-1]}{cut})"
+
+
+class RNN(Unrolled):
+    """`RNNCell` applied along a sequence; returns every hidden state h_1 ... h_T."""
 
     def __init__(
         self,
@@ -105,44 +164,44 @@ class RNN(Module):
         truncate: int | None = None,
         seed: Seed = None,
     ) -> None:
-        if truncate is not None:
-            _size(truncate, "truncate")
-        self.cell = RNNCell(input_size, hidden_size, activation, init, seed=seed)
-        self.truncate = truncate
+        super().__init__(RNNCell(input_size, hidden_size, activation, init, seed=seed), truncate)
 
-    def __call__(self, xs: Sequence[Sequence[Input]], h0: Sequence[Input] | None = None) -> list[State]:
-        """[h_1, ..., h_T] for the sequence `xs` (one list of inputs per step), from `h0`."""
-        xs = xs.tolist() if hasattr(xs, "tolist") else list(xs)
-        if not xs:
-            raise ValueError("RNN: the sequence is empty (it needs at least one time step)")
-        h = self.initial_state() if h0 is None else list(h0)
-        states = []
-        for t, x in enumerate(xs, start=1):
-            h = self.cell(x, h)
-            for j, v in enumerate(h, start=1):
-                v.label = f"h{t}[{j}]"
-            states.append(h)
-            if self.truncate and t % self.truncate == 0:
-                h = [v.detach() for v in h]  # the cut: the next step starts from leaves
-        return states
 
-    def initial_state(self) -> State:
-        return [Value(0.0, label=f"h0[{j}]") for j in range(1, self.cell.hidden_size + 1)]
+class GRU(Unrolled):
+    """`GRUCell` applied along a sequence; returns every hidden state h_1 ... h_T."""
 
-    def children(self) -> list[tuple[str, Module]]:
-        return [("cell", self.cell)]
+    def __init__(self, input_size: int, hidden_size: int, init: str | None = None, *,
+                 truncate: int | None = None, seed: Seed = None) -> None:
+        super().__init__(GRUCell(input_size, hidden_size, init, seed=seed), truncate)
 
-    def config(self) -> dict[str, Any]:
-        return {**self.cell.config(), "truncate": self.truncate}
 
-    def __repr__(self) -> str:
-        cut = f", truncate={self.truncate}" if self.truncate else ""
-        return f"RNN({self.cell.input_size}, {self.cell.hidden_size}, activation={self.cell.activation!r}{cut})"
+class LSTM(Unrolled):
+    """`LSTMCell` applied along a sequence; returns every hidden state h_1 ... h_T (PyTorch's
+    `output`).  `unroll` gives the pairs (h_t, c_t), cell states included; a given initial
+    state is a pair (h0, c0)."""
+
+    def __init__(self, input_size: int, hidden_size: int, init: str | None = None, *,
+                 truncate: int | None = None, seed: Seed = None) -> None:
+        super().__init__(LSTMCell(input_size, hidden_size, init, seed=seed), truncate)
+
+    def _parts(self, state: Any) -> list[tuple[str, Any]]:
+        h, c = (None, None) if state is None else state
+        return [("h", h), ("c", c)]
+
+    def _rebuild(self, parts: list[State]) -> tuple[State, State]:
+        return parts[0], parts[1]
+
+    def _hidden(self, state: tuple[State, State]) -> State:
+        return state[0]
+
+
+LAYERS: dict[str, type[Unrolled]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 
 
 class RNNModel(Module):
-    """An RNN with a linear read-out `Layer`: a whole sequence in, an answer out.
+    """A recurrent layer with a linear read-out `Layer`: a whole sequence in, an answer out.
 
+    `cell` picks the layer: "rnn" (`RNN`, with `activation`), "lstm" (`LSTM`) or "gru" (`GRU`).
     Many-to-one (the default) reads out the last hidden state: one Value for one output,
     else a list.  `return_sequences=True` (Keras's name) reads out every state, many-to-many,
     and returns them as `Steps`.
@@ -160,13 +219,21 @@ class RNNModel(Module):
         *,
         return_sequences: bool = False,
         truncate: int | None = None,
+        cell: str = "rnn",
     ) -> None:
         if not isinstance(return_sequences, bool):
             raise TypeError(f"RNNModel: return_sequences must be True or False, got {return_sequences!r}")
+        if cell not in LAYERS:
+            raise ValueError(f"RNNModel: unknown cell {cell!r}; choose one of {', '.join(LAYERS)}")
+        if cell != "rnn" and activation != "tanh":
+            raise ValueError(f"RNNModel: an {cell.upper()} has its own activations; activation={activation!r} "
+                             "is for cell='rnn'")
         rng = random.Random(seed)
-        self.rnn = RNN(input_size, hidden_size, activation, init, truncate=truncate, seed=rng)
+        options = {"activation": activation} if cell == "rnn" else {}
+        self.rnn = LAYERS[cell](input_size, hidden_size, init=init, truncate=truncate, seed=rng, **options)
         self.readout = Layer(hidden_size, _size(output_size, "output_size"), output_activation, init, seed=rng)
         self.return_sequences = return_sequences
+        self.cell = cell
 
     def __call__(self, xs: Sequence[Sequence[Input]]) -> Value | list[Value] | Steps:
         states = self.rnn(xs)
@@ -183,8 +250,9 @@ class RNNModel(Module):
         return [("rnn", self.rnn), ("readout", self.readout)]
 
     def config(self) -> dict[str, Any]:
-        return {**self.rnn.config(), "output_size": self.readout.nout, "output_activation": self.readout.activation,
-                "return_sequences": self.return_sequences}
+        config = {**self.rnn.config(), "output_size": self.readout.nout, "output_activation": self.readout.activation,
+                  "return_sequences": self.return_sequences}
+        return config if self.cell == "rnn" else {**config, "cell": self.cell}
 
     def __repr__(self) -> str:
         kind = "many-to-many" if self.return_sequences else "many-to-one"
@@ -216,6 +284,4 @@ def hidden_grad_norms(states: Sequence[Sequence[Value]]) -> list[float]:
 
 
 def _size(n: object, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"RNN: {what} must be a positive integer, got {n!r}")
-    return n
+    return positive_size(n, "RNN", what)

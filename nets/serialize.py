@@ -19,7 +19,8 @@ from .files import write_atomically
 from .layers import Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .module import MLP, Dropout, Layer, Module, Neuron
 from .normalization import BatchNorm1d
-from .recurrent import RNN, RNNCell, RNNModel
+from .gated import GRUCell, LSTMCell
+from .recurrent import GRU, LSTM, RNN, RNNCell, RNNModel
 from .sequential import Sequential
 
 FORMAT = "stepgrad-model"
@@ -30,6 +31,7 @@ READABLE = (1, 2, 3)
 KINDS: dict[str, type[Module]] = {
     "MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Dropout": Dropout,
     "RNNCell": RNNCell, "RNN": RNN, "RNNModel": RNNModel, "BatchNorm1d": BatchNorm1d,
+    "LSTMCell": LSTMCell, "LSTM": LSTM, "GRUCell": GRUCell, "GRU": GRU,
     "Sequential": Sequential, "Linear": Linear, "ReLU": ReLU, "LeakyReLU": LeakyReLU, "Tanh": Tanh, "Sigmoid": Sigmoid, "Flatten": Flatten,
     "Conv2d": Conv2d, "MaxPool2d": MaxPool2d, "AvgPool2d": AvgPool2d,
 }
@@ -174,7 +176,9 @@ def _parameter_count(kind: str, config: dict) -> int | None:
     building the model then reports what is wrong).  A Sequential's own count is 0: its
     modules are counted as parts of their own."""
     if kind in ("RNNCell", "RNN", "RNNModel"):
-        return _recurrent_count(config)
+        return _recurrent_count(config, config.get("cell", "rnn") if kind == "RNNModel" else "rnn")
+    if kind in ("LSTMCell", "LSTM", "GRUCell", "GRU"):
+        return _recurrent_count(config, kind.removesuffix("Cell").lower())
     if kind == "Conv2d":
         sizes = [config.get(name) for name in ("in_channels", "out_channels", "kernel_size")]
         if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
@@ -192,13 +196,15 @@ def _parameter_count(kind: str, config: dict) -> int | None:
     return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))
 
 
-def _recurrent_count(config: dict) -> int | None:
-    """An RNN's (input + hidden + 1) * hidden, plus the read-out's (hidden + 1) * outputs."""
+def _recurrent_count(config: dict, cell: object) -> int | None:
+    """An RNN's (input + hidden + 1) * hidden, a GRU's 3 (input + hidden + 2) * hidden (two biases
+    per gate, as PyTorch), an LSTM's 4 (...), plus the read-out's (hidden + 1) * outputs."""
     sizes = [config.get("input_size"), config.get("hidden_size"), config.get("output_size", 0)]
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes) or cell not in ("rnn", "gru", "lstm"):
         return None
     n_in, hidden, n_out = sizes
-    return (n_in + hidden + 1) * hidden + (hidden + 1) * n_out
+    per_unit = n_in + hidden + 1 if cell == "rnn" else {"gru": 3, "lstm": 4}[cell] * (n_in + hidden + 2)
+    return per_unit * hidden + (hidden + 1) * n_out
 
 
 def _sizes(config: dict) -> list[int]:

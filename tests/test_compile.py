@@ -213,15 +213,18 @@ def test_compiled_fit_trains_digits_in_minibatches_and_leaves_an_ordinary_model(
     assert nets.predict(nets.load(tmp_path / "digits.json"), X[:5]) == nets.predict(model, X[:5])
 
 
-def test_a_many_to_one_rnn_trains_compiled_as_uncompiled_and_every_step_outputs_are_refused():
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_a_many_to_one_rnn_trains_compiled_as_uncompiled_and_every_step_outputs_are_refused(cell):
     X, y = data.sine_waves(24, length=6, seed=0)
-    losses = []
+    losses, weights = [], []
     for compiled in (False, True):
-        model = nets.RNNModel(1, 3, seed=0)
+        model = nets.RNNModel(1, 3, seed=0, cell=cell)
         history = nets.fit(model, X, y, loss="mse", optimizer=optim.Adam(model.parameters(), lr=0.02), epochs=2,
                            batch_size=8, progress=False, seed=0, compiled=compiled)
         losses.append(history["loss"])
+        weights.append([p.data for p in model.parameters()])
     assert_close(losses[1], losses[0], "losses")
+    assert_close(weights[1], weights[0], "weights")
     X, y = data.binary_addition(8, bits=3, seed=0)
     model = nets.RNNModel(2, 3, return_sequences=True, seed=0)
     with pytest.raises(ValueError, match="returns every time step \\(nets.Steps\\) is not supported yet"):
