@@ -1,0 +1,949 @@
+"""Exercises whose checks teach: each answer is compared with what the engine computes.
+
+    >>> from nets.exercises import check
+    >>> check("01.1", 12)
+    ✗ Exercise 01.1: your slope 12 is 2 too high (the engine's x.grad is 10). Hint: ...
+
+`check(exercise, answer)` never raises and never prints a traceback: it returns a
+`Feedback` that says in one or two sentences what is right, which number or which input's
+gradient is wrong and by how much, and a hint.  Learner code is run with a time limit;
+code that raises, runs for ever, or returns the wrong type gets a sentence too.
+Typical mistakes are recognised (a known wrong rule gives the same numbers) and get the
+hint written for them.  `grade` is the graders' side: the solution must pass and a typical
+wrong answer must fail with its hint (the solution notebooks in `notebooks/solutions/`
+call it, and the test-suite runs them).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import numbers
+import signal
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import autograd
+from autograd import Value
+
+TIME_LIMIT = 2.0  # seconds for one call of the learner's code
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What `check` says: truthy when the answer is right; shown as one line in a notebook."""
+
+    exercise: str
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        return f"{'✓' if self.ok else '✗'} Exercise {self.exercise}: {self.message}"
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if self.ok else "#b42318"
+        return (f'<div class="stepgrad-feedback" style="border-left: 4px solid {colour}; padding: 4px 10px; '
+                f'color: {colour}; white-space: normal">{html.escape(str(self))}</div>')
+
+
+class Wrong(Exception):
+    """Raised inside a checker with the sentence the learner should read."""
+
+
+class _TimeUp(BaseException):  # BaseException: a learner's `except Exception` does not swallow it
+    pass
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    hint: str  # shown when no known mistake matches
+    checker: Callable[[Any], str]  # returns the sentence for a right answer, raises Wrong otherwise
+
+
+EXERCISES: dict[str, Exercise] = {}
+
+
+def exercise(id: str, title: str, hint: str) -> Callable[[Callable[[Any], str]], Callable[[Any], str]]:
+    def register(checker: Callable[[Any], str]) -> Callable[[Any], str]:
+        if id in EXERCISES:
+            raise ValueError(f"exercise {id} is registered twice")
+        EXERCISES[id] = Exercise(id, title, hint, checker)
+        return checker
+    return register
+
+
+def check(exercise: str, answer: Any) -> Feedback:
+    """Check `answer` to `exercise` ("01.1"): a Feedback, never an exception."""
+    if exercise not in EXERCISES:
+        known = ", ".join(EXERCISES)
+        return Feedback(str(exercise), False, f"there is no exercise {exercise!r}; the exercises are {known}.")
+    spec = EXERCISES[exercise]
+    if answer is ... or answer is None:
+        return Feedback(exercise, False, "not answered yet: replace the `...` or `pass` of the cell above with your answer, run it, "
+                                         "then run this check again.")
+    try:
+        return Feedback(exercise, True, spec.checker(answer))
+    except Wrong as wrong:
+        message = str(wrong)
+        if "Hint:" not in message:
+            message += f" Hint: {spec.hint}"
+        return Feedback(exercise, False, message)
+    except Exception as error:  # a checker's own bug must still not show the learner a traceback
+        return Feedback(exercise, False, f"the checker could not judge this answer ({type(error).__name__}: {error}); "
+                                         f"check that it is the kind of answer asked for. Hint: {spec.hint}")
+
+
+def grade(exercise: str, solution: Any, *, wrong: Any, hint: str) -> Feedback:
+    """For graders: the solution passes, and the typical wrong answer fails with `hint` in its message."""
+    right = check(exercise, solution)
+    if not right:
+        raise AssertionError(f"the solution to {exercise} is refused: {right}")
+    mistaken = check(exercise, wrong)
+    if mistaken or hint not in mistaken.message:
+        raise AssertionError(f"the wrong answer to {exercise} should fail with the hint {hint!r}, got: {mistaken}")
+    return mistaken
+
+
+# ---- running the learner's code ----------------------------------------------------------
+
+def _call(function: Any, *args: Any, what: str) -> Any:
+    """`function(*args)` within TIME_LIMIT seconds; its error or a time-out becomes a Wrong sentence."""
+    if not callable(function):
+        raise Wrong(f"{what} should be a function, but your answer is {_kind(function)}.")
+    try:
+        return _bounded(function, args)
+    except _TimeUp:
+        raise Wrong(f"{what} did not return within {TIME_LIMIT:g} s for {_show_args(args)}: "
+                    "is there a loop that never ends?") from None
+    except Wrong:
+        raise
+    except Exception as error:
+        raise Wrong(f"{what} raised {type(error).__name__} ({error}){_where(error)} for {_show_args(args)}.") from None
+
+
+def _bounded(function: Callable, args: tuple) -> Any:
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        def time_up(signum: int, frame: Any) -> None:
+            raise _TimeUp
+
+        previous = signal.signal(signal.SIGALRM, time_up)
+        signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT)
+        try:
+            return function(*args)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    result: list[Any] = []  # not the main thread: no signals here, so wait for a daemon thread
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(function(*args))
+        except BaseException as error:  # handed back to the caller below
+            failure.append(error)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(TIME_LIMIT)
+    if worker.is_alive():
+        raise _TimeUp
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+def _where(error: BaseException) -> str:
+    """` at line 3: return 1 / x`: the last line of the learner's code in the traceback."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f" at line {frame.lineno}: `{frame.line}`" if frame.line else f" at line {frame.lineno}"
+
+
+def _show_args(args: tuple) -> str:
+    shown = ", ".join(_short(a) for a in args)
+    return f"the input ({shown})" if shown else "no input"
+
+
+def _short(x: Any) -> str:
+    if isinstance(x, Value):
+        return _fmt(x.data)
+    if isinstance(x, float):
+        return _fmt(x)
+    if callable(x):
+        return getattr(x, "__name__", "a function")
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(x: Any) -> str:
+    if isinstance(x, str):
+        return f"the text {x!r}"
+    if isinstance(x, Value):
+        return f"a Value ({_fmt(x.data)})"
+    return f"a {type(x).__name__} ({_short(x)})"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}" if isinstance(x, float) else str(x)
+
+
+# ---- comparing ---------------------------------------------------------------------------
+
+def _number(x: Any, what: str) -> float:
+    """`x` as a float, or a Wrong sentence saying what it is instead."""
+    if isinstance(x, Value):
+        x = x.data
+    if x is ... or x is None:
+        raise Wrong(f"{what} is {x!r}: not answered yet.")
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise Wrong(f"{what} should be a number, but it is {_kind(x)}.")
+    x = float(x)
+    if not math.isfinite(x):
+        raise Wrong(f"{what} is {x}, not a finite number.")
+    return x
+
+
+def _close(got: float, want: float, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    return abs(got - want) <= atol + rtol * abs(want)
+
+
+def _off(got: float, want: float) -> str:
+    diff = got - want
+    return f"{_fmt(abs(diff))} too {'high' if diff > 0 else 'low'}"
+
+
+def _match(got: Any, mistakes: Sequence[tuple[Any, str]], same: Callable[[Any, Any], bool]) -> str | None:
+    """The hint of the first known mistake that gives the learner's answer."""
+    for wrong, hint in mistakes:
+        try:
+            if same(got, wrong):
+                return hint
+        except (Wrong, TypeError, ValueError, ArithmeticError):
+            continue
+    return None
+
+
+def _hinted(sentence: str, hint: str | None) -> Wrong:
+    return Wrong(f"{sentence} Hint: {hint}" if hint else sentence)
+
+
+def number_answer(answer: Any, want: float, name: str, source: str, mistakes: Sequence[tuple[float, str]] = (),
+                  rtol: float = 1e-6) -> str:
+    """A number compared with the engine's `want`; `source` says where the engine's number comes from."""
+    got = _number(answer, f"your {name}")
+    if _close(got, want, rtol):
+        return f"right: {name} {_fmt(want)}, as {source}."
+    hint = _match(got, mistakes, lambda g, w: _close(g, w, rtol))
+    raise _hinted(f"your {name} {_fmt(got)} is {_off(got, want)} ({source}: {_fmt(want)}).", hint)
+
+
+def numbers_answer(answer: Any, want: Mapping[str, float], what: str, mistakes: Sequence[tuple[Mapping[str, float], str]] = (),
+                   rtol: float = 1e-6, source: str = "the engine's backward()") -> str:
+    """A dict of named numbers (gradients) compared one by one; names the wrong ones and by how much."""
+    if not isinstance(answer, Mapping):
+        raise Wrong(f"your answer should be a dict naming each of {', '.join(want)}, but it is {_kind(answer)}.")
+    missing = [k for k in want if k not in answer]
+    if missing:
+        raise Wrong(f"your dict has no entry for {', '.join(missing)} (it should name {', '.join(want)}).")
+    got = {k: _number(answer[k], f"your {what} of {k}") for k in want}
+    bad = [k for k in want if not _close(got[k], want[k], rtol)]
+    if not bad:
+        return f"right: all {len(want)} {what}s agree with {source}."
+    hint = _match(got, mistakes, lambda g, w: all(_close(g[k], w[k], rtol) for k in w))
+    said = "; ".join(f"{k}: yours {_fmt(got[k])}, the right one {_fmt(want[k])} ({_off(got[k], want[k])})" for k in bad[:3])
+    more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+    right = len(want) - len(bad)
+    raise _hinted(f"{right} of {len(want)} {what}s are right ({source}); wrong: {said}{more}.", hint)
+
+
+def function_answer(function: Any, cases: Sequence[tuple[tuple, Any]], name: str, source: str,
+                    mistakes: Sequence[tuple[Callable, str]] = (), *, compare: Callable[[Any, Any, str], None] | None = None,
+                    rtol: float = 1e-6) -> str:
+    """The learner's `function` called on each case's inputs and compared with the engine's result.
+
+    Results may be numbers or lists (nested) of numbers; `compare` overrides the comparison.
+    A known mistake is recognised when its function gives the learner's results on every case.
+    """
+    compare = compare or (lambda got, want, what: _same_shape_numbers(got, want, what, rtol))
+    results = []
+    for args, want in cases:
+        got = _call(function, *args, what=f"your {name}")
+        results.append(got)
+        try:
+            compare(got, want, f"{name}({', '.join(_short(a) for a in args)})")
+        except Wrong as wrong:
+            hint = _match(results, mistakes, lambda got_all, wrong_fn: all(
+                _agrees(g, _bounded(wrong_fn, a), rtol) for g, (a, _) in zip(got_all, cases)))
+            raise _hinted(f"{str(wrong).rstrip('.')} ({source}).", hint) from None
+    return f"right on all {len(cases)} cases, as {source}."
+
+
+def _agrees(got: Any, want: Any, rtol: float) -> bool:
+    try:
+        _same_shape_numbers(got, want, "", rtol)
+        return True
+    except Wrong:
+        return False
+
+
+def _same_shape_numbers(got: Any, want: Any, what: str, rtol: float) -> None:
+    """`got` equals `want` (a number or nested lists of numbers) in shape and to rtol in value."""
+    if isinstance(want, (list, tuple)):
+        if isinstance(got, Value) or isinstance(got, (str, bytes)) or not hasattr(got, "__len__"):
+            raise Wrong(f"{what} gave {_kind(got)}, but a list of {len(want)} was expected.")
+        got = list(got.tolist() if hasattr(got, "tolist") else got)
+        if len(got) != len(want):
+            raise Wrong(f"{what} gave {_shape(got)}, expected {_shape(want)}.")
+        for i, (g, w) in enumerate(zip(got, want)):
+            _same_shape_numbers(g, w, f"{what}[{i}]", rtol)
+        return
+    g = _number(got, f"{what}")
+    if not _close(g, float(want), rtol, 1e-9):
+        raise Wrong(f"{what} gave {_fmt(g)}, {_off(g, float(want))}: the right value is {_fmt(float(want))}")
+
+
+def _shape(x: Any) -> str:
+    dims = []
+    while isinstance(x, (list, tuple)):
+        dims.append(len(x))
+        x = x[0] if x else None
+    return "x".join(map(str, dims)) + " values" if dims else "a single value"
+
+
+def value_function_answer(function: Any, reference: Callable[..., Value], points: Sequence[Sequence[float]],
+                          names: Sequence[str], name: str, mistakes: Sequence[tuple[Callable, str]] = ()) -> str:
+    """A learner's function of Values: its value and every input's gradient against `reference`'s, and gradcheck."""
+    for point in points:
+        leaves = [Value(x, label=n) for x, n in zip(point, names)]
+        out = _call(function, *leaves, what=f"your {name}")
+        at = ", ".join(f"{n}={_fmt(float(x))}" for n, x in zip(names, point))
+        if not isinstance(out, Value):
+            raise Wrong(f"your {name} returned {_kind(out)}, not a Value: build the result from the Value inputs "
+                        f"with Value operations, so backward() can reach them (at {at}).")
+        refs = [Value(x) for x in point]
+        want = reference(*refs)
+        hint = _match((out.data, point), mistakes, lambda got, wrong_fn: _close(got[0], _value_of(wrong_fn, got[1])))
+        if not _close(out.data, want.data):
+            raise _hinted(f"at {at} your {name} gives {_fmt(out.data)}, {_off(out.data, want.data)}: "
+                          f"the engine's is {_fmt(want.data)}.", hint)
+        out.backward()
+        want.backward()
+        for leaf, ref, n in zip(leaves, refs, names):
+            if not _close(leaf.grad, ref.grad, 1e-6):
+                cut = " Did you use .data somewhere? It cuts the graph, so no gradient flows back." if leaf.grad == 0 else ""
+                raise Wrong(f"the value is right, but at {at} the gradient of {n} is {_fmt(leaf.grad)}, "
+                            f"{_off(leaf.grad, ref.grad)}: backward() through the engine's rule gives {_fmt(ref.grad)}.{cut}")
+        result = autograd.gradcheck(lambda *xs: _bounded(function, xs), list(point))
+        if not result:
+            row = result.failures[0]
+            raise Wrong(f"gradcheck disagrees at {at}: for input {row.name} backward() gives {_fmt(row.analytic)} "
+                        f"but finite differences give {_fmt(row.numeric)}; a derivative rule you wrote is wrong.")
+    return f"right: value and all {len(names)} gradients agree with the engine at {len(points)} points, and gradcheck passes."
+
+
+def _value_of(function: Callable, point: Sequence[float]) -> float:
+    out = function(*[Value(x) for x in point])
+    return out.data if isinstance(out, Value) else float(out)
+
+
+def _engine_grads(build: Callable[..., Value], point: Mapping[str, float]) -> dict[str, float]:
+    leaves = {k: Value(v, label=k) for k, v in point.items()}
+    build(**leaves).backward()
+    return {k: v.grad for k, v in leaves.items()}
+
+
+# ---- the exercises, by notebook ----------------------------------------------------------
+# 01 derivatives and the chain rule
+
+@exercise("01.1", "The slope of x**3 - 2x at x = 2, by hand",
+          "power rule term by term: d(x**3)/dx = 3x**2 and d(-2x)/dx = -2.")
+def _(answer: Any) -> str:
+    x = Value(2.0, label="x")
+    (x ** 3 - 2 * x).backward()
+    return number_answer(answer, x.grad, "slope", "the engine's x.grad",
+                         [(12.0, "3x**2 at x = 2 is 12, and -2x contributes its slope -2 too."),
+                          (4.0, "f(2) = 4 is the value of the function, not its slope."),
+                          (8.0, "that is x**3 at 2; bring the power down: 3x**2.")])
+
+
+@exercise("01.2", "The chain rule on y = (a*b + c)**2",
+          "name the inner sum u = a*b + c; dy/du = 2u, then du/da = b, du/db = a, du/dc = 1.")
+def _(answer: Any) -> str:
+    want = _engine_grads(lambda a, b, c: (a * b + c) ** 2, {"a": 2.0, "b": -3.0, "c": 10.0})
+    return numbers_answer(answer, want, "gradient", [
+        ({"a": -3.0, "b": 2.0, "c": 1.0}, "these are the inner slopes du/da, du/db, du/dc; the chain rule multiplies "
+                                           "each by the outer slope dy/du = 2u = 8."),
+        ({"a": 16.0, "b": -24.0, "c": 8.0}, "a and b are swapped: d(a*b)/da = b, d(a*b)/db = a."),
+    ])
+
+
+# 02 backprop one node at a time
+
+NEURON = {"x1": 2.0, "w1": -3.0, "x2": 0.0, "w2": 1.0, "b": 6.8813735870195432}
+
+
+@exercise("02.1", "The five gradients of the neuron tanh(x1*w1 + x2*w2 + b)",
+          "start at o (grad 1), go back through tanh (slope 1 - o**2), then through + (copies the gradient) and * "
+          "(each factor gets the other factor times the gradient).")
+def _(answer: Any) -> str:
+    want = _engine_grads(lambda x1, w1, x2, w2, b: (x1 * w1 + x2 * w2 + b).tanh(), NEURON)
+    return numbers_answer(answer, want, "gradient", [
+        ({"x1": 1.0, "w1": -1.5, "x2": 0.0, "w2": 0.5, "b": 0.5},
+         "x and w are swapped: d(x*w)/dw = x, so a weight's gradient is its input times the upstream gradient."),
+        ({"x1": -3.0, "w1": 2.0, "x2": 1.0, "w2": 0.0, "b": 1.0},
+         "you skipped tanh: multiply by its slope 1 - o**2 = 0.5 on the way back."),
+    ], rtol=1e-3)
+
+
+@exercise("02.2", "A node used twice: a.grad for b = a*a + a at a = 3",
+          "a reaches b along every path where it is used; backward() adds the contributions of all paths.")
+def _(answer: Any) -> str:
+    a = Value(3.0, label="a")
+    (a * a + a).backward()
+    return number_answer(answer, a.grad, "a.grad", "the engine's backward()", [
+        (6.0, "6 = 2a is the a*a path alone; the + a path adds 1 more."),
+        (3.0, "a*a uses a twice: its slope in a is 2a, not a."),
+        (1.0, "1 is the + a path alone; the a*a path adds 2a = 6."),
+    ])
+
+
+@exercise("02.3", "The backward rule of multiplication",
+          "for out = a * b: d(out)/da = b and d(out)/db = a, each times out_grad (the chain rule).")
+def _(answer: Any) -> str:
+    cases = []
+    for a, b, g in [(2.0, -3.0, 1.0), (0.5, 4.0, -2.0), (-1.5, -2.5, 0.25)]:
+        x, y = Value(a), Value(b)
+        out = x * y
+        cases.append(((a, b, g), [out.local_grads[0] * g, out.local_grads[1] * g]))
+    return function_answer(answer, cases, "mul_backward", "the engine's local_grads times out_grad", [
+        (lambda a, b, g: (a * g, b * g), "the two are swapped: a's gradient is b * out_grad."),
+        (lambda a, b, g: (b, a), "you left out out_grad: the chain rule multiplies the local slope by it."),
+    ])
+
+
+# 03 checking gradients
+
+@exercise("03.1", "A central difference",
+          "(f(x + eps) - f(x - eps)) / (2 * eps): the two points are 2 * eps apart.")
+def _(answer: Any) -> str:
+    functions = [("x**3", lambda x: x ** 3, 1.5), ("sin", math.sin, 0.7), ("exp", math.exp, -1.0)]
+    cases = []
+    for _name, f, x in functions:
+        leaf = Value(x)
+        out = leaf ** 3 if _name == "x**3" else (leaf.sin() if _name == "sin" else leaf.exp())
+        out.backward()
+        cases.append(((f, x), leaf.grad))
+    return function_answer(answer, cases, "central_difference", "backward() through the engine", [
+        (lambda f, x, eps=1e-6: (f(x + eps) - f(x - eps)) / eps, "you divided by eps, but the points are 2 * eps apart."),
+    ], rtol=1e-5)
+
+
+@exercise("03.2", "softsign(x) = x / (1 + |x|) with Values, checked by gradcheck",
+          "build it from Value operations: x / (1 + abs(x)); never use x.data, it cuts the graph.")
+def _(answer: Any) -> str:
+    return value_function_answer(answer, lambda x: x / (1 + abs(x)), [(0.5,), (-2.0,), (3.0,)], ["x"], "softsign", [
+        (lambda x: x / (1 + x), "for negative x the absolute value matters: 1 + abs(x)."),
+    ])
+
+
+# 04 from a neuron to an MLP
+
+@exercise("04.1", "Parameters of a 784-16-16-10 MLP",
+          "layer by layer, weights (inputs x neurons) plus one bias per neuron.")
+def _(answer: Any) -> str:
+    import nets
+
+    want = nets.MLP(784, [16, 16, 10], seed=0).num_parameters()
+    return number_answer(answer, want, "count", "the engine's MLP(784, [16, 16, 10]).num_parameters()", [
+        (12960, "you counted only the weights; each of the 16 + 16 + 10 neurons has a bias too."),
+        (12730, "12,730 is a common misprint; count 784*16 + 16*16 + 16*10 weights and 16 + 16 + 10 biases."),
+    ])
+
+
+@exercise("04.2", "A neuron's forward pass with Values",
+          "o = tanh(x1*w1 + x2*w2 + b): the weighted sum, plus the bias, through tanh.")
+def _(answer: Any) -> str:
+    return value_function_answer(answer, lambda x1, x2, w1, w2, b: (x1 * w1 + x2 * w2 + b).tanh(),
+                                 [(2.0, 0.0, -3.0, 1.0, 6.8813735870195432), (0.5, -1.0, 0.3, 0.8, -0.1)],
+                                 ["x1", "x2", "w1", "w2", "b"], "neuron", [
+        (lambda x1, x2, w1, w2, b: (x1 * w1 + x2 * w2).tanh(), "you left out the bias b."),
+        (lambda x1, x2, w1, w2, b: (x1 * w1 + x2 * w2 + b).sigmoid(), "this neuron uses tanh, not sigmoid."),
+    ])
+
+
+NET_241 = {"W1": [[0.5, -0.4], [0.3, 0.8], [-0.6, 0.1], [0.2, -0.7]], "b1": [0.1, -0.2, 0.05, 0.0],
+           "W2": [0.7, -0.5, 0.4, 0.9], "b2": -0.3, "x": [1.0, 0.5], "y": 1.0}
+
+
+def engine_241(W1: Any, b1: Any, W2: Any, b2: Any, x: Sequence[float], y: float) -> dict[str, Any]:
+    """The 17 gradients of the 2-4-1 sigmoid network with squared loss (o - y)**2, by backward()."""
+    W1v = [[Value(w) for w in row] for row in W1]
+    b1v, W2v, b2v = [Value(b) for b in b1], [Value(w) for w in W2], Value(b2)
+    h = [(autograd.weighted_sum(row, x, b)).sigmoid() for row, b in zip(W1v, b1v)]
+    o = autograd.weighted_sum(W2v, h, b2v).sigmoid()
+    ((o - y) ** 2).backward()
+    return {"W1": [[w.grad for w in row] for row in W1v], "b1": [b.grad for b in b1v],
+            "W2": [w.grad for w in W2v], "b2": b2v.grad}
+
+
+@exercise("04.3", "The 17 gradients of the 2-4-1 sigmoid network with squared loss, by hand",
+          "delta_out = 2(o - y) * o(1 - o); dW2[j] = delta_out * h[j]; delta[j] = delta_out * W2[j] * h[j](1 - h[j]); "
+          "dW1[j][i] = delta[j] * x[i]; each bias gets its delta.")
+def _(answer: Any) -> str:
+    want = engine_241(**NET_241)
+    got = _call(answer, *NET_241.values(), what="your gradients_241")
+    if not isinstance(got, Mapping):
+        raise Wrong(f"your gradients_241 should return a dict with W1, b1, W2 and b2, but it returned {_kind(got)}.")
+    flat_want = _flatten(want)
+    try:
+        flat_got = {k: v for k, v in _flatten({k: got[k] for k in want}).items()}
+    except KeyError as missing:
+        raise Wrong(f"your dict has no entry {missing}; it needs W1 (4x2), b1 (4), W2 (4) and b2 (1 number).") from None
+    except TypeError:
+        raise Wrong("your dict's entries should be W1 as 4 lists of 2 numbers, b1 and W2 as lists of 4, b2 a number.") from None
+    if set(flat_got) != set(flat_want):
+        raise Wrong(f"your gradients have the wrong shapes: expected W1 4x2, b1 4, W2 4 and b2 1 ({len(flat_want)} "
+                    f"numbers), got {len(flat_got)} numbers.")
+    halved = {k: v / 2 for k, v in flat_want.items()}
+    no_out_slope = {k: v for k, v in flat_want.items()}
+    o = _forward_241(**NET_241)
+    slope = o * (1 - o)
+    no_out_slope = {k: v / slope for k, v in flat_want.items()}
+    return numbers_answer(flat_got, flat_want, "gradient", [
+        (halved, "every gradient is half the engine's: d(o - y)**2/do = 2(o - y)."),
+        (no_out_slope, "you left out the output sigmoid's slope o(1 - o) from delta_out."),
+    ])
+
+
+def _forward_241(W1: Any, b1: Any, W2: Any, b2: Any, x: Sequence[float], y: float) -> float:
+    s = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    h = [s(sum(w * xi for w, xi in zip(row, x)) + b) for row, b in zip(W1, b1)]
+    return s(sum(w * hj for w, hj in zip(W2, h)) + b2)
+
+
+def _flatten(grads: Mapping[str, Any]) -> dict[str, float]:
+    flat: dict[str, float] = {}
+    for name, g in grads.items():
+        if isinstance(g, (list, tuple)) or hasattr(g, "tolist"):
+            for i, row in enumerate(list(g)):
+                if isinstance(row, (list, tuple)) or hasattr(row, "tolist"):
+                    for j, v in enumerate(list(row)):
+                        flat[f"{name}[{i}][{j}]"] = v
+                else:
+                    flat[f"{name}[{i}]"] = row
+        else:
+            flat[name] = g
+    return flat
+
+
+# 05 why hidden layers
+
+CORNERS = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]
+
+
+def _classify(function: Any, name: str, target: Callable[[float, float], int], mistakes: Sequence[tuple[Callable, str]]) -> str:
+    outs = []
+    for x1, x2 in CORNERS:
+        out = _number(_call(function, x1, x2, what=f"your {name}"), f"your {name}({x1:g}, {x2:g})")
+        outs.append(out)
+    wrong = [(c, o) for c, o in zip(CORNERS, outs) if (o > 0.5) != bool(target(*c))]
+    if not wrong:
+        return f"right: all four corners are on the right side of 0.5 ({', '.join(_fmt(o) for o in outs)})."
+    said = "; ".join(f"({c[0]:g}, {c[1]:g}) gives {_fmt(o)} but should be {'above' if target(*c) else 'below'} 0.5"
+                     for c, o in wrong)
+    hint = _match(outs, mistakes, lambda got, m: all((g > 0.5) == bool(m(*c)) for g, c in zip(got, CORNERS)))
+    raise _hinted(f"{len(wrong)} of 4 corners are wrong: {said}.", hint)
+
+
+@exercise("05.1", "Weights for one logistic unit that computes AND",
+          "sigmoid(w1*x1 + w2*x2 + b) is above 0.5 where w1*x1 + w2*x2 + b > 0: put that line between (1, 1) and the others.")
+def _(answer: Any) -> str:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 3:
+        raise Wrong(f"give the three numbers (w1, w2, b) as a tuple; your answer is {_kind(answer)}.")
+    w1, w2, b = (_number(v, f"your {n}") for v, n in zip(answer, ("w1", "w2", "b")))
+    unit = lambda x1, x2: (w1 * Value(x1) + w2 * Value(x2) + b).sigmoid()  # noqa: E731
+    return _classify(unit, "unit", lambda x1, x2: int(x1 and x2), [
+        (lambda x1, x2: x1 or x2, "this is OR; for AND the bias must be more negative, so one input alone is not enough."),
+    ])
+
+
+@exercise("05.2", "XOR by hand: a hidden layer of two sigmoids",
+          "XOR = AND(OR(x1, x2), NAND(x1, x2)): two hidden units for OR and NAND, an output unit for AND.")
+def _(answer: Any) -> str:
+    return _classify(answer, "xor_net", lambda x1, x2: int(x1 != x2), [
+        (lambda x1, x2: x1 or x2, "(1, 1) is classified as 1, as OR would: one line cannot separate XOR; "
+                                  "combine OR and NAND in a hidden layer."),
+    ])
+
+
+# 06 losses and activations
+
+@exercise("06.1", "The largest slope of sigmoid",
+          "sigmoid'(x) = s(1 - s) with s = sigmoid(x); where is s(1 - s) largest?")
+def _(answer: Any) -> str:
+    slopes = []
+    for i in range(-400, 401):
+        x = Value(i / 100)
+        x.sigmoid().backward()
+        slopes.append(x.grad)
+    return number_answer(answer, max(slopes), "largest slope", "the engine's gradient of sigmoid, scanned over [-4, 4]", [
+        (1.0, "1 is the identity's slope; sigmoid's is s(1 - s), at most 1/4, so stacked sigmoids shrink gradients."),
+        (0.5, "0.5 is sigmoid(0), the value; the slope there is s(1 - s) = 0.5 * 0.5."),
+    ])
+
+
+@exercise("06.2", "A softmax that never overflows",
+          "subtract max(zs) from every score before exp: the result is unchanged and exp never overflows.")
+def _(answer: Any) -> str:
+    from .activations import softmax
+
+    cases = [((zs,), [p.data for p in softmax([Value(z) for z in zs])])
+             for zs in ([1.0, 2.0, 3.0], [0.0, 0.0], [-5.0, 2.5, 0.1, 7.0], [1000.0, 1001.0, 1002.0])]
+    return function_answer(answer, cases, "softmax", "the engine's nets.activations.softmax", [
+        (lambda zs: [math.exp(z) / sum(math.exp(y) for y in zs) for z in zs], "exp(1000) overflows: subtract max(zs) first."),
+    ], rtol=1e-9)
+
+
+@exercise("06.3", "The gradient of cross-entropy with respect to the logits",
+          "d(cross_entropy)/dz_i = softmax(z)_i - 1 for the target class, softmax(z)_i for the others.")
+def _(answer: Any) -> str:
+    from .losses import cross_entropy
+
+    cases = []
+    for zs, t in [([2.0, 1.0, 0.1], 0), ([0.5, -1.0, 3.0, 0.0], 2), ([1.0, 1.0], 1)]:
+        logits = [Value(z) for z in zs]
+        cross_entropy(logits, t).backward()
+        cases.append(((zs, t), [z.grad for z in logits]))
+
+    def probabilities(zs: Sequence[float], t: int) -> list[float]:
+        e = [math.exp(z - max(zs)) for z in zs]
+        return [v / sum(e) for v in e]
+
+    return function_answer(answer, cases, "ce_grad", "backward() through nets.losses.cross_entropy", [
+        (probabilities, "those are the probabilities; subtract 1 at the target class (softmax minus one-hot)."),
+        (lambda zs, t: [1 - p if i == t else p for i, p in enumerate(probabilities(zs, t))],
+         "the sign at the target is flipped: it is p_t - 1, negative, so gradient descent raises the target's score."),
+    ])
+
+
+# 07 vanishing and exploding gradients
+
+@exercise("07.1", "The gradient through a chain of n sigmoid layers",
+          "go forward first to keep each z_k; the gradient is the product of w * s(z_k)(1 - s(z_k)) over the layers.")
+def _(answer: Any) -> str:
+    cases = []
+    for n, w, x in [(1, 1.0, 0.0), (5, 1.0, 0.0), (10, 2.0, 0.5), (3, -1.5, 1.0)]:
+        leaf = Value(x)
+        out = leaf
+        for _layer in range(n):
+            out = (w * out).sigmoid()
+        out.backward()
+        cases.append(((n, w, x), leaf.grad))
+    return function_answer(answer, cases, "chain_gradient", "backward() through n sigmoid layers", [
+        (lambda n, w, x: (w * 0.25) ** n, "the slope is 1/4 only where z = 0; after the first layer z = w * s(...) "
+                                          "is not 0. Compute s(z)(1 - s(z)) at each layer's own z."),
+    ], rtol=1e-6)
+
+
+@exercise("07.2", "Clipping gradients by their norm",
+          "norm = sqrt(sum of g**2); if norm > max_norm, multiply every gradient by max_norm / norm.")
+def _(answer: Any) -> str:
+    from .optim import clip_grad_norm
+
+    cases = []
+    for grads, max_norm in [([3.0, 4.0], 1.0), ([0.1, -0.2, 0.2], 1.0), ([10.0, -10.0, 5.0, 0.0], 5.0)]:
+        params = [Value(0.0) for _ in grads]
+        for p, g in zip(params, grads):
+            p.grad = g
+        clip_grad_norm(params, max_norm)
+        cases.append(((list(grads), max_norm), [p.grad for p in params]))
+    return function_answer(answer, cases, "clip_by_norm", "the engine's nets.optim.clip_grad_norm", [
+        (lambda grads, m: [max(-m, min(m, g)) for g in grads],
+         "that clips each gradient on its own, which changes the direction; scale them all by one factor."),
+        (lambda grads, m: [g * m / math.sqrt(sum(x * x for x in grads)) for g in grads],
+         "gradients already within max_norm must stay as they are: only scale when norm > max_norm."),
+    ])
+
+
+# 08 handwritten digits
+
+@exercise("08.1", "Parameters of the 64-16-16-10 digits MLP",
+          "layer by layer, inputs x neurons weights plus one bias per neuron.")
+def _(answer: Any) -> str:
+    import nets
+
+    want = nets.MLP(64, [16, 16, 10], seed=0).num_parameters()
+    return number_answer(answer, want, "count", "the engine's MLP(64, [16, 16, 10]).num_parameters()", [
+        (1440, "you counted only the weights; add the 16 + 16 + 10 biases."),
+    ])
+
+
+@exercise("08.2", "Mini-batch steps in one epoch",
+          "one step per batch, and the last, smaller batch is a step too: ceil(n / batch_size).")
+def _(answer: Any) -> str:
+    import numpy as np
+
+    from .data import batches
+
+    cases = [((n, b), sum(1 for _ in batches(np.zeros((n, 1)), np.zeros(n), b, shuffle=False)))
+             for n, b in [(1437, 32), (100, 10), (10, 3), (5, 8)]]
+    return function_answer(answer, cases, "steps_per_epoch", "len(list(nets.data.batches(...)))", [
+        (lambda n, b: n // b, "n // batch_size drops the last, smaller batch; it is a step too."),
+    ])
+
+
+# 09 convolutions
+
+@exercise("09.1", "The output size of a convolution",
+          "(W - F + 2P) // S + 1: the padded width, minus the filter, in strides, plus the first position.")
+def _(answer: Any) -> str:
+    import nets
+
+    cases = []
+    for w, f, p, s in [(7, 3, 0, 1), (8, 3, 1, 1), (7, 3, 0, 2), (6, 2, 0, 2), (10, 5, 2, 3)]:
+        maps = nets.Conv2d(1, 1, f, stride=s, padding=p, seed=0)([[[0.0] * w for _ in range(w)]])
+        cases.append(((w, f, p, s), len(maps[0][0])))
+    return function_answer(answer, cases, "conv_output_size", "the width of the engine's Conv2d output", [
+        (lambda w, f, p, s: (w - f + 2 * p) // s, "add 1: the filter's first position counts too."),
+        (lambda w, f, p, s: (w - f + p) // s + 1, "padding adds P on both sides: 2P."),
+    ])
+
+
+@exercise("09.2", "Parameters of Conv2d(3, 8, kernel_size=3)",
+          "each of the 8 filters spans all 3 input channels (3 x 3 x 3 weights) and has one bias.")
+def _(answer: Any) -> str:
+    import nets
+
+    want = nets.Conv2d(3, 8, 3, seed=0).num_parameters()
+    return number_answer(answer, want, "count", "the engine's Conv2d(3, 8, 3).num_parameters()", [
+        (216, "you counted only the weights; each filter has a bias too."),
+        (80, "each filter spans all 3 input channels: 3 * 3 * 3 weights per filter, not 3 * 3."),
+    ])
+
+
+@exercise("09.3", "2x2 max pooling by hand",
+          "2x2 max pooling takes each 2x2 window once (stride 2, side by side): a 4x4 grid gives 2x2 maxima.")
+def _(answer: Any) -> str:
+    import nets
+
+    grids = [[[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 3, 2], [6, 2, 0, 1]],
+             [[-1, -3, 2, 9], [-4, -2, 1, 5], [7, 1, -3, 2], [6, 8, 0, -1]]]
+    cases = [((g,), [[v.data for v in row] for row in nets.MaxPool2d(2)([[[Value(x) for x in r] for r in g]])[0]])
+             for g in grids]
+
+    def sliding(g: list) -> list:
+        return [[max(g[i][j], g[i][j + 1], g[i + 1][j], g[i + 1][j + 1]) for j in range(3)] for i in range(3)]
+
+    return function_answer(answer, cases, "max_pool_2x2", "the engine's nets.MaxPool2d(2)", [
+        (sliding, "that slides the window one step at a time (3x3 outputs); 2x2 max pooling moves by 2: each 2x2 "
+                  "window once."),
+    ])
+
+
+# 10 recurrent networks and backprop through time
+
+@exercise("10.1", "A shared weight's gradient through time",
+          "h_t = tanh(w*h_(t-1) + x_t) uses w at every step: dh_T/dw sums each step's contribution, carried back through time.")
+def _(answer: Any) -> str:
+    cases = []
+    for w, xs in [(0.5, [1.0, -0.5, 0.25]), (1.2, [0.3, 0.3, 0.3, 0.3]), (-0.8, [0.5, 1.0])]:
+        wv, h = Value(w), Value(0.0)
+        for x in xs:
+            h = (wv * h + x).tanh()
+        h.backward()
+        cases.append(((w, list(xs)), wv.grad))
+
+    def last_step_only(w: float, xs: list) -> float:
+        h = 0.0
+        for x in xs[:-1]:
+            h = math.tanh(w * h + x)
+        return (1 - math.tanh(w * h + xs[-1]) ** 2) * h
+
+    return function_answer(answer, cases, "bptt_grad", "backward() through the unrolled steps", [
+        (last_step_only, "that is the last step's contribution alone; w is used at every step, so add the earlier "
+                         "steps' contributions, carried back through time."),
+    ])
+
+
+@exercise("10.2", "Parameters of RNNCell(2, 3)",
+          "each of the 3 units has a weight per input (2), a recurrent weight per unit (3) and one bias.")
+def _(answer: Any) -> str:
+    import nets
+
+    want = nets.RNNCell(2, 3, seed=0).num_parameters()
+    return number_answer(answer, want, "count", "the engine's RNNCell(2, 3).num_parameters()", [
+        (21, "PyTorch's RNN has two biases per unit (b_ih and b_hh); stepgrad's RNNCell has one."),
+        (15, "each unit has a bias too."),
+        (9, "each unit also sees the previous state: 3 recurrent weights per unit."),
+    ])
+
+
+# 11 gradient descent by hand
+
+@exercise("11.1", "One step of gradient descent",
+          "for each parameter: p.data -= lr * p.grad, in place (against the gradient, downhill).")
+def _(answer: Any) -> str:
+    import nets
+
+    from .optim import SGD
+
+    mine, ref = nets.MLP(2, [3, 1], seed=1), nets.MLP(2, [3, 1], seed=1)
+    for model in (mine, ref):
+        ((model([0.5, -1.0]) - 1.0) ** 2).backward()
+    SGD(ref.parameters(), lr=0.1).step()
+    before = [p.data for p in mine.parameters()]
+    _call(answer, mine.parameters(), 0.1, what="your sgd_step")
+    got = {f"p{i}": p.data for i, p in enumerate(mine.parameters())}
+    want = {f"p{i}": p.data for i, p in enumerate(ref.parameters())}
+    if all(g == b for g, b in zip(got.values(), before)):
+        raise Wrong("no parameter changed: update each p.data in place (assigning to the loop variable p does not).")
+    uphill = {f"p{i}": 2 * b - w for i, (b, w) in enumerate(zip(before, want.values()))}
+    return numbers_answer(got, want, "parameter value", [
+        (uphill, "you stepped uphill: subtract lr * p.grad, to move against the gradient."),
+    ], rtol=1e-9, source="the engine's optim.SGD(lr=0.1).step()")
+
+
+@exercise("11.2", "A learning rate below 2 / lambda_max",
+          "for a quadratic, gradient descent converges when lr < 2 / lambda_max, lambda_max the largest curvature.")
+def _(answer: Any) -> str:
+    lr = _number(answer, "your learning rate")
+    loss = lambda a, b: 3 * a * a + 0.5 * b * b  # noqa: E731
+    curvatures = []  # the Hessian's diagonal from the engine's gradients (the loss has no cross term)
+    for i in range(2):
+        g = []
+        for step in (0.0, 1.0):
+            leaves = [Value(step if j == i else 0.0) for j in range(2)]
+            loss(*leaves).backward()
+            g.append(leaves[i].grad)
+        curvatures.append(g[1] - g[0])
+    limit = 2 / max(curvatures)
+    a, b = 1.0, 1.0
+    for _step in range(100):
+        leaves = [Value(a), Value(b)]
+        loss(*leaves).backward()
+        a, b = a - lr * leaves[0].grad, b - lr * leaves[1].grad
+        if abs(a) > 1e6 or abs(b) > 1e6:
+            break
+    final = loss(a, b)
+    if lr <= 0:
+        raise Wrong(f"a learning rate of {_fmt(lr)} does not go downhill; it must be positive.")
+    if lr >= limit:
+        raise Wrong(f"with lr = {_fmt(lr)} the loss grows to {final:.3g} after the steps: the largest curvature is "
+                    f"{_fmt(max(curvatures))}, so lr must stay below 2 / {_fmt(max(curvatures))} = {_fmt(limit)}. "
+                    "Hint: the steepest direction (a) decides the limit, not the gentle one.")
+    return (f"right: {_fmt(lr)} is below 2 / lambda_max = {_fmt(limit)} (curvatures {', '.join(map(_fmt, curvatures))} "
+            f"from the engine's gradients); 100 steps from (1, 1) reach loss {final:.3g}.")
+
+
+# 12 regularisation
+
+@exercise("12.1", "The L2 penalty as a Value",
+          "lam * (w1**2 + w2**2 + w3**2), built from the Value parameters so each gets the gradient 2 * lam * w.")
+def _(answer: Any) -> str:
+    lam = 0.01
+    return value_function_answer(lambda *ws: _call(answer, list(ws), lam, what="your l2_penalty"),
+                                 lambda *ws: lam * sum((w * w for w in ws), Value(0.0)),
+                                 [(0.5, -1.0, 2.0), (3.0, 0.1, -0.2)], ["w1", "w2", "w3"], "l2_penalty", [
+        (lambda *ws: lam * sum(ws, Value(0.0)), "square each parameter: the penalty is lam * sum(w**2)."),
+        (lambda *ws: sum((w * w for w in ws), Value(0.0)), "multiply by lam."),
+    ])
+
+
+@exercise("12.2", "The scale of inverted dropout with p = 0.2",
+          "the kept values are divided by the keep probability 1 - p, so the expected value stays the same.")
+def _(answer: Any) -> str:
+    import nets
+
+    drop = nets.Dropout(0.2, seed=0)
+    kept = {v.data for v in drop([Value(1.0) for _ in range(50)]) if v.data}
+    return number_answer(answer, kept.pop(), "scale", "the engine's Dropout(0.2) applied to ones", [
+        (0.8, "multiplying by the keep probability shrinks the expectation; divide by it: 1 / (1 - p)."),
+        (1 / 0.2, "divide by the keep probability 1 - p = 0.8, not by the drop probability p."),
+    ])
+
+
+# 13 batch normalisation
+
+@exercise("13.1", "Batch normalisation of one feature",
+          "(x - mean) / sqrt(var + eps) with the biased variance (divide by n), all with Values.")
+def _(answer: Any) -> str:
+    from .normalization import BatchNorm1d
+
+    def engine(*xs: Value) -> Value:
+        out = BatchNorm1d(1).forward_batch([[x] for x in xs])
+        return autograd.sum(o[0] * k for k, o in enumerate(out, start=1))  # weights 1, 2, 3, ...: every gradient differs
+
+    def learner(*xs: Value) -> Value:
+        out = _call(answer, list(xs), what="your batch_norm")
+        if not isinstance(out, (list, tuple)) or len(out) != len(xs):
+            raise Wrong(f"your batch_norm should return a list of {len(xs)} Values, one per input; it returned {_kind(out)}.")
+        return autograd.sum(o * k for k, o in enumerate(out, start=1))
+
+    def unbiased(*xs: Value) -> Value:
+        n = len(xs)
+        mean = autograd.sum(xs) / n
+        var = autograd.sum((x - mean) ** 2 for x in xs) / (n - 1)
+        return autograd.sum((x - mean) / (var + 1e-5) ** 0.5 * k for k, x in enumerate(xs, start=1))
+
+    hint = "batch norm normalises with the biased variance: divide by n, not n - 1."
+    for point in [(1.0, 2.0, 4.0), (-0.5, 0.3, 0.9, 2.0)]:
+        value_function_answer(learner, engine, [point], [f"x{i + 1}" for i in range(len(point))],
+                              "batch_norm (outputs weighted 1, 2, 3, ...)", [(unbiased, hint)])
+    return "right: outputs and every input's gradient agree with the engine's BatchNorm1d on batches of 3 and 4."
+
+
+@exercise("13.2", "Running mean after one batch",
+          "running = (1 - momentum) * running + momentum * batch_mean, with PyTorch's momentum 0.1.")
+def _(answer: Any) -> str:
+    from .normalization import BatchNorm1d
+
+    bn = BatchNorm1d(1)
+    bn.forward_batch([[1.0], [2.0], [3.0]])  # batch mean 2
+    return number_answer(answer, bn.running_mean[0].data, "running mean", "the engine's BatchNorm1d(1) after the batch", [
+        (1.8, "that is momentum as Keras uses it; in PyTorch (and here) momentum weighs the new batch: 0.9 * 0 + 0.1 * 2."),
+        (2.0, "the running mean moves only part of the way: 0.9 * old + 0.1 * batch mean."),
+    ])
+
+
+# 14 transfer learning and augmentation
+
+@exercise("14.1", "Trainable parameters when only the last layer of 64-16-16-10 is trained",
+          "frozen layers keep their weights; only the last layer's 16 x 10 weights and 10 biases are trained.")
+def _(answer: Any) -> str:
+    import nets
+
+    from .module import frozen_parameters
+
+    model = nets.MLP(64, [16, 16, 10], seed=0)
+    for layer in model.layers[:-1]:
+        layer.requires_grad_(False)
+    frozen = frozen_parameters()
+    want = sum(1 for p in model.parameters() if p not in frozen)
+    return number_answer(answer, want, "count", "the engine's MLP after requires_grad_(False) on the first two layers", [
+        (1482, "that is every parameter; frozen ones are not trained."),
+        (160, "the last layer's 10 biases are trained too."),
+    ])
+
+
+@exercise("14.2", "Shift an image one pixel to the right",
+          "each row moves right by one: a new 0 comes in on the left and the last pixel falls off.")
+def _(answer: Any) -> str:
+    import numpy as np
+
+    images = [np.arange(16.0).reshape(4, 4).tolist(), [[0, 1, 0], [1, 1, 1], [0, 1, 0]]]
+    cases = [((img,), [[0.0, *row[:-1]] for row in np.asarray(img, dtype=float).tolist()]) for img in images]
+    return function_answer(answer, cases, "shift_right", "each row moved one pixel right, a blank pixel coming in", [
+        (lambda img: [[*row[1:], 0.0] for row in img], "that moves it left: the new 0 comes in on the left."),
+        (lambda img: [[row[-1], *row[:-1]] for row in img], "the pixel falling off must not wrap around: put 0 in its place."),
+    ])
