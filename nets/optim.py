@@ -23,7 +23,7 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: params is empty; pass model.parameters()")
-        self.lr = _non_negative(lr, type(self).__name__, "lr")
+        self.lr = non_negative(lr, type(self).__name__, "lr")
 
     def zero_grad(self) -> None:
         """Reset every gradient to 0: `backward()` adds, so stale gradients would pile up."""
@@ -51,7 +51,7 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, *, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         self.momentum = _fraction(momentum, "SGD", "momentum")
-        self.weight_decay = _non_negative(weight_decay, "SGD", "weight_decay")
+        self.weight_decay = non_negative(weight_decay, "SGD", "weight_decay")
         self.velocity = [0.0] * len(self.params)
 
     def step(self) -> None:
@@ -91,8 +91,8 @@ class Adam(Optimizer):
         who = type(self).__name__
         self.beta1 = _fraction(betas[0], who, "betas[0]")
         self.beta2 = _fraction(betas[1], who, "betas[1]")
-        self.eps = _non_negative(eps, who, "eps")
-        self.weight_decay = _non_negative(weight_decay, who, "weight_decay")
+        self.eps = non_negative(eps, who, "eps")
+        self.weight_decay = non_negative(weight_decay, who, "weight_decay")
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
         self.t = 0  # steps taken: the t of the bias correction
@@ -153,7 +153,7 @@ class LinearDecay:
             raise ValueError(f"LinearDecay: steps must be a positive integer, got {steps!r}")
         self.optimizer = optimizer
         self.initial_lr = optimizer.lr
-        self.final_lr = _non_negative(final_lr, "LinearDecay", "final_lr")
+        self.final_lr = non_negative(final_lr, "LinearDecay", "final_lr")
         self.steps = steps
         self.count = 0
 
@@ -177,7 +177,7 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
     would turn it into NaN and the others into zeros); grads too large to square are fine.
     """
     params = list(params)
-    max_norm = _non_negative(max_norm, "clip_grad_norm", "max_norm")
+    max_norm = non_negative(max_norm, "clip_grad_norm", "max_norm")
     bad = next((p for p in params if not math.isfinite(p.grad)), None)
     if bad is not None:
         raise ValueError(f"clip_grad_norm: a gradient is {bad.grad!r}; clipping cannot give it a direction")
@@ -192,7 +192,7 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
 
 def clip_grad_value(params: Iterable[Value], clip_value: float) -> None:
     """Clamp each gradient into [-clip_value, clip_value] (cruder: it can change the direction)."""
-    c = _non_negative(clip_value, "clip_grad_value", "clip_value")
+    c = non_negative(clip_value, "clip_grad_value", "clip_value")
     for p in params:
         p.grad = max(-c, min(c, p.grad))
 
@@ -203,7 +203,7 @@ def max_norm_constraint(model: Module, max_norm: float) -> None:
     A constraint on the weights themselves, not the gradients; often used with dropout.
     Frozen neurons are left alone.
     """
-    c = _non_negative(max_norm, "max_norm_constraint", "max_norm")
+    c = non_negative(max_norm, "max_norm_constraint", "max_norm")
     for module in model.modules():
         if isinstance(module, Neuron) and module.requires_grad:
             _rescale(module.w, c)
@@ -216,7 +216,8 @@ def _rescale(weights: Sequence[Value], max_norm: float) -> None:
             w.data *= max_norm / norm
 
 
-def _non_negative(x: object, who: str, what: str) -> float:
+def non_negative(x: object, who: str, what: str) -> float:
+    """`x` as a float, or a ValueError naming `who` and `what` if it is not a finite number >= 0."""
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0:
         raise ValueError(f"{who}: {what} must be a non-negative number, got {x!r}")
     return float(x)

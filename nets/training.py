@@ -7,18 +7,16 @@ run the forward pass, average the per-example losses, backpropagate, step.
 from __future__ import annotations
 
 import math
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Sequence, TextIO
 
 import numpy as np
-from tqdm import tqdm
-
 import autograd
 from autograd import Value, gc_paused
 
 from . import losses
+from .callbacks import Callback, EarlyStopping, ProgressBar, Run, StepSchedule
 from .data import batches
 from .module import Module
 from .optim import LinearDecay, Optimizer
@@ -70,6 +68,7 @@ def fit(
     batch_size: int | None = None,
     validation_data: tuple[Sequence, Sequence] | None = None,
     metrics: Sequence[str] = ("accuracy",),
+    callbacks: Sequence[Callback] = (),
     progress: bool = True,
     seed: int | None = None,
     schedule: LinearDecay | None = None,
@@ -79,16 +78,17 @@ def fit(
     """Train `model` on (X, y) and return its History.
 
     `loss` is a name from `nets.losses.LOSSES` or a callable `(output, target) -> Value`.
-    `batch_size=None` trains on the full batch; `seed` fixes the shuffling.  `schedule` is
-    stepped once per epoch.  `patience` (needs `validation_data`) stops early once the
-    validation loss has not improved for that many epochs, and puts back the weights of the
-    best epoch (`history.best_epoch`), as Keras's EarlyStopping(restore_best_weights=True).
+    `batch_size=None` trains on the full batch; `seed` fixes the shuffling.  `callbacks`
+    (`nets.callbacks`: clipping, max-norm, schedules, early stopping, loggers, `LiveView`)
+    run at each epoch's and batch's start and end, and can stop training.  `schedule` is
+    stepped once per epoch.  `patience` (needs `validation_data`) is
+    `callbacks=[EarlyStopping(patience=patience)]`: it stops once the validation loss has not
+    improved for that many epochs and puts back the best epoch's weights (`history.best_epoch`).
     Frozen modules (`requires_grad_(False)`) are left unchanged.  `compiled=True` traces the
     model and loss once into an `autograd.Tape` and trains each batch with NumPy array
     operations (the same steps, much faster; see `nets.compiled`); the model stays an
-    ordinary model of Values.  The progress bar shows the
-    epoch, the batches done and the last epoch's loss and metrics; where it cannot redraw
-    itself (output to a file or a pipe), a line per epoch is printed instead.  Raises
+    ordinary model of Values.  `progress` prints a line per epoch and, on a terminal or in
+    Jupyter, a live bar over the epoch's batches (`callbacks.ProgressBar`).  Raises
     DivergenceError naming the epoch and batch if the loss or a gradient stops being a
     finite number or the forward pass overflows.
     """
@@ -103,37 +103,47 @@ def fit(
         raise ValueError(f"fit: X has {len(X)} rows and y {len(y)} targets; they must match and be non-empty")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"fit: batch_size must be a positive integer or None, got {batch_size!r}")
-    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
-        raise ValueError(f"fit: patience must be a positive integer or None, got {patience!r}")
-    if patience is not None and validation_data is None:
-        raise ValueError("fit: early stopping (patience) watches the validation loss; pass validation_data too")
-    best: tuple[float, dict[str, float]] | None = None  # (validation loss, weights) of the best epoch
+    bad = next((c for c in callbacks if not isinstance(c, Callback)), None)
+    if bad is not None:
+        raise TypeError(f"fit: each callback must be a nets.callbacks.Callback, got {bad!r}")
+    callbacks = [*([ProgressBar()] if progress else []),  # fit's own first, in list order, then the caller's
+                 *([StepSchedule(schedule)] if schedule is not None else []),
+                 *([EarlyStopping(patience=patience)] if patience is not None else []), *callbacks]
     rng = np.random.default_rng(seed)
     threshold = threshold_for(loss)
     history = History()
+    run = Run(model, optimizer, history, epochs, math.ceil(len(X) / (batch_size or len(X))), X, y, loss, threshold,
+              validation_data)
     trainer = None
     if compiled:
         from .compiled import CompiledTraining  # imports the compiler, and so NumPy's part of it
 
         trainer = CompiledTraining(model.train(), loss, X, y, threshold)
-    bar_shown = progress and redraws_in_place(sys.stderr)
-    with tqdm(total=epochs * math.ceil(len(X) / (batch_size or len(X))), unit="batch", disable=not bar_shown) as bar:
+    for callback in callbacks:
+        callback.set_run(run)
+    try:
+        _each(callbacks, "on_train_begin")
         for epoch in range(1, epochs + 1):
-            bar.set_description(f"epoch {epoch}/{epochs}")
+            _each(callbacks, "on_epoch_begin", epoch)
             model.train()
-            total, correct = 0.0, 0
+            total, correct, seen = 0.0, 0, 0
             for b, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
+                _each(callbacks, "on_batch_begin", b)
                 where = f"epoch {epoch}, batch {b}"
                 if trainer is None:
-                    batch_loss, classes = _train_step(model, xb, yb.tolist(), loss_fn, optimizer, where, threshold)
+                    batch_loss, classes = _train_step(model, xb, yb.tolist(), loss_fn, optimizer, where, threshold,
+                                                      callbacks, b)
                 else:
-                    batch_loss, classes = _compiled_step(trainer, xb, yb, optimizer, where)
+                    batch_loss, classes = _compiled_step(trainer, xb, yb, optimizer, where, callbacks, b)
                 total += batch_loss * len(yb)
                 correct += _count_correct(classes, yb.tolist())
-                bar.update()
-            record = {"loss": total / len(X)}
+                seen += len(yb)
+                _each(callbacks, "on_batch_end", b, {"loss": batch_loss})
+                if run.stop_training:
+                    break
+            record = {"loss": total / seen}
             if metrics:
-                record["accuracy"] = correct / len(X)
+                record["accuracy"] = correct / seen
             if validation_data is not None:
                 with _overflow_means_divergence(f"epoch {epoch}, validation: the forward pass"):
                     val_loss, val_accuracy = evaluate(model, *validation_data, loss=loss)
@@ -141,21 +151,18 @@ def fit(
                 if metrics:
                     record["val_accuracy"] = val_accuracy
             history.record(**record)
-            summary = "  ".join(f"{k} {v:.4g}" for k, v in record.items())
-            bar.set_postfix_str(summary)
-            if progress and not bar_shown:  # a log file or a pipe: one line per epoch, no carriage returns
-                print(f"epoch {epoch}/{epochs}  {summary}", file=sys.stderr, flush=True)
-            if schedule is not None:
-                schedule.step()
-            if patience is not None:
-                if best is None or record["val_loss"] < best[0]:
-                    best, history.best_epoch = (record["val_loss"], model.state_dict()), epoch
-                elif epoch - history.best_epoch >= patience:
-                    break
-    if best is not None:
-        model.load_state_dict(best[1])
-    model.eval()
+            _each(callbacks, "on_epoch_end", epoch, record)
+            if run.stop_training:
+                break
+    finally:
+        _each(callbacks, "on_train_end")
+        model.eval()
     return history
+
+
+def _each(callbacks: Sequence[Callback], hook: str, *args: object) -> None:
+    for callback in callbacks:
+        getattr(callback, hook)(*args)
 
 
 def redraws_in_place(stream: TextIO) -> bool:
@@ -165,7 +172,8 @@ def redraws_in_place(stream: TextIO) -> bool:
 
 
 def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Loss, optimizer: Optimizer,
-                where: str, threshold: float) -> tuple[float, list[int]]:
+                where: str, threshold: float, callbacks: Sequence[Callback] = (), batch: int = 1
+                ) -> tuple[float, list[int]]:
     """One gradient step on one batch: zero, forward, mean loss, backward, update.
 
     Returns the batch's mean loss and the predicted classes; refuses to step on garbage.
@@ -178,12 +186,13 @@ def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Lo
         batch_loss.backward()  # refuses a gradient that overflows: no inf or NaN reaches the step
     except OverflowError as error:
         raise _gradient_diverged(where, error) from error
+    _each(callbacks, "on_before_step", batch)
     _step_keeping_finite_weights(optimizer, where)
     return batch_loss.data, output_classes(outs, threshold)
 
 
 def _compiled_step(trainer: CompiledTraining, xb: np.ndarray, yb: np.ndarray, optimizer: Optimizer,
-                   where: str) -> tuple[float, list[int]]:
+                   where: str, callbacks: Sequence[Callback] = (), batch: int = 1) -> tuple[float, list[int]]:
     """`_train_step` through the tape: the same step, on the whole batch at once."""
     optimizer.zero_grad()
     with _overflow_means_divergence(f"{where}: the forward pass"):
@@ -192,6 +201,7 @@ def _compiled_step(trainer: CompiledTraining, xb: np.ndarray, yb: np.ndarray, op
         trainer.backward()  # the tape refuses a gradient that overflows, too
     except OverflowError as error:
         raise _gradient_diverged(where, error) from error
+    _each(callbacks, "on_before_step", batch)
     _step_keeping_finite_weights(optimizer, where)
     return batch_loss, classes
 

@@ -84,7 +84,7 @@ def test_progress_bar_shows_loss_and_can_be_switched_off(capsys):
     err = capsys.readouterr().err
     assert "2/2" in err and "loss" in err and "accuracy" in err
     # not a terminal (a log file, a pipe): a line per epoch, no carriage returns
-    assert "\r" not in err and err.splitlines()[0].startswith("epoch 1/2  loss ") and len(err.splitlines()) == 2
+    assert "\r" not in err and err.splitlines()[0].startswith("epoch 1/2 loss=") and len(err.splitlines()) == 2
 
 
 def test_on_a_terminal_the_progress_bar_redraws_in_place():
