@@ -6,23 +6,23 @@ READY := $(VENV)/.installed
 DOT ?= dot
 APT := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: demo test quick bench notebooks dot browser clean
+.PHONY: demo test quick bench notebooks dot fonts catalogues translations browser clean
 
-demo: $(READY) dot
+demo: $(READY) dot fonts catalogues
 	$(VENV)/bin/stepgrad demo
 
-test: $(READY) dot browser
+test: $(READY) dot fonts catalogues browser
 	$(PY) -m pytest
 
 # For developers between edits: everything but the tests marked slow (`make test` and CI run all).
-quick: $(READY) dot
+quick: $(READY) dot fonts catalogues
 	$(PY) -m pytest -m "not slow"
 
 bench: $(READY)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m benchmarks
 
-notebooks: $(READY) dot
+notebooks: $(READY) dot fonts catalogues
 	$(PY) -m pip install --quiet -e '.[notebooks]'
 	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
@@ -49,6 +49,28 @@ dot:
 	  else \
 	    echo "error: Graphviz's 'dot' is missing; run: sudo apt-get install graphviz"; exit 1; \
 	  fi; }
+
+# Chinese in figures, drawings and pages needs a CJK font: Debian's WenQuanYi Micro Hei, which
+# autograd.i18n.CJK_FONTS names for matplotlib, Graphviz and the saved pages.
+fonts:
+	@fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "The CJK font is missing; installing fonts-wqy-microhei with apt-get"; \
+	    $(APT) update -qq && $(APT) install -y -qq fonts-wqy-microhei fontconfig >/dev/null; \
+	  else \
+	    echo "error: the CJK font is missing; run: sudo apt-get install fonts-wqy-microhei"; exit 1; \
+	  fi; }
+
+# The translation catalogues (autograd/locale/<lang>/LC_MESSAGES/stepgrad.po), compiled for gettext.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard autograd/locale/*/LC_MESSAGES/*.po))
+catalogues: $(CATALOGUES)
+%.mo: %.po $(READY)
+	@$(VENV)/bin/pybabel -q compile -i $< -o $@
+
+# For developers after changing English text: bring the catalogues and notebooks/zh/ in step
+# (new text is added untranslated; translate it, then run this again). See nets/translations.py.
+translations: $(READY) fonts
+	$(PY) -m nets.translations
 
 # The browser test drives JupyterLab and the --html page in headless Chromium: Debian's
 # chromium and chromium-driver (nothing is downloaded when the test runs), and the Python side

@@ -48,6 +48,7 @@ EXPORTS = {
     "History": "training",
     "DivergenceError": "training",
     "load": "serialize",
+    "set_language": "language",
 }
 SUBMODULES = ("activations", "conv", "data", "gated", "datasets", "init", "layers", "losses", "module", "normalization", "optim",
               "plot", "recurrent", "sequential", "serialize", "training")

@@ -2,7 +2,8 @@
 
 This module parses the arguments; `explain.py` and `commands.py` do the work, imported only
 when their command runs (so `explain` never loads NumPy).  Every failure a user can cause
-ends in one line on stderr and exit status 2, never a traceback.
+ends in one line on stderr and exit status 2, never a traceback.  `--lang zh` (or the
+environment, see `autograd.i18n`) puts `explain`'s and `train`'s messages and help in Chinese.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Callable, Sequence
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence
+
+from autograd.i18n import N_, gettext as _, check_language, language, languages, translations
 
 from ..engine import ShadowedEngineError, check_engine
 
@@ -30,7 +34,28 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a bad argument is one line (not usage plus error) and exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)}\n")
+        self.exit(EXIT_USAGE, _("{prog}: error: {message}").format(prog=self.prog, message=one_line(message)) + "\n")
+
+
+# argparse's own words (usage, option groups, its errors), for the catalogue: `_argparse_in` shows them translated
+ARGPARSE_MESSAGES = (
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"), N_("expected one argument"),
+    N_("argument %(argument_name)s: %(message)s"), N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"), N_("ambiguous option: %(option)s could match %(matches)s"),
+)
+
+
+@contextmanager
+def _argparse_in(lang: str) -> Iterator[None]:
+    """argparse looks its words up with `gettext` in its module globals: for the length of
+    the command, look them up in our catalogue instead."""
+    saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
+    argparse._, argparse.ngettext = translations(lang).gettext, translations(lang).ngettext  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
 
 
 def _explain(args: argparse.Namespace) -> None:
@@ -63,11 +88,12 @@ def _positive(kind: type, maximum: float = float("inf")) -> Callable[[str], floa
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(_("expected a positive {kind}, got {text!r}").format(
+                kind=kind.__name__, text=text)) from None
         if not value > 0 or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+            raise argparse.ArgumentTypeError(_("expected a positive {kind}, got {text!r}").format(kind=kind.__name__, text=text))
         if value > maximum:
-            raise argparse.ArgumentTypeError(f"expected at most {maximum}, got {text!r}")
+            raise argparse.ArgumentTypeError(_("expected at most {maximum}, got {text!r}").format(maximum=maximum, text=text))
         return value
 
     parse.__name__ = f"positive {kind.__name__}"
@@ -80,14 +106,14 @@ def _non_negative(text: str) -> float:
     except ValueError:
         value = float("nan")
     if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
+        raise argparse.ArgumentTypeError(_("expected a non-negative number, got {text!r}").format(text=text))
     return value
 
 
 def _fraction(text: str) -> float:
     value = _non_negative(text)
     if value >= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+        raise argparse.ArgumentTypeError(_("expected a number in [0, 1), got {text!r}").format(text=text))
     return value
 
 
@@ -98,9 +124,10 @@ def _sizes(text: str) -> list[int]:
     except ValueError:
         sizes = [0]
     if any(n < 1 for n in sizes):
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive layer sizes like 16,16, got {text!r}")
+        raise argparse.ArgumentTypeError(_("expected comma-separated positive layer sizes like 16,16, got {text!r}").format(text=text))
     if any(n > MAX_LAYER_SIZE for n in sizes):
-        raise argparse.ArgumentTypeError(f"each layer size must be at most {MAX_LAYER_SIZE}, got {text!r}")
+        raise argparse.ArgumentTypeError(_("each layer size must be at most {maximum}, got {text!r}").format(
+            maximum=MAX_LAYER_SIZE, text=text))
     return sizes
 
 
@@ -110,7 +137,7 @@ def _seed(text: str) -> int:
     except ValueError:
         value = -1
     if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"expected an integer in 0..{MAX_SEED}, got {text!r}")
+        raise argparse.ArgumentTypeError(_("expected an integer in 0..{maximum}, got {text!r}").format(maximum=MAX_SEED, text=text))
     return value
 
 
@@ -118,11 +145,11 @@ def _file_to_write(text: str) -> str:
     """A path we can save to: checked before training, so a typo does not waste the run."""
     folder = os.path.dirname(text) or "."
     if not text:
-        raise argparse.ArgumentTypeError("expected a file name, got ''")
+        raise argparse.ArgumentTypeError(_("expected a file name, got ''"))
     if os.path.isdir(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is a directory, not a file")
+        raise argparse.ArgumentTypeError(_("{text!r} is a directory, not a file").format(text=text))
     if not os.path.isdir(folder):
-        raise argparse.ArgumentTypeError(f"the folder {folder!r} does not exist")
+        raise argparse.ArgumentTypeError(_("the folder {folder!r} does not exist").format(folder=folder))
     from nets.files import check_writable  # here, as `nets` imports numpy: --help stays quick
 
     try:
@@ -138,11 +165,11 @@ def _directory_to_write(text: str) -> str:
     while not os.path.exists(path):
         path = os.path.dirname(path)
     if not os.path.isdir(path):
-        raise argparse.ArgumentTypeError(f"cannot make the directory {text!r}: {path!r} is a file")
+        raise argparse.ArgumentTypeError(_("cannot make the directory {text!r}: {path!r} is a file").format(text=text, path=path))
     return text
 
 
-EXPLAIN_OPTIONS = ("-h", "--help", "--svg", "--png", "--html")
+EXPLAIN_OPTIONS = ("-h", "--help", "--svg", "--png", "--html", "--lang")
 
 
 def _dash_hint(argv: list[str]) -> str | None:
@@ -163,94 +190,141 @@ def _dash_hint(argv: list[str]) -> str | None:
     if not dashed:
         return None
     fixed = " ".join(_quoted(t) for t in [*options, "--", *rest])
-    return f"{dashed[0]!r} starts with '-', so it reads as an option; put -- before the expression: stepgrad explain {fixed}"
+    return _("{dashed!r} starts with '-', so it reads as an option; put -- before the expression: "
+             "stepgrad explain {fixed}").format(dashed=dashed[0], fixed=fixed)
 
 
 def _quoted(text: str) -> str:
     return text if all(c.isalnum() or c in "=.-_/" for c in text) else f'"{text}"'
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The arguments of each command; `train`'s choices come from the library's registries."""
+def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
+    """The arguments of each command, their help in `lang` (default: the language in force);
+    `train`'s choices come from the library's registries."""
+    with language(lang):
+        return _build_parser()
+
+
+def _lang_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=languages(), metavar="LANG",
+                        help=_("language of the messages and help: {choices} (default: from STEPGRAD_LANG, "
+                               "LC_ALL or LANG, else en)").format(choices=", ".join(languages())))
+
+
+def _build_parser() -> argparse.ArgumentParser:
     from ..activations import ACTIVATIONS
     from ..datasets import DATASETS
     from ..losses import LOSSES
 
-    parser = _Parser(prog="stepgrad", description="Watch backprop work, one node at a time.")
+    parser = _Parser(prog="stepgrad", description=_("Watch backprop work, one node at a time."))
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    explain = commands.add_parser("explain", help="evaluate an expression and explain its backward pass node by node")
-    explain.add_argument("expression", help='for example "tanh(x1*w1 + x2*w2 + b)" (put -- before one that starts with -)')
-    explain.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a value for each name in the expression")
-    explain.add_argument("--svg", metavar="FILE", help="also write the graph's drawing as SVG")
-    explain.add_argument("--png", metavar="FILE", help="also write the graph's drawing as PNG")
-    explain.add_argument("--html", metavar="FILE", help="also write every step as one web page (works offline)")
+    explain = commands.add_parser("explain", help=_("evaluate an expression and explain its backward pass node by node"),
+                                  description=_("Evaluate an expression and explain its backward pass node by node."))
+    explain.add_argument("expression", help=_('for example "tanh(x1*w1 + x2*w2 + b)" (put -- before one that starts with -)'))
+    explain.add_argument("values", nargs="*", metavar="NAME=VALUE", help=_("a value for each name in the expression"))
+    explain.add_argument("--svg", metavar="FILE", help=_("also write the graph's drawing as SVG"))
+    explain.add_argument("--png", metavar="FILE", help=_("also write the graph's drawing as PNG"))
+    explain.add_argument("--html", metavar="FILE", help=_("also write every step as one web page (works offline)"))
+    _lang_option(explain)
     explain.set_defaults(run=_explain)
 
-    train = commands.add_parser("train", help="train a network on a dataset")
+    default = _("(default: {value})")
+    train = commands.add_parser("train", help=_("train a network on a dataset"), description=_("Train a network on a dataset."))
     train.add_argument("--data", choices=DATASETS, default="moons",
-                       help="; ".join(f"{name}: {dataset.about}" for name, dataset in DATASETS.items()) + " (default: moons)")
+                       help="; ".join(f"{name}: {_(dataset.about)}" for name, dataset in DATASETS.items())
+                       + " " + default.format(value="moons"))
     train.add_argument("--data-dir", metavar="DIR",
-                       help="where --data mnist finds its files (default: $STEPGRAD_DATA/mnist or ~/.cache/stepgrad/mnist)")
+                       help=_("where --data mnist finds its files (default: $STEPGRAD_DATA/mnist or ~/.cache/stepgrad/mnist)"))
     train.add_argument("--samples", type=_positive(int, MAX_SAMPLES), default=200, metavar="N",
-                       help=f"training points for the synthetic datasets, at most {MAX_SAMPLES} (default: 200)")
+                       help=_("training points for the synthetic datasets, at most {maximum}").format(maximum=MAX_SAMPLES)
+                       + " " + default.format(value=200))
     train.add_argument("--model", choices=("mlp", "cnn"), default="mlp",
-                       help="mlp: dense layers; cnn (needs --data digits): Conv2d(1, CHANNELS, 3), "
-                            "MaxPool2d(2), the activation, Flatten, then the --hidden layers (default: mlp)")
+                       help=_("mlp: dense layers; cnn (needs --data digits): Conv2d(1, CHANNELS, 3), "
+                              "MaxPool2d(2), the activation, Flatten, then the --hidden layers")
+                       + " " + default.format(value="mlp"))
     train.add_argument("--channels", type=_positive(int, MAX_CHANNELS), metavar="N",
-                       help=f"--model cnn: filters in the convolution, at most {MAX_CHANNELS} (default: 8)")
+                       help=_("--model cnn: filters in the convolution, at most {maximum}").format(maximum=MAX_CHANNELS)
+                       + " " + default.format(value=8))
     train.add_argument("--hidden", type=_sizes, metavar="N,N,...",
-                       help=f"hidden layer sizes, comma-separated, each at most {MAX_LAYER_SIZE} "
-                            "(default: 16,16 for mlp, none for cnn)")
+                       help=_("hidden layer sizes, comma-separated, each at most {maximum} "
+                              "(default: 16,16 for mlp, none for cnn)").format(maximum=MAX_LAYER_SIZE))
     train.add_argument("--activation", choices=ACTIVATIONS, default="relu",
-                       help="hidden-layer activation (default: relu)")
+                       help=_("hidden-layer activation") + " " + default.format(value="relu"))
     train.add_argument("--loss", choices=LOSSES,
-                       help="default: hinge for two classes, cross_entropy for more")
-    train.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="default: sgd")
-    train.add_argument("--lr", type=_positive(float), help="learning rate (default: 0.1 for sgd, 0.01 for adam)")
+                       help=_("default: hinge for two classes, cross_entropy for more"))
+    train.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help=default.format(value="sgd"))
+    train.add_argument("--lr", type=_positive(float), help=_("learning rate (default: 0.1 for sgd, 0.01 for adam)"))
     train.add_argument("--final-lr", type=_non_negative, metavar="LR",
-                       help="let the learning rate fall linearly to this by the last epoch (default: constant)")
-    train.add_argument("--momentum", type=_fraction, default=0.0, help="SGD momentum in [0, 1) (default: 0)")
-    train.add_argument("--weight-decay", type=_non_negative, default=0.0, help="L2 weight decay (default: 0)")
-    train.add_argument("--dropout", type=_fraction, default=0.0, help="dropout after hidden layers (default: 0)")
+                       help=_("let the learning rate fall linearly to this by the last epoch (default: constant)"))
+    train.add_argument("--momentum", type=_fraction, default=0.0,
+                       help=_("SGD momentum in [0, 1)") + " " + default.format(value=0))
+    train.add_argument("--weight-decay", type=_non_negative, default=0.0,
+                       help=_("L2 weight decay") + " " + default.format(value=0))
+    train.add_argument("--dropout", type=_fraction, default=0.0,
+                       help=_("dropout after hidden layers") + " " + default.format(value=0))
     train.add_argument("--epochs", type=_positive(int, MAX_EPOCHS), default=100,
-                       help=f"passes over the data, at most {MAX_EPOCHS} (default: 100)")
-    train.add_argument("--batch-size", type=_positive(int), help="mini-batch size (default: the full batch)")
-    train.add_argument("--seed", type=_seed, default=0, help="seed for data, weights and shuffling (default: 0)")
-    train.add_argument("--save", type=_file_to_write, metavar="FILE", help="save the trained model as JSON")
-    train.add_argument("--plots", type=_directory_to_write, metavar="DIR", help="write loss, decision-boundary and gradient-norm PNGs here")
+                       help=_("passes over the data, at most {maximum}").format(maximum=MAX_EPOCHS)
+                       + " " + default.format(value=100))
+    train.add_argument("--batch-size", type=_positive(int), help=_("mini-batch size (default: the full batch)"))
+    train.add_argument("--seed", type=_seed, default=0,
+                       help=_("seed for data, weights and shuffling") + " " + default.format(value=0))
+    train.add_argument("--save", type=_file_to_write, metavar="FILE", help=_("save the trained model as JSON"))
+    train.add_argument("--plots", type=_directory_to_write, metavar="DIR",
+                       help=_("write loss, decision-boundary and gradient-norm PNGs here"))
     train.add_argument("--compiled", action="store_true",
-                       help="trace the network once and train whole batches with NumPy (autograd.compile): much faster")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+                       help=_("trace the network once and train whole batches with NumPy (autograd.compile): much faster"))
+    train.add_argument("--quiet", action="store_true", help=_("no progress bar"))
+    _lang_option(train)
     train.set_defaults(run=_train)
 
-    demo = commands.add_parser("demo", help="the main job: train a 2-16-16-1 network on two moons")
-    demo.add_argument("--out", default="stepgrad-demo", metavar="DIR", help="where to write the pictures")
-    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo = commands.add_parser("demo", help=_("the main job: train a 2-16-16-1 network on two moons"))
+    demo.add_argument("--out", default="stepgrad-demo", metavar="DIR", help=_("where to write the pictures"))
+    demo.add_argument("--quiet", action="store_true", help=_("no progress bar"))
     demo.set_defaults(run=_demo)
     return parser
 
 
+def _asked_language(argv: list[str]) -> str | None:
+    """The `--lang` of the command line, read before parsing it (the help is written in it), or
+    None; an unknown one is left for argparse to refuse."""
+    for i, token in enumerate(argv):
+        if token == "--":
+            break
+        value = token[len("--lang="):] if token.startswith("--lang=") else argv[i + 1] if token == "--lang" and i + 1 < len(argv) else None
+        if value is not None:
+            try:
+                return check_language(value)
+            except ValueError:
+                return None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    with language(_asked_language(argv)) as lang, _argparse_in(lang):
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     try:
         check_engine()  # first: the parser's choices come from the library, which needs the engine
     except ShadowedEngineError as error:
-        print(f"stepgrad: error: {error}", file=sys.stderr)
+        print(_("stepgrad: error: {error}").format(error=error), file=sys.stderr)
         return EXIT_USAGE
     parser = build_parser()
-    argv = sys.argv[1:] if argv is None else list(argv)
     hint = _dash_hint(argv)
     if hint:
-        print(f"stepgrad explain: error: {hint}", file=sys.stderr)
+        print(_("stepgrad explain: error: {message}").format(message=hint), file=sys.stderr)
         return EXIT_USAGE
     args = parser.parse_args(argv)
     try:
         args.run(args)
     except (ValueError, ArithmeticError, OSError) as error:  # a TypeError or KeyError is a bug: show it
-        print(f"stepgrad {args.command}: error: {one_line(str(error))}", file=sys.stderr)
+        print(_("stepgrad {command}: error: {message}").format(command=args.command, message=one_line(str(error))),
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"stepgrad {args.command}: interrupted", file=sys.stderr)
+        print(_("stepgrad {command}: interrupted").format(command=args.command), file=sys.stderr)
         return 130
     return 0
-

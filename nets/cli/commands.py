@@ -10,6 +10,7 @@ import numpy as np
 
 import autograd
 from autograd import Value
+from autograd.i18n import gettext as _
 
 from .. import data, datasets, losses, optim
 from ..files import write_atomically
@@ -25,20 +26,23 @@ DEFAULT_CHANNELS = 8  # --model cnn: filters in the convolution
 
 def train(args: argparse.Namespace) -> None:
     if args.model == "mlp" and args.channels is not None:
-        raise ValueError("--channels is for --model cnn")
+        raise ValueError(_("--channels is for --model cnn"))
     if args.plots:
         make_directory(args.plots)  # before training, like --save: a typo must not waste the run
     if args.model == "cnn" and not datasets.DATASETS[args.data].images:
-        raise ValueError(f"--model cnn needs images, and --data {args.data} is points; use --data digits or mnist")
+        raise ValueError(_("--model cnn needs images, and --data {data} is points; use --data digits or mnist").format(
+            data=args.data))
     if args.model == "cnn" and args.activation not in ACTIVATION_MODULES:
-        raise ValueError(f"--model cnn takes --activation {' or '.join(ACTIVATION_MODULES)}, not {args.activation}")
+        raise ValueError(_("--model cnn takes --activation {choices}, not {activation}").format(
+            choices=_(" or ").join(ACTIVATION_MODULES), activation=args.activation))
     X, y, X_test, y_test = datasets.load(args.data, args.samples, args.seed, images=args.model == "cnn",
                                          folder=args.data_dir)
     classes = int(y.max()) + 1
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
     entry = losses.LOSSES[loss]
     if not entry.per_class and classes != 2:
-        raise ValueError(f"--loss {loss} needs two classes but --data {args.data} has {classes}; use --loss cross_entropy")
+        raise ValueError(_("--loss {loss} needs two classes but --data {data} has {classes}; use --loss cross_entropy").format(
+            loss=loss, data=args.data, classes=classes))
     outputs = classes if entry.per_class else 1
     model = build_cnn(args, X.shape[1:], outputs) if args.model == "cnn" else MLP(
         X.shape[1],
@@ -50,13 +54,14 @@ def train(args: argparse.Namespace) -> None:
     )
     params = model.parameters()
     if args.optimizer == "adam" and args.momentum:
-        raise ValueError("--momentum is for --optimizer sgd; Adam keeps its own momentum")
+        raise ValueError(_("--momentum is for --optimizer sgd; Adam keeps its own momentum"))
     if args.optimizer == "sgd":
         optimizer: optim.Optimizer = optim.SGD(params, args.lr or 0.1, momentum=args.momentum, weight_decay=args.weight_decay)
     else:
         optimizer = optim.Adam(params, args.lr or 0.01, weight_decay=args.weight_decay)
     description = " -> ".join(map(repr, model)) if isinstance(model, Sequential) else repr(model)
-    print(f"{description}: {model.num_parameters()} parameters, {len(X)} training points, loss {loss}, {args.optimizer}")
+    print(_("{model}: {parameters} parameters, {points} training points, loss {loss}, {optimizer}").format(
+        model=description, parameters=model.num_parameters(), points=len(X), loss=loss, optimizer=args.optimizer))
     schedule = None if args.final_lr is None else optim.LinearDecay(optimizer, args.final_lr, max(args.epochs - 1, 1))
     history = fit(model, X, y, loss=loss, optimizer=optimizer, epochs=args.epochs, batch_size=args.batch_size,
                   validation_data=(X_test, y_test), progress=not args.quiet, seed=args.seed, schedule=schedule,
@@ -64,7 +69,7 @@ def train(args: argparse.Namespace) -> None:
     _report(model, X, y, X_test, y_test, loss)
     if args.save:
         model.save(args.save)
-        print(f"saved the model to {args.save}")
+        print(_("saved the model to {path}").format(path=args.save))
     if args.plots:
         if isinstance(model, MLP):
             shape = "-".join(str(n) for n in [model.nin, *model.nouts])
@@ -72,7 +77,7 @@ def train(args: argparse.Namespace) -> None:
             shape = f"{model[0].out_channels}-filter convolutional"
         written = write_plots(model, history, X, y, loss, args.plots, f"{args.data}: {shape} {args.activation} network",
                               validation=f"validation: the {len(X_test)} held-out points")
-        print(f"wrote {', '.join(written)}")
+        print(_("wrote {path}").format(path=", ".join(written)))
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -100,9 +105,9 @@ def make_directory(path: str) -> None:
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as error:
-        raise ValueError(f"cannot write plots into {path!r}: {error.strerror or error}") from None
+        raise ValueError(_("cannot write plots into {path!r}: {why}").format(path=path, why=error.strerror or error)) from None
     if not os.access(path, os.W_OK):
-        raise ValueError(f"cannot write plots into {path!r}: permission denied")
+        raise ValueError(_("cannot write plots into {path!r}: {why}").format(path=path, why=_("permission denied")))
 
 
 def build_cnn(args: argparse.Namespace, image_shape: tuple[int, ...], outputs: int) -> Sequential:
@@ -175,9 +180,10 @@ def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
 
 def _report(model: Module, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, loss: str) -> float:
     """Print train and test accuracy; return the test accuracy."""
-    _, train_accuracy = evaluate(model, X, y, loss=loss)
-    _, test_accuracy = evaluate(model, X_test, y_test, loss=loss)
-    held_out = "the training points again" if np.array_equal(X, X_test) else f"{len(X_test)} held-out points"
-    print(f"train accuracy: {train_accuracy:.1%}   test accuracy: {test_accuracy:.1%} ({held_out})")
+    train_accuracy = evaluate(model, X, y, loss=loss)[1]
+    test_accuracy = evaluate(model, X_test, y_test, loss=loss)[1]
+    held_out = _("the training points again") if np.array_equal(X, X_test) else _("{n} held-out points").format(n=len(X_test))
+    print(_("train accuracy: {train:.1%}   test accuracy: {test:.1%} ({held_out})").format(
+        train=train_accuracy, test=test_accuracy, held_out=held_out))
     return test_accuracy
 

@@ -12,9 +12,11 @@ import ast
 import keyword
 import math
 import operator
+import unicodedata
 from pathlib import Path
 from typing import Callable, Mapping, Sequence, Union
 
+from autograd.i18n import N_, gettext as _, language, ngettext
 from autograd.draw import draw_graph, drawing_path, graph_nodes, node_names, number, render_all
 from autograd.ops import explained, lookup
 from autograd.steps import Stepper, formula
@@ -35,12 +37,12 @@ OPERATORS: dict[type, Callable[[Operand, Operand], Value]] = {
 }
 # Python's parser recurses once per operation and stops near 3,000 (everything after it here
 # is iterative); it allows 200 nested brackets.
-TOO_DEEP = "the expression is too long or nested too deeply for Python's parser (at most about 2,900 operations in a chain)"
+TOO_DEEP = N_("the expression is too long or nested too deeply for Python's parser (at most about 2,900 operations in a chain)")
 ALLOWED = (ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.USub, ast.Call, *OPERATORS)
 
 
 def explain(expression: str, assignments: Sequence[str], *, svg: str | None = None, png: str | None = None,
-            html: str | None = None) -> str:
+            html: str | None = None, lang: str | None = None) -> str:
     """The forward pass, every backward step's sentence and the inputs' gradients, as text,
     ending with a line for each file written.
 
@@ -49,8 +51,15 @@ def explain(expression: str, assignments: Sequence[str], *, svg: str | None = No
     one web page to click through (`Stepper.save_html`).  Every mistake in the input
     raises ValueError (or the engine's own error, such as ZeroDivisionError) with one line
     saying what is wrong.  The files are checked before anything is computed, and nothing is
-    written unless every drawing could be made.
+    written unless every drawing could be made.  `lang` is the language of the words (the
+    formulas, names and numbers stay as they are); default: the language in force.
     """
+    with language(lang):
+        return _explained(expression, assignments, svg=svg, png=png, html=html)
+
+
+def _explained(expression: str, assignments: Sequence[str], *, svg: str | None, png: str | None,
+               html: str | None) -> str:
     outputs = output_paths(svg=svg, png=png)
     page = None if html is None else page_path(html)
     values = parse_assignments(assignments)
@@ -58,7 +67,7 @@ def explain(expression: str, assignments: Sequence[str], *, svg: str | None = No
     inputs: dict[str, Value] = {}  # in the order they appear
     root = _evaluate(tree, values, inputs, expression.strip())
     if not isinstance(root, Value):
-        raise ValueError("the expression has no names, so nothing to differentiate: use at least one NAME")
+        raise ValueError(_("the expression has no names, so nothing to differentiate: use at least one NAME"))
     stepper = Stepper(root)
     steps = stepper.steps
     if outputs:
@@ -68,28 +77,35 @@ def explain(expression: str, assignments: Sequence[str], *, svg: str | None = No
 
     nodes = graph_nodes(root)
     names = node_names(nodes)
-    lines = ["forward pass:"]
+    lines = [_("forward pass:")]
     for node in nodes:
         if node.parents:
             lines.append(f"  {names[node]} = {formula(node, names)} = {number(node.data)}")
         elif node.label:
             lines.append(f"  {names[node]} = {number(node.data)}")
-    count = f"{len(steps)} step" + ("" if len(steps) == 1 else "s")
-    lines += ["", f"backward pass ({count}, {names[root]}.grad starts at 1; each step: input.grad += "
-                  f"local slope * the node's grad):"]
+    count = ngettext("{n} step", "{n} steps", len(steps)).format(n=len(steps))
+    lines += ["", _("backward pass ({count}, {out}.grad starts at 1; each step: input.grad += "
+                    "local slope * the node's grad):").format(count=count, out=names[root])]
     lines += [f"  {step.index + 1}. {step.explain()}" for step in steps]
     width = max(4, *(len(name) for name in inputs))
-    lines += ["", "gradients:", f"  {'name':<{width}} {'value':>12} {'grad':>12}"]
+    heading = _pad(_("name"), width) + " " + _pad(_("value"), 12, right=True) + " " + _pad(_("grad"), 12, right=True)
+    lines += ["", _("gradients:"), "  " + heading]
     lines += [f"  {name:<{width}} {number(leaf.data):>12} {number(leaf.grad):>12}" for name, leaf in inputs.items()]
-    written = [path for path, _ in outputs] + ([] if page is None else [page])
-    lines += [""] * bool(written) + [f"wrote {path}" for path in written]
+    written = [path for path, _format in outputs] + ([] if page is None else [page])
+    lines += [""] * bool(written) + [_("wrote {path}").format(path=path) for path in written]
     return "\n".join(lines)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """`text` padded to `width` columns of a terminal, where a Chinese character takes two."""
+    spaces = " " * max(0, width - sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text))
+    return spaces + text if right else text + spaces
 
 
 def page_path(path: str) -> Path:
     """Where `--html` writes, checked before anything is computed: an .html file in a folder that exists."""
     if Path(path).suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"--html needs a file name ending in .html, got {path!r}")
+        raise ValueError(_("--html needs a file name ending in .html, got {path!r}").format(path=path))
     return check_writable(path)
 
 
@@ -101,7 +117,7 @@ def output_paths(**paths: str | None) -> list[tuple[Path, str]]:
         if path is None:
             continue
         if Path(path).suffix.lower() != f".{format}":
-            raise ValueError(f"--{format} needs a file name ending in .{format}, got {path!r}")
+            raise ValueError(_("--{format} needs a file name ending in .{format}, got {path!r}").format(format=format, path=path))
         outputs.append(drawing_path(path, format))
     return outputs
 
@@ -112,19 +128,21 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, float]:
     for text in assignments:
         name, equals, value = (part.strip() for part in text.partition("="))
         if not equals:
-            raise ValueError(f"{shown(text)} is not NAME=VALUE (for example x=2)")
+            raise ValueError(_("{text} is not NAME=VALUE (for example x=2)").format(text=shown(text)))
         if not name.isidentifier() or keyword.iskeyword(name):
-            raise ValueError(f"{shown(name)} in {shown(text)} is not a valid name")
+            raise ValueError(_("{name} in {text} is not a valid name").format(name=shown(name), text=shown(text)))
         if name in FUNCTIONS:
-            raise ValueError(f"{name!r} is a function, so it cannot also be a name; pick another")
+            raise ValueError(_("{name!r} is a function, so it cannot also be a name; pick another").format(name=name))
         if name in values:
-            raise ValueError(f"{shown(name)} is given a value twice")
+            raise ValueError(_("{name} is given a value twice").format(name=shown(name)))
         try:
             values[name] = float(value)
         except ValueError:
-            raise ValueError(f"the value of {shown(name)} must be a number, got {shown(value)}") from None
+            raise ValueError(_("the value of {name} must be a number, got {value}").format(
+                name=shown(name), value=shown(value))) from None
         if not math.isfinite(values[name]):
-            raise ValueError(f"the value of {shown(name)} must be a finite number, got {shown(value)}")
+            raise ValueError(_("the value of {name} must be a finite number, got {value}").format(
+                name=shown(name), value=shown(value)))
     return values
 
 
@@ -135,46 +153,52 @@ def parse(expression: str, values: dict[str, float]) -> ast.Expression:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
         too_long = "integer string conversion" in error.msg  # Python's words for a 4,301-digit literal
-        why = "a number has more than 4,300 digits, far too many for a float" if too_long else error.msg
-        raise ValueError(f"invalid expression {shown(source)}: {why}") from None
+        why = _("a number has more than 4,300 digits, far too many for a float") if too_long else error.msg
+        raise ValueError(_("invalid expression {expression}: {why}").format(expression=shown(source), why=why)) from None
     except (RecursionError, MemoryError):
-        raise ValueError(TOO_DEEP) from None
+        raise ValueError(_(TOO_DEEP)) from None
     callees = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     for node in ast.walk(tree):  # parents before children, so the outermost offence is named
         bad_operator = isinstance(node, ast.BinOp) and type(node.op) not in OPERATORS
         if bad_operator or isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.USub):
-            raise ValueError(f"the operator in {_text(node, source)} is not allowed: only + - * / ** and unary minus")
+            raise ValueError(_("the operator in {part} is not allowed: only + - * / ** and unary minus").format(
+                part=_text(node, source)))
         if not isinstance(node, ALLOWED):
-            what = "attribute access" if isinstance(node, ast.Attribute) else "the expression"
-            raise ValueError(f"{what} {_text(node, source)} is not allowed: only numbers, names, + - * / **, "
-                             f"unary minus and the functions {', '.join(FUNCTIONS)}")
+            what = _("attribute access") if isinstance(node, ast.Attribute) else _("the expression")
+            raise ValueError(_("{what} {part} is not allowed: only numbers, names, + - * / **, "
+                               "unary minus and the functions {functions}").format(
+                what=what, part=_text(node, source), functions=", ".join(FUNCTIONS)))
         if isinstance(node, ast.Call):
             _check_call(node, source)
         elif isinstance(node, ast.Constant) and type(node.value) not in (int, float):
-            raise ValueError(f"{shown(node.value)} is not a number")
+            raise ValueError(_("{value} is not a number").format(value=shown(node.value)))
         elif isinstance(node, ast.Name) and id(node) not in callees:
             if node.id in FUNCTIONS:
-                raise ValueError(f"{node.id!r} is a function: call it, as in {node.id}(x)")
+                raise ValueError(_("{name!r} is a function: call it, as in {name}(x)").format(name=node.id))
             if node.id not in values:
-                raise ValueError(f"no value for {shown(node.id)}: add {_short(node.id)}=NUMBER")
+                raise ValueError(_("no value for {name}: add {short}=NUMBER").format(name=shown(node.id), short=_short(node.id)))
     unused = values.keys() - {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     if unused:
-        raise ValueError(f"{_short(', '.join(sorted(unused)))} not in the expression {shown(source)}")
+        raise ValueError(_("{names} not in the expression {expression}").format(
+            names=_short(", ".join(sorted(unused))), expression=shown(source)))
     return tree
 
 
 def _check_call(call: ast.Call, source: str) -> None:
     name = call.func.id if isinstance(call.func, ast.Name) else None
     if name not in FUNCTIONS:
-        raise ValueError(f"cannot call {_text(call.func, source)}: the functions are {', '.join(FUNCTIONS)}")
+        raise ValueError(_("cannot call {callee}: the functions are {functions}").format(
+            callee=_text(call.func, source), functions=", ".join(FUNCTIONS)))
     entry = lookup(name)
     inputs, optional = entry.inputs or (), entry.const  # the plain numbers may be left out
     if call.keywords or not len(inputs) <= len(call.args) <= len(inputs) + len(optional):
-        wanted = f"{name}({', '.join(inputs)})" + (f" or {name}({', '.join(inputs + optional)})" if optional else "")
-        raise ValueError(f"{_text(call, source)}: call it as {wanted}")
+        wanted = f"{name}({', '.join(inputs)})"
+        if optional:
+            wanted = _("{short} or {long}").format(short=wanted, long=f"{name}({', '.join(inputs + optional)})")
+        raise ValueError(_("{call}: call it as {wanted}").format(call=_text(call, source), wanted=wanted))
     for what, arg in zip(optional, call.args[len(inputs) :]):
         if any(isinstance(part, ast.Name) for part in ast.walk(arg)):
-            raise ValueError(f"the {what} of {_text(call, source)} must be a plain number")
+            raise ValueError(_("the {what} of {call} must be a plain number").format(what=what, call=_text(call, source)))
 
 
 def _text(node: ast.AST, source: str) -> str:
@@ -248,5 +272,5 @@ def _float(x: int | float) -> float:
     except OverflowError:
         number = math.inf
     if not math.isfinite(number):
-        raise ValueError(f"the number {shown(x)} is too large for a float")
+        raise ValueError(_("the number {number} is too large for a float").format(number=shown(x)))
     return number
