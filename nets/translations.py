@@ -115,13 +115,12 @@ def paragraphs(markdown: str) -> list[str]:
             blocks.append([])
             continue
         blocks[-1].append(line)
-        for mark in ("```", "$$"):
-            if stripped.startswith(mark) and (fence is None or fence == mark):
-                if fence is None and not (mark == "$$" and len(stripped) > 2 and stripped.endswith("$$")):
-                    fence = mark
-                elif fence == mark:
-                    fence = None
-                break
+        if fence == "```" and stripped.startswith("```") or fence == "$$" and stripped.endswith("$$"):
+            fence = None
+        elif fence is None and stripped.startswith("```"):
+            fence = "```"
+        elif fence is None and stripped.startswith("$$") and not (len(stripped) > 2 and stripped.endswith("$$")):
+            fence = "$$"
     return ["\n".join(block) for block in blocks if block]
 
 

@@ -224,10 +224,12 @@ def test_the_translated_notebook_is_what_the_sync_writes(lang, path):
 
 
 def test_paragraphs_keep_code_blocks_and_formulas_whole():
-    text = "# Title\n\nSome *prose* here,\nover two lines.\n\n```python\nx = 1\n\ny = 2\n```\n\n$$\na = b\n$$"
+    text = ("# Title\n\nSome *prose* here,\nover two lines.\n\n```python\nx = 1\n\ny = 2\n```\n\n$$\na = b\n$$\n\n"
+            "$$x\n\n= y.$$\n\nAfter.")
     blocks = translations.paragraphs(text)
-    assert blocks == ["# Title", "Some *prose* here,\nover two lines.", "```python\nx = 1\n\ny = 2\n```", "$$\na = b\n$$"]
-    assert [translations.translatable(b) for b in blocks] == [True, True, False, False]
+    assert blocks == ["# Title", "Some *prose* here,\nover two lines.", "```python\nx = 1\n\ny = 2\n```", "$$\na = b\n$$",
+                      "$$x\n\n= y.$$", "After."]
+    assert [translations.translatable(b) for b in blocks] == [True, True, False, False, False, True]
 
 
 def test_figure_texts_are_found_and_fstrings_become_templates():
