@@ -260,3 +260,67 @@ class ProgressBar(Callback):
             self.bar.close()
             self.bar = None
 
+
+
+class LiveView(Callback):
+    """Watch training: one picture of the loss and accuracy curves and, for two-input data, the
+    decision boundary, redrawn after every `every` epochs (and at the end), like TensorFlow Playground.
+
+    In Jupyter the picture is one output that is replaced in place (a display id), so it does
+    not flicker and leaves no copies behind; elsewhere give `path` and it is written there as PNG,
+    all or nothing, each time.  The boundary is evaluated on a `resolution` x `resolution` grid.
+    """
+
+    def __init__(self, *, every: int = 1, resolution: int = 50, path: str | os.PathLike[str] | None = None,
+                 title: str = "") -> None:
+        for what, n in (("every", every), ("resolution", resolution)):
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"LiveView: {what} must be a positive integer, got {n!r}")
+        self.every, self.resolution, self.path, self.title = every, resolution, path, title
+        self.handle: Any = None  # the notebook output the picture lives in
+        self.updates = self.drawn = 0  # pictures drawn; the epochs the last one shows
+        self.last_png = b""
+
+    def on_train_begin(self) -> None:
+        if self.path is None and not in_notebook():
+            raise ValueError("LiveView: shows its picture in Jupyter; outside a notebook give it a file, "
+                             "LiveView(path='training.png'), to have the picture written there each epoch")
+        from matplotlib.figure import Figure
+
+        self.figure = Figure(figsize=(13, 3.8), layout="constrained")  # one figure, redrawn: never pyplot's
+        self.handle, self.drawn = None, 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        if epoch % self.every == 0:
+            self.draw()
+
+    def on_train_end(self) -> None:
+        if self.run.history.epochs > self.drawn:  # the last epochs, or an early stop, not drawn yet
+            self.draw()
+
+    def draw(self) -> None:
+        from .plot import png, training_view
+
+        run = self.run
+        training_view(self.figure, run.history, model=run.model, X=run.X, y=run.y, threshold=run.threshold,
+                      resolution=self.resolution, title=self.title)
+        self.last_png, self.drawn = png(self.figure), run.history.epochs
+        self.updates += 1
+        if self.path is not None:
+            write_atomically(self.path, self.last_png)
+            return
+        from IPython.display import Image, display
+
+        if self.handle is None:
+            self.handle = display(Image(self.last_png), display_id=True)
+        else:
+            self.handle.update(Image(self.last_png))
+
+
+def in_notebook() -> bool:
+    """Whether this code runs in a Jupyter kernel (where a display can be updated in place)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None

@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
@@ -46,6 +47,14 @@ def decision_boundary(
     Evaluates the model on a resolution x resolution grid (under no_grad, so no graph).
     One output: class 1 where the score > threshold; several: the argmax.
     """
+    fig = Figure(figsize=(6, 5), layout="constrained")
+    draw_boundary(fig.add_subplot(), model, X, y, threshold=threshold, resolution=resolution, title=title)
+    return fig
+
+
+def draw_boundary(ax: Axes, model: Module, X: np.ndarray, y: np.ndarray, *, threshold: float = 0.0,
+                  resolution: int = 120, title: str = "Decision boundary") -> None:
+    """`decision_boundary`, drawn into `ax`."""
     X, y = np.asarray(X, dtype=float), np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"decision_boundary: X must have 2 columns (a 2-D dataset), got shape {X.shape}")
@@ -58,19 +67,15 @@ def decision_boundary(
     grid = np.array(output_classes(outs, threshold), dtype=float)
     classes = max(int(y.max()) + 1, int(grid.max()) + 1)
     cmap = ListedColormap(COLOURS[:classes])
-
-    fig = Figure(figsize=(6, 5), layout="constrained")
-    ax = fig.add_subplot()
     regions = grid.reshape(resolution, resolution)
     ax.contourf(xs, ys, regions, levels=np.arange(classes + 1) - 0.5, cmap=cmap, alpha=0.25)
-    if classes == 2:
+    if classes == 2 and 0 < regions.mean() < 1:
         ax.contour(xs, ys, regions, levels=[0.5], colors="black", linewidths=0.8, alpha=0.6)
     for c in range(classes):
         chosen = y == c
         ax.scatter(X[chosen, 0], X[chosen, 1], s=22, color=COLOURS[c], edgecolors="black", linewidths=0.5, label=f"class {c}")
     ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", xlim=(x0, x1), ylim=(y0, y1))
     ax.legend(loc="upper right", framealpha=0.9)
-    return fig
 
 
 def loss_curves(history: History, *, title: str = "Training history", loss_name: str = "loss",
@@ -80,24 +85,58 @@ def loss_curves(history: History, *, title: str = "Training history", loss_name:
     `loss_name` says which loss (`"hinge loss"`), `validation_name` which points the
     validation curve is measured on (`"validation: 100 other points"`).
     """
-    h = history.history
-    panels = [("loss", loss_name)] + ([("accuracy", "accuracy")] if "accuracy" in h else [])
+    panels = _curve_panels(history, loss_name)
     fig = Figure(figsize=(5.5 * len(panels), 4), layout="constrained")
     fig.suptitle(title)
     for i, (key, label) in enumerate(panels, start=1):
-        ax = fig.add_subplot(1, len(panels), i)
-        panel_title = label[0].upper() + label[1:]
-        epochs = range(1, len(h[key]) + 1)
-        ax.plot(epochs, h[key], label="training", color=COLOURS[0])
-        if f"val_{key}" in h:
-            ax.plot(epochs, h[f"val_{key}"], label=validation_name, color=COLOURS[1], linestyle="--")
-        if key == "loss" and min(h[key]) > 0 and max(h[key]) / min(h[key]) > 100:
-            ax.set_yscale("log")  # a loss falling by orders of magnitude is flat on a linear axis
-            label += " (log scale)"
-        ax.set(xlabel="epoch", ylabel=label, title=panel_title)
-        ax.grid(alpha=0.3)
-        ax.legend()
+        draw_curve(fig.add_subplot(1, len(panels), i), history, key, label, validation_name)
     return fig
+
+
+def _curve_panels(history: History, loss_name: str) -> list[tuple[str, str]]:
+    return [("loss", loss_name)] + ([("accuracy", "accuracy")] if "accuracy" in history.history else [])
+
+
+def draw_curve(ax: Axes, history: History, key: str, label: str, validation_name: str = "validation") -> None:
+    """One panel of `loss_curves`: `history[key]` per epoch, and `val_<key>` dashed if recorded."""
+    h = history.history
+    epochs = range(1, len(h[key]) + 1)
+    ax.plot(epochs, h[key], label="training", color=COLOURS[0])
+    if f"val_{key}" in h:
+        ax.plot(epochs, h[f"val_{key}"], label=validation_name, color=COLOURS[1], linestyle="--")
+    title = label[0].upper() + label[1:]
+    if key == "loss" and min(h[key]) > 0 and max(h[key]) / min(h[key]) > 100:
+        ax.set_yscale("log")  # a loss falling by orders of magnitude is flat on a linear axis
+        label += " (log scale)"
+    ax.set(xlabel="epoch", ylabel=label, title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+
+
+def training_view(fig: Figure, history: History, *, model: Module | None = None, X: np.ndarray | None = None,
+                  y: np.ndarray | None = None, threshold: float = 0.0, resolution: int = 50,
+                  loss_name: str = "loss", title: str = "") -> Figure:
+    """Redraw `fig` as the state of training: the loss and accuracy curves so far and, given a
+    2-input model and its data, the decision boundary now (`callbacks.LiveView` shows it live)."""
+    fig.clear()
+    panels = _curve_panels(history, loss_name)
+    boundary = model is not None and X is not None and y is not None and X.ndim == 2 and X.shape[1] == 2
+    axes = fig.subplots(1, len(panels) + boundary, squeeze=False)[0]
+    for ax, (key, label) in zip(axes, panels):
+        draw_curve(ax, history, key, label)
+    if boundary:
+        draw_boundary(axes[-1], model, X, y, threshold=threshold, resolution=resolution,
+                      title=f"Decision boundary after epoch {history.epochs}")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def png(figure: Figure, *, dpi: int = 100) -> bytes:
+    """`figure` rendered as PNG bytes, in memory."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 
 def layer_grad_norms(model: Module) -> list[float]:

@@ -226,3 +226,46 @@ def test_on_a_terminal_a_live_bar_per_epoch_leaves_one_line_per_finished_epoch(m
     assert len(screen) == 3 and all(len(line) <= 80 for line in screen), screen
     assert all(re.fullmatch(rf"epoch {e}/3 loss=\d\.\d{{4}} accuracy=\d\.\d{{4}} val_loss=\d\.\d{{4}} "
                             rf"val_accuracy=\d\.\d{{4}}", line) for e, line in enumerate(screen, start=1)), screen
+
+
+def test_live_view_redraws_one_picture_into_a_file_outside_jupyter(tmp_path):
+    from nets.callbacks import LiveView
+
+    view = LiveView(path=tmp_path / "live.png", every=2, resolution=20)
+    _moons_fit(view, epochs=5)
+    assert view.updates == 3 and view.drawn == 5  # epochs 2 and 4, then the last at the end
+    assert (tmp_path / "live.png").read_bytes() == view.last_png and view.last_png.startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["live.png"]
+    assert [ax.get_title() for ax in view.figure.axes] == ["Loss", "Accuracy", "Decision boundary after epoch 5"]
+    with pytest.raises(ValueError, match="LiveView: shows its picture in Jupyter.*LiveView\\(path="):
+        _moons_fit(LiveView())
+
+
+@pytest.mark.slow
+def test_live_view_in_jupyter_updates_one_output_in_place(tmp_path):
+    """Headless: a real kernel runs fit with a LiveView; the cell ends with one picture, the last."""
+    import base64
+
+    import nbformat
+    from jupyter_client.kernelspec import NATIVE_KERNEL_NAME
+    from nbclient import NotebookClient
+
+    cell = ("from nets import MLP, data, fit, optim\n"
+            "from nets.callbacks import LiveView\n"
+            "import matplotlib.pyplot as plt\n"
+            "X, y = data.moons(n=40, noise=0.2, seed=0)\n"
+            "model = MLP(2, [8, 1], activation='relu', seed=0)\n"
+            "view = LiveView(resolution=20)\n"
+            "history = fit(model, X, y, loss='bce_with_logits', optimizer=optim.SGD(model.parameters(), lr=0.5),\n"
+            "              epochs=4, batch_size=16, seed=0, progress=False, callbacks=[view])")
+    check = "import hashlib; print(view.updates, len(plt.get_fignums()), hashlib.sha256(view.last_png).hexdigest())"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell), nbformat.v4.new_code_cell(check)])
+    NotebookClient(nb, timeout=300, kernel_name=NATIVE_KERNEL_NAME,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = nb.cells[0].outputs
+    assert [o.output_type for o in outputs] == ["display_data"], outputs  # one picture, no copies
+    updates, figures, digest = nb.cells[1].outputs[0].text.split()
+    assert (updates, figures) == ("4", "0")  # drawn four times into that output; no pyplot figure left
+    import hashlib
+
+    assert hashlib.sha256(base64.b64decode(outputs[0].data["image/png"])).hexdigest() == digest  # the last picture
