@@ -8,12 +8,12 @@
     8.0
 """
 
-from .compile import Tape, compile  # noqa: A004 - autograd.compile; NumPy is imported only when it is called
+from .compile import Tape, compile  # noqa: A004 - autograd.compile (its batched rules fill OPS); NumPy is imported when it is called
 from .draw import draw_graph
 from .ops import OPS, Op
 from .gradcheck import GradcheckResult, GradcheckRow, gradcheck, gradcheck_leaves
 from .steps import Step, Stepper, backward_steps
-from .value import Value, backward_order, gc_paused, max, min, no_grad, operation, sum, weighted_sum  # noqa: F401 - sum/max/min are autograd's, kept out of __all__ so * never shadows the builtins
+from .value import Value, backward_order, gc_paused, max, min, no_grad, operation, pass_gradient, sum, topological, weighted_sum  # noqa: F401 - sum/max/min are autograd's, kept out of __all__ so * never shadows the builtins
 
 __all__ = [
     "Value",
@@ -24,6 +24,8 @@ __all__ = [
     "no_grad",
     "gc_paused",
     "backward_order",
+    "topological",
+    "pass_gradient",
     "weighted_sum",
     "gradcheck",
     "gradcheck_leaves",

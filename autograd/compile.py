@@ -3,7 +3,7 @@
 The scalar engine builds the same graph again for every example: only the numbers change.
 `compile(fn, params, *batch)` calls `fn` once on symbolic inputs (fresh leaf Values) and
 records the graph as a tape: every node in topological order, its op code (from the table
-of operations, `autograd.OPS`), the indices of its parents and the constants its op needs.  A `Tape` then runs that graph forward and
+of operations, `autograd.OPS`, whose `batched` rule replays it), the indices of its parents and the constants its op needs.  A `Tape` then runs that graph forward and
 backward over a whole batch at once, one NumPy array operation per *group* of like nodes
 (same op, same number of parents, same depth): a layer of 16 neurons is one matrix
 multiply and one relu, not 16 of each.  The model stays an ordinary graph of Values; the
@@ -22,212 +22,21 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
-from .value import Value, gc_paused
+from .batched import grouped, load_numpy
+from .ops import lookup
+from .value import Value, gc_paused, topological
 
 if TYPE_CHECKING:
     import numpy
     from numpy import ndarray
 
-np: Any = None  # NumPy, bound by the first compile(); see `_numpy`
+np: Any = None  # NumPy, bound by the first compile()
 
 
 def _numpy() -> Any:
     global np
-    if np is None:
-        import numpy
-
-        np = numpy
+    np = load_numpy()
     return np
-
-
-# ---- the vectorised rules: one per op code ----
-#
-# A rule runs a group of G nodes of one op over a batch of B examples.  `P` holds the
-# parents' values, shape (G, k, B) for k parents; `c` the constants each node's op needs
-# (the plain number of `x * 2`, a slope, clamp's bounds), shape (G, m, 1).  It returns the
-# results, shape (G, B), and the local derivatives d(node)/d(parent), broadcastable to
-# (G, k, B): the same numbers the scalar engine stores in `local_grads`, for every example.
-# Where the scalar engine raises (log(0), x / 0, an overflow), a rule gives inf or nan,
-# and the tape reports it (see `Tape.forward`).
-
-
-class Rule(NamedTuple):
-    """How to replay one op over a batch, and which constants it reads from a traced node."""
-
-    forward: Callable[[ndarray, ndarray], tuple[ndarray, ndarray]]
-    constants: Callable[[Value], tuple[float, ...]] = lambda node: ()
-
-
-def _const(node: Value) -> tuple[float, ...]:
-    """The plain number of an op given one (`x + 2`, `2 - x`, leaky_relu's slope)."""
-    return (node.const,)
-
-
-def _pair(f: Callable) -> Callable:
-    """A rule for an op of two Values: `f(x, y)` gives (result, d/dx, d/dy)."""
-
-    def forward(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-        out, dx, dy = f(P[:, 0], P[:, 1])
-        return out, np.stack([np.broadcast_to(dx, out.shape), np.broadcast_to(dy, out.shape)], axis=1)
-
-    return forward
-
-
-def _unary(f: Callable) -> Callable:
-    """A rule for an op of one Value: `f(x, c)` gives (result, slope); `c[:, i]` is its i-th constant."""
-
-    def forward(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-        out, slope = f(P[:, 0], c)
-        return out, np.broadcast_to(slope, out.shape)[:, None]
-
-    return forward
-
-
-def _divide(x: ndarray, y: ndarray) -> tuple[ndarray, ndarray, ndarray]:
-    q = x / y
-    return q, 1.0 / y, -q / y
-
-
-def _power_slope(n: ndarray, x: ndarray) -> ndarray:
-    """n * x**(n-1), and 0 where n == 0 (as the scalar `_times_power`)."""
-    return np.where(n == 0, 0.0, n * x ** (n - 1))
-
-
-def _pow_values(x: ndarray, y: ndarray) -> tuple[ndarray, ndarray, ndarray]:
-    """x ** y with a Value exponent: 0**y = 0 for y >= 1 (as the engine); needs x > 0 otherwise."""
-    zero = (x == 0) & (y >= 1)
-    bad = (x <= 0) & ~zero  # the engine raises here: give nan, which the tape reports
-    out = np.where(bad, np.nan, np.where(zero, 0.0, x**y))
-    dx = np.where(zero, (y == 1) * 1.0, _power_slope(y, x))
-    dy = np.where(zero, 0.0, out * np.log(x))
-    return out, dx, dy
-
-
-def _rpow(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-    """c ** x for a plain number c: 0**x = 0 for x > 0; otherwise needs c > 0."""
-    c = c[:, 0]
-    zero = (c == 0) & (x > 0)
-    out = np.where(zero, 0.0, np.where(c > 0, c**x, np.nan))
-    return out, np.where(zero, 0.0, out * np.log(c))
-
-
-def _rdiv(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-    q = c[:, 0] / x
-    return q, -q / x
-
-
-def _exp(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-    e = np.exp(x)
-    return e, e
-
-
-def _sqrt(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-    r = np.sqrt(x)
-    return r, 0.5 / r
-
-
-def _tanh(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-    t = np.tanh(x)
-    return t, 1.0 - t * t
-
-
-def _sigmoid(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-    positive = x >= 0  # the engine's two forms, so exp never overflows
-    e = np.exp(np.where(positive, -x, x))
-    s = np.where(positive, 1.0 / (1.0 + e), e / (1.0 + e))
-    return s, s * (1.0 - s)
-
-
-def _clamp(x: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-    lo, hi = c[:, 0], c[:, 1]
-    inside = (lo <= x) & (x <= hi)
-    return np.where(inside, x, np.where(x < lo, lo, hi)), inside * 1.0
-
-
-def _clamp_bounds(node: Value) -> tuple[float, float]:
-    lo, hi = node.const
-    return (-math.inf if lo is None else lo, math.inf if hi is None else hi)
-
-
-def _sum(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-    return P.sum(axis=1) + c[:, 0], np.ones((1, 1, 1))
-
-
-def _extreme(pick: Callable, beats: Callable) -> Callable:
-    """max / min: slope 1 to the first extreme Value, 0 to the rest; 0 to all if a constant wins."""
-
-    def forward(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-        best = pick(P, axis=1)  # the first extreme, as the engine
-        top = np.take_along_axis(P, best[:, None], axis=1)[:, 0]
-        constant_wins = beats(c[:, 0], top)
-        chosen = (np.arange(P.shape[1])[None, :, None] == best[:, None, :]) & ~constant_wins[:, None, :]
-        return np.where(constant_wins, c[:, 0], top), chosen * 1.0
-
-    return forward
-
-
-def _weighted_sum(bias: bool) -> Callable:
-    """`sum(w_i * x_i) (+ b)`: parents are the weights, the inputs if Values, then the bias."""
-
-    def forward(P: ndarray, c: ndarray) -> tuple[ndarray, ndarray]:
-        n = c.shape[1] or (P.shape[1] - bias) // 2
-        w = P[:, :n]
-        x = c if c.shape[1] else P[:, n : 2 * n]  # constants: plain-number inputs
-        out = (w * x).sum(axis=1)
-        grads = [np.broadcast_to(x, w.shape)] + ([] if c.shape[1] else [w])
-        if bias:
-            out = out + P[:, -1]
-            grads.append(np.ones_like(P[:, -1:]))
-        return out, np.concatenate(grads, axis=1)
-
-    return forward
-
-
-def _plain_inputs(node: Value) -> tuple[float, ...]:
-    """A first layer's weighted sum keeps its plain-number inputs as its `const`."""
-    return () if node.const is None else tuple(node.const)
-
-
-def _or(default: float) -> Callable[[Value], tuple[float]]:
-    """The node's plain number, or `default` where it has none (a sum, max or min of Values only)."""
-    return lambda node: (default if node.const is None else node.const,)
-
-
-# One rule per op code of the table of operations (`autograd.OPS`).
-RULES: dict[str, Rule] = {
-    "+": Rule(_pair(lambda x, y: (x + y, 1.0, 1.0))),
-    "+c": Rule(_unary(lambda x, c: (x + c[:, 0], 1.0)), _const),
-    "c+": Rule(_unary(lambda x, c: (c[:, 0] + x, 1.0)), _const),
-    "-": Rule(_pair(lambda x, y: (x - y, 1.0, -1.0))),
-    "-c": Rule(_unary(lambda x, c: (x - c[:, 0], 1.0)), _const),
-    "c-": Rule(_unary(lambda x, c: (c[:, 0] - x, -1.0)), _const),
-    "*": Rule(_pair(lambda x, y: (x * y, y, x))),
-    "*c": Rule(_unary(lambda x, c: (x * c[:, 0], c[:, 0])), _const),
-    "c*": Rule(_unary(lambda x, c: (c[:, 0] * x, c[:, 0])), _const),
-    "/": Rule(_pair(_divide)),
-    "/c": Rule(_unary(lambda x, c: (x / c[:, 0], 1.0 / c[:, 0])), _const),
-    "c/": Rule(_unary(_rdiv), _const),
-    "**": Rule(_pair(_pow_values)),
-    "**c": Rule(_unary(lambda x, c: (x ** c[:, 0], _power_slope(c[:, 0], x))), _const),
-    "c**": Rule(_unary(_rpow), _const),
-    "neg": Rule(_unary(lambda x, c: (-x, -1.0))),
-    "abs": Rule(_unary(lambda x, c: (np.abs(x), np.sign(x)))),
-    "exp": Rule(_unary(_exp)),
-    "log": Rule(_unary(lambda x, c: (np.log(x), 1.0 / x))),
-    "sqrt": Rule(_unary(_sqrt)),
-    "tanh": Rule(_unary(_tanh)),
-    "sigmoid": Rule(_unary(_sigmoid)),
-    "relu": Rule(_unary(lambda x, c: (np.where(x > 0, x, 0.0), (x > 0) * 1.0))),
-    "leaky_relu": Rule(_unary(lambda x, c: (np.where(x > 0, x, c[:, 0] * x), np.where(x > 0, 1.0, c[:, 0]))), _const),
-    "clamp": Rule(_unary(_clamp), _clamp_bounds),
-    "sin": Rule(_unary(lambda x, c: (np.sin(x), np.cos(x)))),
-    "cos": Rule(_unary(lambda x, c: (np.cos(x), -np.sin(x)))),
-    "sum": Rule(_sum, _or(0.0)),
-    "max": Rule(_extreme(lambda P, axis: P.argmax(axis=axis), lambda c, top: c > top), _or(-math.inf)),
-    "min": Rule(_extreme(lambda P, axis: P.argmin(axis=axis), lambda c, top: c < top), _or(math.inf)),
-    "wsum": Rule(_weighted_sum(bias=True), _plain_inputs),
-    "dot": Rule(_weighted_sum(bias=False), _plain_inputs),
-}
 
 
 # ---- tracing: the graph of one example, as a tape ----
@@ -236,7 +45,7 @@ RULES: dict[str, Rule] = {
 class Entry(NamedTuple):
     """One node of a traced graph, in topological order.
 
-    `op` is an op code of `RULES`, or "param", "input" or "constant" for a leaf; `parents`
+    `op` is an op code of the table (`autograd.OPS`), or "param", "input" or "constant" for a leaf; `parents`
     are indices of earlier entries; `constants` what the op needs besides its parents (for
     a leaf: its parameter or input index, or the constant's value).
     """
@@ -254,7 +63,7 @@ def trace(fn: Callable[..., Value | Sequence[Value]], params: Sequence[Value],
     """Call `fn` on one example whose numbers are fresh leaf Values; return (tape, output indices).
 
     A leaf that is neither a parameter nor one of those inputs is a constant: its number
-    is recorded.  Every op must have a rule in `RULES`.
+    is recorded.  Every op must have a batched rule in its entry of the table.
     """
     inputs: list[Value] = []
     symbolic = [_symbolic(arg, inputs) for arg in example]
@@ -266,16 +75,17 @@ def trace(fn: Callable[..., Value | Sequence[Value]], params: Sequence[Value],
             raise TypeError(f"compile: fn must return a Value or a list of Values, got {type(out).__name__} {out!r}")
     param_index = {p: i for i, p in enumerate(params)}
     input_index = {v: j for j, v in enumerate(inputs)}
-    order = _topological(outputs)
+    order = topological(outputs, leaves=True)
     row = {node: i for i, node in enumerate(order)}
     tape = []
     for node in order:
         if node.parents:
-            rule = RULES.get(node.op)
+            rule = lookup(node.op).batched
             if rule is None:
-                raise ValueError(f"compile: op {node.op!r} of the table of operations has no vectorised rule; "
-                                 "add one to autograd.compile.RULES")
-            tape.append(Entry(node.op, tuple(row[p] for p in node.parents), rule.constants(node)))
+                raise ValueError(f"compile: op {node.op!r} has no batched rule, so a tape cannot replay it; give its "
+                                 f"entry one: @batched({node.op!r}) in autograd/batched.py, or "
+                                 "autograd.operation(..., batched=...) for your own op")
+            tape.append(Entry(node.op, tuple(row[p] for p in node.parents), rule.constants_of(node)))
         elif node in param_index:
             tape.append(Entry("param", (), (param_index[node],)))
         elif node in input_index:
@@ -292,28 +102,6 @@ def _symbolic(example: Any, inputs: list[Value]) -> Any:
     leaf = Value(example)
     inputs.append(leaf)
     return leaf
-
-
-def _topological(outputs: list[Value]) -> list[Value]:
-    """Every node of the graph, leaves included, each after its parents (iterative DFS)."""
-    order: list[Value] = []
-    seen: set[Value] = set()
-    for root in outputs:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, iter(root.parents))]
-        while stack:
-            node, parents = stack[-1]
-            for parent in parents:
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append((parent, iter(parent.parents)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
 
 
 def _describe(entry: Entry) -> str:
@@ -349,7 +137,7 @@ class Group:
                  "dense", "weights", "inputs", "bias", "dense_unique")
 
     def __init__(self, op: str, start: int, parents: ndarray, constants: ndarray, batch_constant: ndarray) -> None:
-        self.op, self.rule = op, RULES[op]
+        self.op, self.rule = op, grouped(lookup(op).batched)
         self.start, self.stop = start, start + len(parents)
         self.parents, self.constants = parents, constants
         self.flat = _rows(parents.ravel())
@@ -374,7 +162,7 @@ class Group:
             V[self.start:self.stop] = out
             return None
         P = V[self.flat].reshape(*self.parents.shape, -1) if type(self.flat) is slice else V[self.parents]
-        out, local = self.rule.forward(P, self.constants)
+        out, local = self.rule(P, self.constants)
         V[self.start:self.stop] = out
         return local
 

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Protocol, Union
 
+from .files import check_writable, write_atomically
 from .ops import compact, lookup
 from .value import Value, backward_order, shown, weighted_sum_parts
 
@@ -304,8 +305,6 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike[str], format: str | 
 def drawing_path(path: str | os.PathLike[str], format: str | None = None) -> tuple[Path, str]:
     """`path` and the format to write there, checked before anything is drawn: a known
     format, and a file that can be created in a folder that exists."""
-    from nets.files import check_writable  # file writing is the project's, not the engine's
-
     path = Path(path)
     format = (format or path.suffix.lstrip(".")).lower()
     if format not in FORMATS:
@@ -316,8 +315,6 @@ def drawing_path(path: str | os.PathLike[str], format: str | None = None) -> tup
 def render_all(graph: graphviz.Digraph, outputs: Iterable[tuple[Path, str]]) -> None:
     """Write `graph` to each checked `(path, format)`; every picture is rendered before any
     is written, so a failure (no `dot`, say) leaves none of them half done."""
-    from nets.files import write_atomically
-
     pictures = [(path, pipe(graph, format)) for path, format in outputs]
     for path, picture in pictures:
         write_atomically(path, picture)

@@ -4,9 +4,10 @@ A node stores only its op code (`node.op`), its `parents`, its `local_grads` and
 given plain numbers, those numbers (`node.const`).  Everything else lives in the op's `Op`
 entry in `OPS`: the function that computes the node (its result and local derivatives as
 numbers), the formula and the slopes as text for the step-by-step sentences, the label of
-its drawing, and whether `stepgrad explain` offers it.  Drawing, stepping, explaining and
-the property tests all read this table, so an operation is added in one place
-(`autograd.operation` for your own).
+its drawing, whether `stepgrad explain` offers it, and its rule over a whole batch for
+`autograd.compile` (`batched`, filled in by `autograd/batched.py`).  Drawing, stepping,
+explaining, compiling and the property tests all read this table, so an operation is added
+in one place (`autograd.operation` for your own).
 
 Texts are templates filled with names: `{out}` is the node, the names in `inputs` (`{x}`,
 or `{a}` and `{b}`) its parent Values in order, the names in `const` its plain numbers.
@@ -19,15 +20,47 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable, Iterator, Union
+from typing import Any, Callable, Iterator, Protocol, Sequence, Union
 
-if TYPE_CHECKING:
-    from .value import Value
 
-Names = Mapping["Value", str]
-Formula = Union[str, Callable[["Value", Names], str]]
-Slopes = Union[tuple[str, ...], Callable[["Value", Names], list[str]]]
-Label = Union[str, Callable[["Value"], str]]
+class Node(Protocol):
+    """What the table reads of a node (an `autograd.Value`): the table is the ground floor,
+    so it knows the node by its shape, not by importing it."""
+
+    data: float
+    op: str
+    const: Any
+    parents: Sequence[Node]
+    local_grads: Sequence[float]
+
+
+Names = Mapping[Node, str]
+Formula = Union[str, Callable[[Node, Names], str]]
+Slopes = Union[tuple[str, ...], Callable[[Node, Names], list[str]]]
+Label = Union[str, Callable[[Node], str]]
+
+
+@dataclass(frozen=True)
+class Batched:
+    """An op's rule over a batch, for `autograd.compile` (NumPy arrays, one column per example).
+
+    `elementwise` (most ops, and yours): `rule(*inputs, *constants)` takes one array per
+    input Value and per plain number of the op, and returns the result and the local
+    derivative(s), as the scalar rule does: `lambda x: (np.tanh(x), 1 - np.tanh(x)**2)`.
+    Otherwise (the n-ary ops) `rule(P, c)` takes the parents' values stacked, shape (G, k, B),
+    and the constants, shape (G, m, 1), and returns results (G, B) and slopes broadcastable
+    to (G, k, B).  `constants(node)` reads a traced node's plain numbers; by default its
+    `const` as the entry names it (none, or one number).
+    """
+
+    rule: Callable[..., Any]
+    constants: Callable[[Node], tuple[float, ...]] | None = None
+    elementwise: bool = True
+
+    def constants_of(self, node: Node) -> tuple[float, ...]:
+        if self.constants is not None:
+            return self.constants(node)
+        return () if node.const is None else (node.const,)
 
 
 @dataclass(frozen=True)
@@ -39,8 +72,8 @@ class Op:
     texts are functions); `const` names the plain numbers kept in `node.const` (one name:
     `node.const` is that number; several: a tuple in that order).  `ordered` labels a
     drawing's edges with the input names where their order matters (`a - b`).  `summary`
-    stands in for the slopes of a node with many inputs.  A compiler over batches (issue 15)
-    would add one more field here: the vectorised rule of each op.
+    stands in for the slopes of a node with many inputs.  `batched` is its rule over a batch
+    (None: `autograd.compile` refuses the op, naming it).
     """
 
     code: str
@@ -52,7 +85,8 @@ class Op:
     ordered: bool = True
     summary: str = ""
     explain: bool = False
-    forward: Callable[..., Value] | None = None
+    forward: Callable[..., Node] | None = None
+    batched: Batched | None = None
 
     def __post_init__(self) -> None:
         if not self.code or not isinstance(self.code, str):
@@ -80,36 +114,36 @@ class Op:
 
     # ---- the texts of one node ----
 
-    def formula_text(self, node: Value, names: Names) -> str:
+    def formula_text(self, node: Node, names: Names) -> str:
         """The right-hand side of `node = ...` in its inputs' names: `x1 * w1`, `tanh(n)`."""
         if callable(self.formula):
             return self.formula(node, names)
         return self.formula.format(**self._fields(node, names))
 
-    def slope_texts(self, node: Value, names: Names) -> list[str]:
+    def slope_texts(self, node: Node, names: Names) -> list[str]:
         """d(node)/d(input) for each input, as a formula in names (`1 - o**2`, `w1`, `1`)."""
         if callable(self.slopes):
             return self.slopes(node, names)
         fields = self._fields(node, names)
         return [slope.format(**fields) for slope in self.slopes]
 
-    def label_text(self, node: Value) -> str:
+    def label_text(self, node: Node) -> str:
         """The text of the operation's own node in a drawing: `+`, `tanh`, `* 2`, `a - b`."""
         if callable(self.label):
             return self.label(node)
         return self.label.format(**self._constants(node))
 
-    def edge_labels(self, node: Value) -> tuple[str | None, ...]:
+    def edge_labels(self, node: Node) -> tuple[str | None, ...]:
         """What to write on each edge into the operation: the input names where order matters."""
         if self.ordered and self.inputs is not None and len(self.inputs) > 1:
             return self.inputs
         return (None,) * len(node.parents)
 
-    def _fields(self, node: Value, names: Names) -> dict[str, str]:
+    def _fields(self, node: Node, names: Names) -> dict[str, str]:
         inputs = self.inputs or ()
         return {"out": names[node], **{i: names[p] for i, p in zip(inputs, node.parents)}, **self._constants(node)}
 
-    def _constants(self, node: Value) -> dict[str, str]:
+    def _constants(self, node: Node) -> dict[str, str]:
         if len(self.const) == 1:
             return {self.const[0]: compact(node.const)}
         return {name: compact(c) for name, c in zip(self.const, node.const or ())}
@@ -130,16 +164,28 @@ def _check_template(code: str, what: str, template: str, allowed: set[str]) -> N
 OPS: dict[str, Op] = {}  # op code -> entry; `define` and `autograd.operation` add to it
 
 
-def define(*entries: Op) -> Callable[[Callable[..., Value]], Callable[..., Value]]:
+def define(*entries: Op) -> Callable[[Callable[..., Node]], Callable[..., Node]]:
     """Decorator: put `entries` in the table, with the decorated function as their forward.
 
     The function is returned unchanged, so a method stays exactly as fast as without it.
     """
 
-    def register(forward: Callable[..., Value]) -> Callable[..., Value]:
+    def register(forward: Callable[..., Node]) -> Callable[..., Node]:
         for entry in entries:
             OPS[entry.code] = replace(entry, forward=forward)
         return forward
+
+    return register
+
+
+def batched(code: str, *, constants: Callable[[Node], tuple[float, ...]] | None = None,
+            elementwise: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: the decorated function becomes op `code`'s rule over a batch (see `Batched`),
+    in its entry of the table: `defvjp`-style, the rules fill the entries the ops made."""
+
+    def register(rule: Callable[..., Any]) -> Callable[..., Any]:
+        OPS[code] = replace(lookup(code), batched=Batched(rule, constants, elementwise))
+        return rule
 
     return register
 
@@ -159,7 +205,7 @@ class _Explained(Mapping):
     """The functions `stepgrad explain` offers, by name: the table's ops with `explain=True`,
     read at each use so an op registered later is offered too."""
 
-    def __getitem__(self, code: str) -> Callable[..., Value]:
+    def __getitem__(self, code: str) -> Callable[..., Node]:
         entry = OPS.get(code)
         if entry is None or not entry.explain or entry.forward is None:
             raise KeyError(code)
@@ -172,7 +218,7 @@ class _Explained(Mapping):
         return sum(1 for _ in self)
 
 
-explained: Mapping[str, Callable[..., Value]] = _Explained()
+explained: Mapping[str, Callable[..., Node]] = _Explained()
 
 
 def compact(x: float | None) -> str:

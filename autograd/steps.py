@@ -30,8 +30,9 @@ from .draw import (
     parameter_values,
     pipe,
 )
+from .files import check_writable, write_atomically
 from .ops import lookup
-from .value import Value, accumulated, backward_order, grad_overflow
+from .value import Value, accumulated, backward_order, pass_gradient
 
 if TYPE_CHECKING:
     import graphviz
@@ -111,16 +112,17 @@ class _Walk:
         return {parent: i for i, node in enumerate(self.order) for parent in node.parents}
 
     def pass_on(self, node: Value) -> Step:
-        """`node` gives its gradient to its inputs (exactly as `backward()` does); the record."""
+        """`node` gives its gradient to its inputs by `pass_gradient`, as in `backward()`;
+        the record of what each input received (an input used twice, as in x*x, twice)."""
         g = node.grad
+        before = [parent.grad for parent in node.parents]
+        pass_gradient(node)
+        grads: dict[Value, float] = {}  # each input's grad right after its own addition, as pass_gradient summed
         updates = []
-        for parent, local in zip(node.parents, node.local_grads):
+        for parent, local, earlier in zip(node.parents, node.local_grads, before):
             added = local * g
-            total = parent.grad + added
-            if total - total:  # inf or nan: refused, as backward() does
-                raise grad_overflow(node, parent, local, g)
-            parent.grad = total
-            updates.append(Update(parent, local, added, parent.grad))
+            grads[parent] = grads.get(parent, earlier) + added
+            updates.append(Update(parent, local, added, grads[parent]))
         step = Step(node, len(self.steps), len(self.order), g, tuple(updates), self)
         self.steps.append(step)
         return step
@@ -299,7 +301,6 @@ class Stepper:
         """Write every step, its sentence and drawing, as one self-contained web page: no
         server, no network, Previous / Next buttons and the arrow keys.  For a teacher to
         share or put on a course page.  Written atomically; returns the path."""
-        from nets.files import check_writable, write_atomically  # file writing is the project's, not the engine's
 
         path = check_writable(Path(path))
         write_atomically(path, html_page(self, title or f"Backprop, step by step: {len(self)} steps"))

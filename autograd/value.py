@@ -22,7 +22,7 @@ from fractions import Fraction
 from operator import mul
 from typing import Callable, Iterable, Sequence, Union
 
-from .ops import OPS, Op, Names, compact, define, terms
+from .ops import OPS, Batched, Names, Op, compact, define, terms
 
 Number = Union[int, float]
 Operand = Union["Value", Number]
@@ -290,8 +290,9 @@ class Value:
         """Add d(self)/d(node) to the `grad` of every node of the graph, as PyTorch does.
 
         A node reached along several paths gets the sum of its paths; calling `backward()`
-        twice adds twice.  Each node passes its gradient on once, after every node that
-        uses it has (the order of `backward_order`), so no recursion and linear time.
+        twice adds twice.  Each node passes its gradient on once (`pass_gradient`), after
+        every node that uses it has (the order of `backward_order`), so no recursion and
+        linear time.
 
         No inf or NaN enters a grad: a gradient that would overflow raises OverflowError
         naming the operation it passed through (the graph's grads are then partial: zero
@@ -303,13 +304,8 @@ class Value:
             with _fresh_grads(order):
                 self.grad = 1.0 if order else self.grad + 1.0
                 for node in order:
-                    g = node.grad
-                    if g:  # a zero gradient (below a dead relu, say) would add only zeros
-                        for parent, local in zip(node.parents, node.local_grads):
-                            total = parent.grad + local * g
-                            if total - total:  # inf or nan
-                                raise grad_overflow(node, parent, local, g)
-                            parent.grad = total
+                    if node.grad:  # a zero gradient (below a dead relu, say) would add only zeros
+                        pass_gradient(node)
 
 
 def _leaf(data: float, grad: float, label: str) -> Value:
@@ -330,7 +326,7 @@ def _graph(fields: tuple[str, ...], table: tuple) -> Value:
     return nodes[-1]
 
 
-def grad_overflow(node: Value, parent: Value, local: float, g: float) -> OverflowError:
+def _grad_overflow(node: Value, parent: Value, local: float, g: float) -> OverflowError:
     """The error for a gradient that stops being finite as `node` passes it to `parent`."""
     return OverflowError(
         f"backward: {_op_name(node.op)}: the gradient it passes to its input {_called(parent)} is not a finite "
@@ -508,6 +504,7 @@ def operation(
     inputs: Sequence[str] = ("x",),
     explain: bool = False,
     method: bool = True,
+    batched: Callable[..., object] | None = None,
 ) -> Callable[[Rule], Callable[..., Value]]:
     """Decorator: add your own operation to the table, from its rule on plain numbers.
 
@@ -520,9 +517,13 @@ def operation(
     a method, `x.softplus()`.  What you get back builds one node from Values (plain
     numbers become leaves): it back-propagates, draws, steps and gradchecks like any other::
 
-        @operation("softplus", slopes=["sigmoid({x})"])
+        @operation("softplus", slopes=["sigmoid({x})"],
+                   batched=lambda x: (np.logaddexp(0, x), 1 / (1 + np.exp(-x))))
         def softplus(x):
             return math.log1p(math.exp(x)), 1 / (1 + math.exp(-x))
+
+    `batched` is the same rule on NumPy arrays (one per input, every example at once), for
+    `autograd.compile`; without it, compiling a graph that uses the op is refused, naming it.
 
     Registering a code again replaces your earlier entry (re-running a notebook cell); the
     engine's own operations cannot be replaced.
@@ -530,7 +531,10 @@ def operation(
     if code in _ENGINE_OPS:
         raise ValueError(f"operation: {code!r} is one of the engine's operations; pick another name")
     slopes = slopes if isinstance(slopes, str) else tuple(slopes)  # a str is refused by Op: not one per input
-    entry = Op(code, slopes=slopes, formula=formula, label=label, inputs=tuple(inputs), explain=explain)
+    if batched is not None and not callable(batched):
+        raise TypeError(f"operation {code!r}: batched must be a function of NumPy arrays, got {shown(batched)}")
+    entry = Op(code, slopes=slopes, formula=formula, label=label, inputs=tuple(inputs), explain=explain,
+               batched=None if batched is None else Batched(batched))
     if method and (not code.isidentifier() or hasattr(Value, code) and code not in OPS):
         raise ValueError(f"operation: cannot make {code!r} a method of Value (not a name, or one it has); "
                          "pass method=False")
@@ -707,28 +711,53 @@ def _power(x: float, n: float) -> float:
 # ---- order of the backward pass ----
 
 
-def backward_order(root: Value) -> list[Value]:
-    """The non-leaf nodes of `root`'s graph, each before every node it was computed from.
+def topological(roots: Iterable[Value], *, leaves: bool = False) -> list[Value]:
+    """Every node of the graphs of `roots` once, each after the nodes it was computed from.
 
+    The one walk of the graph: `backward()` (reversed, through `backward_order`), the
+    drawings, the Stepper and `compile` all call it.  Leaves are left out unless `leaves`.
     An iterative depth-first search (no recursion limit), visiting each node once.
     """
-    if not root.parents:
-        return []
-    post: list[Value] = []
-    seen = {root}
-    stack = [(root, iter(root.parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent.parents and parent not in seen:
-                seen.add(parent)
-                stack.append((parent, iter(parent.parents)))
-                break
-        else:
-            stack.pop()
-            post.append(node)
-    post.reverse()
-    return post
+    order: list[Value] = []
+    seen: set[Value] = set()
+    for root in roots:
+        if root in seen or not (leaves or root.parents):
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.parents))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if (leaves or parent.parents) and parent not in seen:
+                    seen.add(parent)
+                    stack.append((parent, iter(parent.parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def backward_order(root: Value) -> list[Value]:
+    """The non-leaf nodes of `root`'s graph, each before every node it was computed from:
+    the order in which `backward()` passes gradients on."""
+    order = topological((root,))
+    order.reverse()
+    return order
+
+
+def pass_gradient(node: Value) -> None:
+    """One step of the chain rule: `node` adds `local * node.grad` to each input's grad.
+
+    `backward()` repeats it over `backward_order`; the Stepper records around it.  A sum
+    that stops being finite raises OverflowError naming the operation (no inf or NaN enters).
+    """
+    g = node.grad
+    for parent, local in zip(node.parents, node.local_grads):
+        total = parent.grad + local * g
+        if total - total:  # inf or nan
+            raise _grad_overflow(node, parent, local, g)
+        parent.grad = total
 
 
 class _fresh_grads:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nets.files import write_atomically
+from autograd.files import write_atomically
 
 from .common import Row
 

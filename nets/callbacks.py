@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 import numpy as np
 
+from autograd.files import write_atomically
+
 from . import optim
-from .files import write_atomically
 
 if TYPE_CHECKING:
     from tqdm import tqdm

@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .files import write_atomically
+from autograd.files import write_atomically
 
 # The gzipped IDX files of each split (images, labels) and their published MD5 sums
 # (those torchvision verifies); Keras's mnist.npz holds both splits, with its SHA-256.

@@ -22,7 +22,7 @@ from autograd import no_grad
 
 from . import losses
 from .conv import Conv2d
-from .files import write_atomically
+from autograd.files import write_atomically
 from .module import MLP, Module
 from .sequential import Sequential
 from .training import output_classes

@@ -15,7 +15,7 @@ import stat
 from autograd.value import shown
 
 from .conv import AvgPool2d, Conv2d, MaxPool2d
-from .files import write_atomically
+from autograd.files import write_atomically
 from .layers import Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .module import MLP, Dropout, Layer, Module, Neuron
 from .normalization import BatchNorm1d

@@ -179,7 +179,7 @@ def read(path: Path):  # -> babel Catalog
 def write(path: Path, catalogue) -> None:
     from babel.messages.pofile import write_po
 
-    from .files import write_atomically
+    from autograd.files import write_atomically
 
     out = io.BytesIO()
     write_po(out, catalogue, width=100, include_lineno=False, ignore_obsolete=True, sort_by_file=False)
@@ -262,7 +262,7 @@ def generate(lang: str, execute: bool = True, only: Iterable[str] = ()) -> list[
             if execute:
                 print(f"executing {target.relative_to(ROOT)} ...", file=sys.stderr)
                 run(nb, target.parent)
-        from .files import write_atomically
+        from autograd.files import write_atomically
 
         write_atomically(target, nbformat.writes(nb) + "\n")
         written.append(target)

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 import autograd
 import nets
 from autograd import OPS, Value
-from autograd.compile import RULES
 from nets import MLP, data, optim
 from nets.compiled import CompiledTraining
 
@@ -37,7 +36,7 @@ def assert_close(compiled, scalar, what: str) -> None:
 
 # Each builder applies one op to earlier nodes a, b (and a plain number c in [0.5, 2]),
 # shifted into the op's domain with other ops (never with an `if`: that would be a
-# data-dependent graph).  Together they use every op code in RULES, in every form.
+# data-dependent graph).  Together they use every op code of the table, in every form.
 BUILDERS = [
     lambda a, b, c: a + b,
     lambda a, b, c: a + c,
@@ -142,11 +141,11 @@ def test_random_graphs_of_every_op_match_the_scalar_engine(graph):
     assert_close([p.grad for p in params], expected_grads, "p.grad")
 
 
-def test_every_op_of_the_table_has_a_rule_and_the_builders_use_them_all():
-    missing = sorted(set(OPS) - set(RULES))
-    assert not missing, f"ops of the table with no vectorised rule: {missing}"
+def test_every_op_of_the_table_has_a_batched_rule_and_the_builders_use_them_all():
+    missing = sorted(code for code, entry in OPS.items() if entry.batched is None)
+    assert not missing, f"ops of the table with no batched rule: {missing}"
     a, b = Value(0.3), Value(-0.7)
-    assert {build(a, b, 1.5).op for build in BUILDERS} == set(RULES)
+    assert {build(a, b, 1.5).op for build in BUILDERS} == set(OPS)
 
 
 LOSSES = {"hinge": 1, "bce": 1, "bce_with_logits": 1, "mse": 1, "sse": 1, "cross_entropy": 3}
@@ -305,18 +304,55 @@ def test_dropout_batchnorm_and_a_data_dependent_loss_are_refused_in_compiled_fit
                  progress=False, compiled=True)
 
 
-def test_an_op_of_the_table_without_a_vectorised_rule_is_named():
+def test_an_op_of_the_table_without_a_batched_rule_is_named():
     saved = dict(OPS)
     try:
         @autograd.operation("softplus", slopes=["sigmoid({x})"], method=False)
         def softplus(x):
             return math.log1p(math.exp(x)), 1 / (1 + math.exp(-x))
 
-        with pytest.raises(ValueError, match="op 'softplus' of the table of operations has no vectorised rule"):
+        with pytest.raises(ValueError, match=r"op 'softplus' has no batched rule.*@batched\('softplus'\)"):
             autograd.compile(softplus, [], np.array([1.0]))
     finally:
         OPS.clear()
         OPS.update(saved)
+
+
+def test_your_own_op_compiles_with_its_batched_rule_and_matches_the_scalar_engine():
+    saved = dict(OPS)
+    try:
+        @autograd.operation("softplus", slopes=["sigmoid({x})"], method=False,
+                            batched=lambda x: (np.logaddexp(0.0, x), 1 / (1 + np.exp(-x))))
+        def softplus(x):
+            return math.log1p(math.exp(x)), 1 / (1 + math.exp(-x))
+
+        @autograd.operation("hypot", slopes=["{a}/{out}", "{b}/{out}"], inputs=("a", "b"), method=False,
+                            batched=lambda a, b: (np.hypot(a, b), (a / np.hypot(a, b), b / np.hypot(a, b))))
+        def hypot(a, b):
+            h = math.hypot(a, b)
+            return h, (a / h, b / h)
+
+        w = Value(0.7)
+        batch = np.array([[-1.0, 2.0], [0.5, 0.25], [3.0, -4.0]])
+        tape = autograd.compile(lambda x: hypot(softplus(x[0] * w), x[1]), [w], batch)
+        outs, grads = [], 0.0
+        for x in batch.tolist():
+            w.grad = 0.0
+            out = hypot(softplus(x[0] * w), x[1])
+            out.backward()
+            outs.append(out.data)
+            grads += w.grad
+        assert_close(tape.forward(batch)[0], outs, "outputs")
+        w.grad = 0.0
+        assert_close(tape.backward(), [grads], "gradient")
+    finally:
+        OPS.clear()
+        OPS.update(saved)
+
+
+def test_a_batched_rule_must_be_a_function():
+    with pytest.raises(TypeError, match="operation 'twice': batched must be a function"):
+        autograd.operation("twice", slopes=["2"], batched="2*x")
 
 
 @pytest.mark.parametrize("fn, batch, error, message", [

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from nets.files import write_atomically
+from autograd.files import write_atomically
 
 
 def test_writes_text_and_bytes_with_ordinary_permissions(tmp_path):

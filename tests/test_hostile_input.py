@@ -16,7 +16,7 @@ from autograd.draw import render
 from nets import MLP, optim
 from nets.cli import build_parser, main
 from nets.datasets import load as load_dataset
-from nets.files import remove_stale_temporaries, write_atomically
+from autograd.files import remove_stale_temporaries, write_atomically
 from nets.training import DivergenceError, fit, predict
 
 
@@ -147,7 +147,7 @@ def test_a_name_as_long_as_the_file_system_allows_is_written(tmp_path):
 
 def test_temporaries_of_killed_writers_are_removed_by_the_next_write(tmp_path):
     """A writer killed with SIGKILL leaves its temporary; the next write removes it."""
-    script = ("import os, nets.files as f; f.os.replace = lambda *a: os.kill(os.getpid(), 9); "
+    script = ("import os, autograd.files as f; f.os.replace = lambda *a: os.kill(os.getpid(), 9); "
               f"f.write_atomically({str(tmp_path / 'model.json')!r}, 'half')")
     subprocess.run([sys.executable, "-c", script], check=False)
     left = [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]

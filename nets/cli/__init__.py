@@ -150,7 +150,7 @@ def _file_to_write(text: str) -> str:
         raise argparse.ArgumentTypeError(_("{text!r} is a directory, not a file").format(text=text))
     if not os.path.isdir(folder):
         raise argparse.ArgumentTypeError(_("the folder {folder!r} does not exist").format(folder=folder))
-    from nets.files import check_writable  # here, as `nets` imports numpy: --help stays quick
+    from autograd.files import check_writable  # here: --help stays quick
 
     try:
         check_writable(text)

@@ -10,10 +10,10 @@ import numpy as np
 
 import autograd
 from autograd import Value
+from autograd.files import write_atomically
 from autograd.i18n import gettext as _
 
 from .. import data, datasets, losses, optim
-from ..files import write_atomically
 from ..conv import Conv2d, MaxPool2d
 from ..layers import ACTIVATION_MODULES, Flatten, Linear
 from ..module import MLP, Dropout, Module, Neuron

@@ -18,11 +18,10 @@ from typing import Callable, Mapping, Sequence, Union
 
 from autograd.i18n import N_, gettext as _, language, ngettext
 from autograd.draw import draw_graph, drawing_path, graph_nodes, node_names, number, render_all
+from autograd.files import check_writable
 from autograd.ops import explained, lookup
 from autograd.steps import Stepper, formula
 from autograd.value import Value, shown
-
-from ..files import check_writable
 
 Operand = Union[Value, float]
 

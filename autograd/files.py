@@ -8,7 +8,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from autograd.value import shown
+from .value import shown
 
 TEMPORARY_SUFFIX = ".tmp"  # a temporary is `.NAME.PID.RANDOM.tmp` beside the file it will replace
 _TEMPORARY_TAIL = re.compile(r"(\d+)\.[a-z0-9_]{8}\.tmp")  # after `.NAME.`: PID.RANDOM.tmp, as mkstemp makes them
