@@ -16,15 +16,16 @@ from typing import Any
 
 from .engine import ShadowedEngineError, check_engine
 
-# Each public name, and the module of nets that defines it.
+# Each public name, and the module of nets that defines it: the package's one name table.
+# Saving and loading find module kinds here, so a new kind is its file plus one line.
 EXPORTS = {
     "Module": "module",
-    "Neuron": "module",
-    "Layer": "module",
-    "MLP": "module",
-    "Dropout": "module",
+    "Neuron": "dense",
+    "Layer": "dense",
+    "Linear": "dense",
+    "MLP": "dense",
+    "Dropout": "layers",
     "BatchNorm1d": "normalization",
-    "Linear": "layers",
     "ReLU": "layers",
     "LeakyReLU": "layers",
     "Tanh": "layers",
@@ -41,17 +42,18 @@ EXPORTS = {
     "LSTM": "recurrent",
     "GRUCell": "gated",
     "GRU": "recurrent",
-    "Steps": "recurrent",
+    "Steps": "outputs",
     "fit": "training",
     "evaluate": "training",
     "predict": "training",
     "History": "training",
     "DivergenceError": "training",
     "load": "serialize",
+    "save": "serialize",
     "set_language": "language",
 }
-SUBMODULES = ("activations", "conv", "data", "gated", "datasets", "init", "layers", "losses", "module", "normalization", "optim",
-              "plot", "recurrent", "sequential", "serialize", "training")
+SUBMODULES = ("activations", "conv", "data", "datasets", "dense", "gated", "init", "layers", "losses", "module",
+              "normalization", "optim", "outputs", "plot", "recurrent", "sequential", "serialize", "training")
 
 __all__ = [*EXPORTS, *SUBMODULES, "ShadowedEngineError"]
 

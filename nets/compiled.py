@@ -19,8 +19,8 @@ import autograd
 from autograd import Value
 
 from . import losses
-from .module import Dropout, Module
-from .recurrent import Steps
+from .module import Module
+from .outputs import Steps
 
 Encode = Callable[[np.ndarray, int], np.ndarray]  # (targets, number of outputs) -> the tape's target array
 
@@ -125,9 +125,8 @@ class CompiledTraining:
 
     def __init__(self, model: Module, loss: str | losses.Loss, X: np.ndarray, y: np.ndarray, threshold: float) -> None:
         for module in model.modules():
-            if module.training and (isinstance(module, Dropout) and module.p or type(module).__name__.startswith("BatchNorm")):
-                reason = ("draws a new random mask for every example" if isinstance(module, Dropout)
-                          else "couples the examples of a batch")
+            reason = module.replay_problem()
+            if reason:
                 raise ValueError(f"compiled training: {module!r} in training mode {reason}, which a tape traced once per "
                                  "example cannot replay; train with compiled=False")
         self.model, self.threshold = model, threshold

@@ -14,7 +14,6 @@ left out of it: a window at the border sums over the pixels that are really ther
 
 from __future__ import annotations
 
-import random
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Callable, Sequence
@@ -23,7 +22,8 @@ import autograd
 from autograd import Value
 
 from . import init as initialisers
-from .module import Module, Seed
+from .layers import ParameterFree
+from .module import Module, Seed, seeded, sizes
 
 Picker = Callable[[Sequence[Any]], tuple]
 Window = tuple[Picker, Picker]  # (filter weights, input values) of one output position
@@ -77,7 +77,7 @@ class Conv2d(Module):
             raise TypeError(f"Conv2d: fused must be True or False, got {fused!r}")
         self.fused = fused
         draw = initialisers.get(init, "relu")
-        rng = seed if isinstance(seed, random.Random) else random.Random(seed)
+        rng = seeded(seed)
         area = kernel_size * kernel_size
         fan_in, fan_out = in_channels * area, out_channels * area
         k = range(kernel_size)
@@ -108,6 +108,12 @@ class Conv2d(Module):
         return {"in_channels": self.in_channels, "out_channels": self.out_channels, "kernel_size": self.kernel_size,
                 "stride": self.stride, "padding": self.padding, "fused": self.fused}
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """A k x k kernel per (input, output) channel pair, and a bias per output channel."""
+        n = sizes(config.get("in_channels"), config.get("out_channels"), config.get("kernel_size"))
+        return None if n is None else n[1] * (n[0] * n[2] * n[2] + 1)
+
     def __repr__(self) -> str:
         return (f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding})")
@@ -121,7 +127,7 @@ def unfused_weighted_sum(weights: Sequence[Value], inputs: Sequence[Any], bias: 
     return bias if total is None else total + bias
 
 
-class Pool2d(Module):
+class Pool2d(ParameterFree):
     """Each `kernel_size` x `kernel_size` window of each channel reduced to one Value (no parameters).
 
     `stride` defaults to `kernel_size`: windows side by side, not overlapping.

@@ -12,7 +12,7 @@ from typing import Sequence, Union
 
 import graphviz
 
-from .module import MLP
+from .dense import MLP
 
 INPUT = "#f5f5f5"
 HIDDEN = "#bbdefb"

@@ -13,14 +13,13 @@ r, z, n (GRU), and each gate has two biases, `bias_ih` and `bias_hh`.
 
 from __future__ import annotations
 
-import random
 from typing import Any, Sequence
 
 import autograd
 from autograd import Value
 
 from . import init as initialisers
-from .module import Input, Module, Seed
+from .module import Input, Module, Seed, seeded, sizes
 
 State = list[Value]
 
@@ -43,7 +42,7 @@ class GatedCell(Module):
         self.input_size = positive_size(input_size, who, "input_size")
         self.hidden_size = positive_size(hidden_size, who, "hidden_size")
         draw = initialisers.get(init, "tanh")
-        rng = seed if isinstance(seed, random.Random) else random.Random(seed)
+        rng = seeded(seed)
         fan_in = self.input_size + self.hidden_size
         rows = [(g, j) for g in self.GATES for j in range(1, hidden_size + 1)]
         self.weight_ih = [[Value(draw(fan_in, hidden_size, rng), label=f"Wx_{g}[{j},{i}]") for i in range(1, input_size + 1)]
@@ -83,6 +82,12 @@ class GatedCell(Module):
 
     def config(self) -> dict[str, Any]:
         return {"input_size": self.input_size, "hidden_size": self.hidden_size}
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """Per unit of each gate: a weight per input and per hidden unit, and two biases (as PyTorch)."""
+        n = sizes(config.get("input_size"), config.get("hidden_size"))
+        return None if n is None else len(cls.GATES) * (n[0] + n[1] + 2) * n[1]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size})"

@@ -1,4 +1,4 @@
-"""Building blocks for `Sequential` models: Linear, the activation modules, and Flatten.
+"""The parameter-free blocks: the activation modules, Flatten and Dropout.
 
 An `MLP` bundles layers and activations into one object; these pieces keep them apart,
 as PyTorch does, so a model can be written out layer by layer:
@@ -7,29 +7,12 @@ as PyTorch does, so a model can be written out layer by layer:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from autograd import Value
 
 from . import activations
-from .module import Layer, Module, Seed
-
-
-class Linear(Layer):
-    """`nout` weighted sums of all `nin` inputs, with no activation: PyTorch's `nn.Linear`.
-
-    It is a `Layer` whose activation is linear, so it returns a list of `nout` Values;
-    follow it with `ReLU()` (and pass `init="he_uniform"`) for a hidden layer.
-    """
-
-    def __init__(self, nin: int, nout: int, init: str | None = None, *, fused: bool = True, seed: Seed = None) -> None:
-        super().__init__(nin, nout, "linear", init, fused=fused, seed=seed)
-
-    def config(self) -> dict[str, Any]:
-        return {"nin": self.nin, "nout": self.nout, "fused": self.neurons[0].fused}
-
-    def __repr__(self) -> str:
-        return f"Linear({self.nin}, {self.nout})"
+from .module import Module, Seed, seeded
 
 
 def map_values(fn: Callable[[Value], Value], x: Any) -> Any:
@@ -39,7 +22,15 @@ def map_values(fn: Callable[[Value], Value], x: Any) -> Any:
     return fn(x)
 
 
-class Activation(Module):
+class ParameterFree(Module):
+    """A module with no parameters: its config gives none."""
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        return 0
+
+
+class Activation(ParameterFree):
     """An activation function as a module: applied to every Value of its input, whatever its
     nesting (one Value, a list, or feature maps [channel][row][column]).  No parameters."""
 
@@ -85,7 +76,7 @@ class Sigmoid(Activation):
 ACTIVATION_MODULES: dict[str, type[Activation]] = {m.name: m for m in (ReLU, LeakyReLU, Tanh, Sigmoid)}
 
 
-class Flatten(Module):
+class Flatten(ParameterFree):
     """Any nesting to one flat list, row by row ([channel][row][column] order, as PyTorch):
     what a dense layer after a convolution needs."""
 
@@ -110,3 +101,31 @@ def _flatten_into(flat: list, x: Any) -> None:
     else:
         flat.append(x)
 
+
+class Dropout(ParameterFree):
+    """In training, zero each value with probability p and scale the rest by 1/(1-p).
+
+    The scaling keeps each unit's expected value unchanged, so in eval mode Dropout is
+    simply the identity.  Dropping random units stops neurons relying on each other.
+    """
+
+    def __init__(self, p: float = 0.5, *, seed: Seed = None) -> None:
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.rng = seeded(seed)
+
+    def __call__(self, x: Sequence[Value]) -> list[Value]:
+        if not self.training or self.p == 0:
+            return list(x)
+        keep = 1.0 / (1.0 - self.p)
+        return [v * (0.0 if self.rng.random() < self.p else keep) for v in x]
+
+    def config(self) -> dict[str, Any]:
+        return {"p": self.p}
+
+    def replay_problem(self) -> str | None:
+        return "draws a new random mask for every example" if self.training and self.p else None
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"

@@ -1,7 +1,11 @@
-"""Networks as Modules: a Neuron, a Layer of neurons, an MLP of layers, and Dropout.
+"""`Module`: what every network part is (parameters and children by name, training mode,
+freezing, state_dict), and the small helpers the parts share.
 
 Every parameter is a leaf `Value`, so `loss.backward()` fills in `p.grad` for each one and
-an optimiser can nudge `p.data` downhill.  The interface follows PyTorch's names.
+an optimiser can nudge `p.data` downhill.  The interface follows PyTorch's names.  A new
+kind of module is one file (a subclass with `own_parameters`, `children`, `config`,
+`parameter_count` and `__call__`) plus one line in `nets.EXPORTS`, the package's name
+table, through which saving and loading find it.
 """
 
 from __future__ import annotations
@@ -10,13 +14,9 @@ import math
 import numbers
 import random
 import weakref
-from typing import Any, Callable, Iterator, Sequence, Union
+from typing import Any, Callable, ClassVar, Iterator, Sequence, Union
 
-import autograd
 from autograd import Value
-
-from . import activations
-from . import init as initialisers
 
 Input = Union[Value, float, int]
 Seed = Union[int, random.Random, None]
@@ -128,210 +128,23 @@ class Module:
         """The constructor arguments that rebuild this module's architecture (for `save`)."""
         raise TypeError(f"{type(self).__name__} does not describe its architecture, so it cannot be saved")
 
+    # A kind that can be saved defines the classmethod `parameter_count(config) -> int | None`:
+    # how many parameters a module built from `config` has, without building it (None where
+    # the config's sizes are not integers: building then says what is wrong).  `nets.load`
+    # checks a file against it before allocating anything; a container counts only its own
+    # (its parts count theirs).  Without it, a kind cannot be saved or loaded (an error).
+    parameter_count: ClassVar[Callable[[dict[str, Any]], int | None] | None] = None
+
+    def replay_problem(self) -> str | None:
+        """Why a tape traced once per example (`fit(compiled=True)`) cannot replay this module
+        as it is now, or None if it can: the module says it, the compiler asks."""
+        return None
+
     def save(self, path: str) -> None:
         """Write architecture and weights to a JSON file (see `nets.serialize`)."""
         from .serialize import save
 
         save(self, path)
-
-
-class Neuron(Module):
-    """activation(w . x + b): a weighted vote of the inputs, then a nonlinearity.
-
-    `fused=True` computes w . x + b as one graph node (fast); `fused=False` builds every
-    multiply and add, so a drawing of the graph shows each step of the chain rule.
-    """
-
-    def __init__(
-        self,
-        nin: int,
-        activation: str | None = "tanh",
-        init: str | None = None,
-        *,
-        fan_out: int = 1,
-        fused: bool = True,
-        seed: Seed = None,
-    ) -> None:
-        self.nin = _positive_int(nin, "Neuron", "nin")
-        if not isinstance(fused, bool):
-            raise TypeError(f"Neuron: fused must be True or False, got {fused!r}")
-        self.activation = activation or "linear"
-        self._act = activations.get(self.activation)
-        self.fused = fused
-        draw = initialisers.get(init, self.activation)
-        rng = _rng(seed)
-        self.w = [Value(draw(nin, fan_out, rng), label=f"w{i + 1}") for i in range(nin)]
-        self.b = Value(0.0, label="b")
-
-    def __call__(self, x: Sequence[Input]) -> Value:
-        x = _as_list(x)
-        if len(x) != self.nin:
-            raise ValueError(f"Neuron: expected {self.nin} inputs, got {len(x)}")
-        if self.fused:
-            return self._act(autograd.weighted_sum(self.w, x, self.b))
-        total = self.w[0] * x[0]  # w1*x1 + w2*x2 + ... + b, one node per operation
-        for w, xi in zip(self.w[1:], x[1:]):
-            total = total + w * xi
-        return self._act(total + self.b)
-
-    def own_parameters(self) -> list[tuple[str, Value]]:
-        """Named by position, never by label: relabelling a weight for a drawing keeps its name."""
-        return [(f"w{i + 1}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
-
-    def config(self) -> dict[str, Any]:
-        return {"nin": self.nin, "activation": self.activation, "fused": self.fused}
-
-    def __repr__(self) -> str:
-        return f"Neuron({self.nin}, activation={self.activation!r})"
-
-
-class Layer(Module):
-    """`nout` neurons, each seeing every input: returns a list of `nout` Values."""
-
-    def __init__(
-        self,
-        nin: int,
-        nout: int,
-        activation: str | None = "tanh",
-        init: str | None = None,
-        *,
-        fused: bool = True,
-        seed: Seed = None,
-    ) -> None:
-        self.nin = _positive_int(nin, "Layer", "nin")
-        self.nout = _positive_int(nout, "Layer", "nout")
-        rng = _rng(seed)
-        self.neurons = [Neuron(nin, activation, init, fan_out=nout, fused=fused, seed=rng) for _ in range(nout)]
-
-    def __call__(self, x: Sequence[Input]) -> list[Value]:
-        x = _as_list(x)
-        return [neuron(x) for neuron in self.neurons]
-
-    @property
-    def activation(self) -> str:
-        return self.neurons[0].activation
-
-    def children(self) -> list[tuple[str, Module]]:
-        return [(f"neurons.{i}", n) for i, n in enumerate(self.neurons)]
-
-    def config(self) -> dict[str, Any]:
-        return {"nin": self.nin, "nout": self.nout, "activation": self.activation, "fused": self.neurons[0].fused}
-
-    def __repr__(self) -> str:
-        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
-
-
-class Dropout(Module):
-    """In training, zero each value with probability p and scale the rest by 1/(1-p).
-
-    The scaling keeps each unit's expected value unchanged, so in eval mode Dropout is
-    simply the identity.  Dropping random units stops neurons relying on each other.
-    """
-
-    def __init__(self, p: float = 0.5, *, seed: Seed = None) -> None:
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
-        self.p = float(p)
-        self.rng = _rng(seed)
-
-    def __call__(self, x: Sequence[Value]) -> list[Value]:
-        if not self.training or self.p == 0:
-            return list(x)
-        keep = 1.0 / (1.0 - self.p)
-        return [v * (0.0 if self.rng.random() < self.p else keep) for v in x]
-
-    def config(self) -> dict[str, Any]:
-        return {"p": self.p}
-
-    def __repr__(self) -> str:
-        return f"Dropout(p={self.p})"
-
-
-class MLP(Module):
-    """A multi-layer perceptron: layers of sizes `nouts`, each feeding the next.
-
-    Hidden layers use `activation`, the last layer `output_activation` (None: linear
-    scores, for hinge, logits or regression).  A one-unit last layer returns a single
-    Value, otherwise a list.  The same `seed` gives the same weights.  `batch_norm=True`
-    puts a BatchNorm1d between each hidden layer's weighted sums and its activation.
-    """
-
-    def __init__(
-        self,
-        nin: int,
-        nouts: Sequence[int],
-        activation: str = "tanh",
-        output_activation: str | None = None,
-        init: str | None = None,
-        seed: int | None = None,
-        *,
-        dropout: float = 0.0,
-        fused: bool = True,
-        batch_norm: bool = False,
-    ) -> None:
-        from .normalization import BatchNorm1d  # normalization imports this module
-
-        self.nin = _positive_int(nin, "MLP", "nin")
-        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        if not isinstance(batch_norm, bool):
-            raise TypeError(f"MLP: batch_norm must be True or False, got {batch_norm!r}")
-        self.nouts = [_positive_int(n, "MLP", "each layer size") for n in nouts]
-        activations.get(activation)  # checked even when no hidden layer uses it
-        self.activation = activation
-        self.output_activation = output_activation or "linear"
-        self.init = init
-        self.seed = seed
-        rng = random.Random(seed)
-        sizes = [self.nin, *self.nouts]
-        last = len(self.nouts) - 1
-        # with batch norm a hidden layer's neurons stay linear; the activation comes after the norm
-        hidden_activation = "linear" if batch_norm else activation
-        hidden_init = init or initialisers.default(activation)
-        self.layers = [
-            Layer(sizes[i], sizes[i + 1], hidden_activation if i < last else self.output_activation,
-                  hidden_init if i < last else init, fused=fused, seed=rng)
-            for i in range(len(self.nouts))
-        ]
-        self.norms = [BatchNorm1d(n) for n in self.nouts[:-1]] if batch_norm else None
-        self._act = activations.get(activation)
-        self.dropout = Dropout(dropout, seed=rng) if dropout else None
-
-    def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
-        return self.forward_batch([x])[0]
-
-    def forward_batch(self, xs: Sequence) -> list:
-        """The whole batch through each layer in turn (batch norm needs every example at once)."""
-        xs = [_as_list(x) for x in xs]
-        *hidden, output = self.layers
-        for i, layer in enumerate(hidden):
-            xs = layer.forward_batch(xs)
-            if self.norms is not None:
-                act = self._act
-                xs = [[act(v) for v in row] for row in self.norms[i].forward_batch(xs)]
-            if self.dropout is not None:
-                xs = self.dropout.forward_batch(xs)
-        return [out[0] if len(out) == 1 else out for out in output.forward_batch(xs)]
-
-    def children(self) -> list[tuple[str, Module]]:
-        named: list[tuple[str, Module]] = [(f"layers.{i}", layer) for i, layer in enumerate(self.layers)]
-        named += [(f"norms.{i}", norm) for i, norm in enumerate(self.norms or [])]
-        return named + ([("dropout", self.dropout)] if self.dropout is not None else [])
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "nin": self.nin,
-            "nouts": self.nouts,
-            "activation": self.activation,
-            "output_activation": self.output_activation,
-            "dropout": self.dropout.p if self.dropout is not None else 0.0,
-            "fused": self.layers[0].neurons[0].fused,
-            "batch_norm": self.norms is not None,
-        }
-
-    def __repr__(self) -> str:
-        sizes = "-".join(str(n) for n in [self.nin, *self.nouts])
-        return f"MLP({sizes}, activation={self.activation!r}, output_activation={self.output_activation!r})"
 
 
 _frozen: weakref.WeakSet[Module] = weakref.WeakSet()  # the live modules with requires_grad False
@@ -354,7 +167,7 @@ def _named(module: Module, own: Callable[[Module], list[tuple[str, Value]]]) -> 
     return named
 
 
-def _as_list(x: Sequence[Input]) -> list[Input]:
+def as_list(x: Sequence[Input]) -> list[Input]:
     """Inputs as a list: NumPy rows become plain floats (much faster to multiply)."""
     if type(x) is list:
         return x
@@ -363,14 +176,23 @@ def _as_list(x: Sequence[Input]) -> list[Input]:
     return list(x)
 
 
-def _rng(seed: Seed) -> random.Random:
+def seeded(seed: Seed) -> random.Random:
+    """A random generator from a seed (None: fresh), or the generator itself: modules built
+    together share one, so one seed fixes a whole network."""
     return seed if isinstance(seed, random.Random) else random.Random(seed)
 
 
-def _positive_int(n: object, who: str, what: str) -> int:
+def positive_int(n: object, who: str, what: str) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"{who}: {what} must be a positive integer, got {n!r}")
     return n
+
+
+def sizes(*values: object) -> list[int] | None:
+    """`values` if all are integers, else None: for `parameter_count`, whose None leaves
+    building the model to say what is wrong with a config."""
+    ints = [n for n in values if isinstance(n, int) and not isinstance(n, bool)]
+    return ints if len(ints) == len(values) else None
 
 
 def _few(names: list[str]) -> str:

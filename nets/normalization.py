@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import autograd
 from autograd import Value
 
-from .module import Module
+from .module import Module, sizes
 
 
 class BatchNorm1d(Module):
@@ -94,6 +94,15 @@ class BatchNorm1d(Module):
 
     def config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """`weight` and `bias` per feature (the running statistics are buffers, not parameters)."""
+        n = sizes(config.get("num_features"))
+        return None if n is None else 2 * n[0]
+
+    def replay_problem(self) -> str | None:
+        return "couples the examples of a batch" if self.training else None
 
     def __repr__(self) -> str:
         return f"BatchNorm1d({self.num_features}, momentum={self.momentum}, eps={self.eps})"

@@ -11,7 +11,8 @@ from typing import Iterable, Iterator, Sequence, TypeVar
 
 from autograd import Value
 
-from .module import Module, Neuron, frozen_parameters
+from .dense import Neuron
+from .module import Module, frozen_parameters
 
 Number = TypeVar("Number")  # a float, or a NumPy array of them (the compiled trainer's parameters)
 

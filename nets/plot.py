@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from typing import TYPE_CHECKING, Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -19,16 +19,20 @@ from matplotlib.figure import Figure
 
 import autograd
 from autograd import no_grad
+from autograd.files import write_atomically
 
 from . import losses
 from .conv import Conv2d
-from autograd.files import write_atomically
-from .module import MLP, Module
+from .dense import MLP
+from .module import Module
+from .outputs import output_classes
 from .sequential import Sequential
-from .training import output_classes
 
-if TYPE_CHECKING:
-    from .training import History
+class Recorded(Protocol):
+    """What `loss_curves` reads of a training record (`nets.History`): the values per epoch."""
+
+    history: dict[str, list[float]]
+
 
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
@@ -78,7 +82,7 @@ def draw_boundary(ax: Axes, model: Module, X: np.ndarray, y: np.ndarray, *, thre
     ax.legend(loc="upper right", framealpha=0.9)
 
 
-def loss_curves(history: History, *, title: str = "Training history", loss_name: str = "loss",
+def loss_curves(history: Recorded, *, title: str = "Training history", loss_name: str = "loss",
                 validation_name: str = "validation") -> Figure:
     """Loss per epoch (training and validation) and, if recorded, accuracy beside it.
 

@@ -18,19 +18,12 @@ from autograd import Value
 
 from . import activations
 from . import init as initialisers
+from .dense import Layer
 from .gated import GRUCell, LSTMCell, positive_size
-from .losses import Loss
-from .module import Input, Layer, Module, Seed
+from .module import Input, Module, Seed, seeded, sizes
+from .outputs import Steps
 
 State = list[Value]
-
-
-class Steps(list):
-    """A model's outputs at every time step (many-to-many), one entry per step.
-
-    A plain list reads as the several outputs of one example; this type tells `fit`,
-    `evaluate` and `predict` to apply the loss, and to read the classes, step by step.
-    """
 
 
 class RNNCell(Module):
@@ -54,7 +47,7 @@ class RNNCell(Module):
         self.activation = activation or "linear"
         self._act = activations.get(self.activation)
         draw = initialisers.get(init, self.activation)
-        rng = seed if isinstance(seed, random.Random) else random.Random(seed)
+        rng = seeded(seed)
         fan_in = self.input_size + self.hidden_size
         self.weight_ih = [[Value(draw(fan_in, hidden_size, rng), label=f"Wx[{j + 1},{i + 1}]") for i in range(input_size)]
                           for j in range(hidden_size)]
@@ -83,6 +76,12 @@ class RNNCell(Module):
     def config(self) -> dict[str, Any]:
         return {"input_size": self.input_size, "hidden_size": self.hidden_size, "activation": self.activation}
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """(inputs + hidden + 1) weights for each hidden unit."""
+        n = sizes(config.get("input_size"), config.get("hidden_size"))
+        return None if n is None else (n[0] + n[1] + 1) * n[1]
+
     def __repr__(self) -> str:
         return f"RNNCell({self.input_size}, {self.hidden_size}, activation={self.activation!r})"
 
@@ -98,6 +97,7 @@ class Unrolled(Module):
     """
 
     cell: Any
+    CELL: type[Module]  # the kind of cell it unrolls, which counts the parameters
 
     def __init__(self, cell: Module, truncate: int | None) -> None:
         if truncate is not None:
@@ -146,6 +146,10 @@ class Unrolled(Module):
     def config(self) -> dict[str, Any]:
         return {**self.cell.config(), "truncate": self.truncate}
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        return cls.CELL.parameter_count(config)  # type: ignore[misc]
+
     def __repr__(self) -> str:
         cut = f", truncate={self.truncate}" if self.truncate else ""
         return f"{repr(self.cell).replace('Cell(', '(', 1)[:-1]}{cut})"
@@ -153,6 +157,8 @@ class Unrolled(Module):
 
 class RNN(Unrolled):
     """`RNNCell` applied along a sequence; returns every hidden state h_1 ... h_T."""
+
+    CELL = RNNCell
 
     def __init__(
         self,
@@ -170,6 +176,8 @@ class RNN(Unrolled):
 class GRU(Unrolled):
     """`GRUCell` applied along a sequence; returns every hidden state h_1 ... h_T."""
 
+    CELL = GRUCell
+
     def __init__(self, input_size: int, hidden_size: int, init: str | None = None, *,
                  truncate: int | None = None, seed: Seed = None) -> None:
         super().__init__(GRUCell(input_size, hidden_size, init, seed=seed), truncate)
@@ -179,6 +187,8 @@ class LSTM(Unrolled):
     """`LSTMCell` applied along a sequence; returns every hidden state h_1 ... h_T (PyTorch's
     `output`).  `unroll` gives the pairs (h_t, c_t), cell states included; a given initial
     state is a pair (h0, c0)."""
+
+    CELL = LSTMCell
 
     def __init__(self, input_size: int, hidden_size: int, init: str | None = None, *,
                  truncate: int | None = None, seed: Seed = None) -> None:
@@ -254,25 +264,17 @@ class RNNModel(Module):
                   "return_sequences": self.return_sequences}
         return config if self.cell == "rnn" else {**config, "cell": self.cell}
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """The recurrent layer's, plus the read-out's (hidden + 1) weights per output."""
+        layer = LAYERS.get(config.get("cell", "rnn")) if isinstance(config.get("cell", "rnn"), str) else None
+        rnn = None if layer is None else layer.parameter_count(config)
+        n = sizes(config.get("hidden_size"), config.get("output_size", 1))
+        return None if rnn is None or n is None else rnn + (n[0] + 1) * n[1]
+
     def __repr__(self) -> str:
         kind = "many-to-many" if self.return_sequences else "many-to-one"
         return f"RNNModel({self.rnn!r}, outputs={self.readout.nout}, {kind})"
-
-
-def per_step(loss_fn: Loss) -> Loss:
-    """`loss_fn` extended to `Steps` outputs: the mean of its value over the time steps.
-
-    Other outputs go to `loss_fn` unchanged, so `fit` can wrap every loss in this.
-    """
-
-    def loss(output: Any, target: Any) -> Value:
-        if not isinstance(output, Steps):
-            return loss_fn(output, target)
-        if not isinstance(target, Sequence) or len(output) != len(target):
-            raise ValueError(f"per-step loss: {len(output)} steps of output need as many targets, got {target!r}")
-        return autograd.sum(map(loss_fn, output, target)) * (1.0 / len(output))
-
-    return loss
 
 
 def hidden_grad_norms(states: Sequence[Sequence[Value]]) -> list[float]:

@@ -60,6 +60,11 @@ class Sequential(Module):
     def config(self) -> dict[str, Any]:
         return {"modules": [{"kind": type(m).__name__, "config": m.config()} for m in self.layers]}
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        """None of its own: each of its modules counts its own."""
+        return 0
+
     def __repr__(self) -> str:
         lines = [f"  ({i}): {module!r}" for i, module in enumerate(self.layers)]
         return "Sequential(\n" + "\n".join(lines) + "\n)" if lines else "Sequential()"

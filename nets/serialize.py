@@ -3,48 +3,55 @@
 JSON keeps saved models readable (open one and see every weight).  Writing goes to a
 temporary file that is then renamed over the target, so a crash mid-write never leaves
 half a model behind: the rename is atomic.
+
+A saved `kind` is the name of a module class in the package's name table (`nets.EXPORTS`);
+loading finds the class there and asks it how many parameters the saved config gives
+(`parameter_count`) before building anything.  This file knows no kind by name but
+Sequential, whose config nests the others.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
 import stat
+from typing import Any, Protocol
 
+from autograd.files import write_atomically
 from autograd.value import shown
 
-from .conv import AvgPool2d, Conv2d, MaxPool2d
-from autograd.files import write_atomically
-from .layers import Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
-from .module import MLP, Dropout, Layer, Module, Neuron
-from .normalization import BatchNorm1d
-from .gated import GRUCell, LSTMCell
-from .recurrent import GRU, LSTM, RNN, RNNCell, RNNModel
-from .sequential import Sequential
+from . import EXPORTS
 
 FORMAT = "stepgrad-model"
 # 2 added Sequential and the convolutional modules (config nests modules); 3 names parameters
 # by position ("w1" is the first weight), where 1 and 2 named a neuron's weights by their label
 VERSION = 3
 READABLE = (1, 2, 3)
-KINDS: dict[str, type[Module]] = {
-    "MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Dropout": Dropout,
-    "RNNCell": RNNCell, "RNN": RNN, "RNNModel": RNNModel, "BatchNorm1d": BatchNorm1d,
-    "LSTMCell": LSTMCell, "LSTM": LSTM, "GRUCell": GRUCell, "GRU": GRU,
-    "Sequential": Sequential, "Linear": Linear, "ReLU": ReLU, "LeakyReLU": LeakyReLU, "Tanh": Tanh, "Sigmoid": Sigmoid, "Flatten": Flatten,
-    "Conv2d": Conv2d, "MaxPool2d": MaxPool2d, "AvgPool2d": AvgPool2d,
-}
 MAX_SIZE = 1_000_000  # inputs or units per layer: a bigger file is hostile or corrupt, not a model
 MAX_PARAMETERS = 10_000_000  # about 2 GB of Values: far past what a pure-Python engine trains
 MAX_BYTES = 40 * MAX_PARAMETERS  # a saved weight takes about 25 bytes
 
 
-def save(model: Module, path: str | os.PathLike) -> None:
+class Saveable(Protocol):
+    """What saving reads of a model (an `nets.Module`): its architecture and its weights."""
+
+    def config(self) -> dict[str, Any]: ...
+
+    def state_dict(self) -> dict[str, float]: ...
+
+    def load_state_dict(self, state: dict[str, float]) -> None: ...
+
+    def eval(self) -> Any: ...
+
+
+def save(model: Saveable, path: str | os.PathLike) -> None:
     """Write `model` to `path` atomically."""
     kind = type(model).__name__
-    if KINDS.get(kind) is not type(model):
-        raise TypeError(f"save: cannot save a {kind}; only {', '.join(KINDS)} are supported")
+    if _kind_or_none(kind) is not type(model):
+        raise TypeError(f"save: cannot save a {kind}; only the module kinds of nets.EXPORTS are supported "
+                        f"({', '.join(kinds())})")
     state = model.state_dict()
     bad = next((name for name, value in state.items() if not math.isfinite(value)), None)
     if bad is not None:  # JSON has no inf or NaN, and load would refuse the file
@@ -54,7 +61,7 @@ def save(model: Module, path: str | os.PathLike) -> None:
     write_atomically(path, text)
 
 
-def load(path: str | os.PathLike) -> Module:
+def load(path: str | os.PathLike) -> Saveable:
     """Rebuild the model saved at `path`, in eval mode (ready to predict; `fit` switches to training).
 
     Raises ValueError naming the file if it is not a valid model: not a regular file, over
@@ -80,12 +87,12 @@ def load(path: str | os.PathLike) -> Module:
         raise ValueError(f"{path}: the \"config\" and \"state\" fields must be JSON objects")
     try:
         parts = _parts(kind, config)
-    except ValueError as error:
+        too_big = [n for _, part in parts for n in _sizes(part) if n > MAX_SIZE]
+        if too_big:
+            raise ValueError(f"a layer size of {too_big[0]} is too large (at most {MAX_SIZE})")
+        counts = [cls.parameter_count(part) for cls, part in parts]
+    except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: {error}") from None
-    too_big = [n for _, part in parts for n in _sizes(part) if n > MAX_SIZE]
-    if too_big:
-        raise ValueError(f"{path}: a layer size of {too_big[0]} is too large (at most {MAX_SIZE})")
-    counts = [_parameter_count(k, part) for k, part in parts]
     implied = None if None in counts else sum(counts)
     if implied is not None and implied > MAX_PARAMETERS:  # refused before anything is built
         raise ValueError(f"{path}: the architecture has {implied:,} parameters, more than {MAX_PARAMETERS:,}")
@@ -131,21 +138,41 @@ def _json_constant(text: str) -> float:
     raise ValueError(f"{text} is not a number JSON allows")
 
 
-def build(kind: str, config: dict) -> Module:
+def kind_class(kind: object) -> type:
+    """The module class saved as `kind`: a name of the package's name table (`nets.EXPORTS`)
+    that is a module class, or a ValueError listing the kinds."""
+    cls = _kind_or_none(kind)
+    if cls is None:
+        raise ValueError(f"unknown model kind {shown(kind)}; expected one of {', '.join(kinds())}")
+    return cls
+
+
+def kinds() -> list[str]:
+    """Every kind a model file may name: the module classes of `nets.EXPORTS`."""
+    return [name for name in EXPORTS if _kind_or_none(name) is not None]
+
+
+def _kind_or_none(kind: object) -> type | None:
+    where = EXPORTS.get(kind) if isinstance(kind, str) else None
+    cls = getattr(importlib.import_module(f"{__package__}.{where}"), kind, None) if where else None
+    needs = ("config", "state_dict", "load_state_dict", "eval", "parameter_count")
+    return cls if isinstance(cls, type) and all(callable(getattr(cls, name, None)) for name in needs) else None
+
+
+def build(kind: str, config: dict) -> Saveable:
     """The module `kind` built from its `config`; a Sequential's config lists its modules'."""
     if kind == "Sequential":
-        return Sequential(*(build(part["kind"], part["config"]) for part in config["modules"]))
-    return KINDS[kind](**config)
+        return kind_class(kind)(*(build(part["kind"], part["config"]) for part in config["modules"]))
+    return kind_class(kind)(**config)
 
 
-def _parts(kind: object, config: object) -> list[tuple[str, dict]]:
-    """Every (kind, config) in the description, a Sequential's modules included, checked to be
+def _parts(kind: object, config: object) -> list[tuple[type, dict]]:
+    """Every (class, config) in the description, a Sequential's modules included, checked to be
     known kinds with JSON-object configs (so `build` cannot fail on the structure)."""
     parts, stack = [], [(kind, config)]
     while stack:
         kind, config = stack.pop()
-        if not isinstance(kind, str) or kind not in KINDS:
-            raise ValueError(f"unknown model kind {shown(kind)}; expected one of {', '.join(KINDS)}")
+        cls = kind_class(kind)
         if not isinstance(config, dict):
             raise ValueError("the \"config\" and \"state\" fields must be JSON objects")
         if kind == "Sequential":
@@ -153,11 +180,11 @@ def _parts(kind: object, config: object) -> list[tuple[str, dict]]:
             if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
                 raise ValueError("a Sequential's config must list its modules as {\"kind\", \"config\"} objects")
             stack += [(m.get("kind"), m.get("config")) for m in modules]
-        parts.append((kind, config))
+        parts.append((cls, config))
     return parts
 
 
-def named_by_position(state: dict, model: Module) -> dict:
+def named_by_position(state: dict, model: Saveable) -> dict:
     """A version-1 or -2 state with each parameter under its name today.
 
     Versions 1 and 2 named a neuron's weights by their display label, so a relabelled weight was
@@ -171,46 +198,8 @@ def named_by_position(state: dict, model: Module) -> dict:
     return {new: state[old] for old, new in pairs}
 
 
-def _parameter_count(kind: str, config: dict) -> int | None:
-    """How many parameters `config` describes (None where its sizes are not plain integers:
-    building the model then reports what is wrong).  A Sequential's own count is 0: its
-    modules are counted as parts of their own."""
-    if kind in ("RNNCell", "RNN", "RNNModel"):
-        return _recurrent_count(config, config.get("cell", "rnn") if kind == "RNNModel" else "rnn")
-    if kind in ("LSTMCell", "LSTM", "GRUCell", "GRU"):
-        return _recurrent_count(config, kind.removesuffix("Cell").lower())
-    if kind == "Conv2d":
-        sizes = [config.get(name) for name in ("in_channels", "out_channels", "kernel_size")]
-        if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
-            return None
-        c_in, c_out, k = sizes
-        return c_out * (c_in * k * k + 1)
-    if kind not in ("MLP", "Layer", "Linear", "Neuron"):
-        return 0
-    nouts = config.get("nouts")
-    if kind == "MLP" and not isinstance(nouts, list):
-        return None
-    sizes = [config.get("nin"), *nouts] if kind == "MLP" else [config.get("nin"), config.get("nout", 1)]
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
-        return None
-    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))
-
-
-def _recurrent_count(config: dict, cell: object) -> int | None:
-    """An RNN's (input + hidden + 1) * hidden, a GRU's 3 (input + hidden + 2) * hidden (two biases
-    per gate, as PyTorch), an LSTM's 4 (...), plus the read-out's (hidden + 1) * outputs."""
-    sizes = [config.get("input_size"), config.get("hidden_size"), config.get("output_size", 0)]
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes) or cell not in ("rnn", "gru", "lstm"):
-        return None
-    n_in, hidden, n_out = sizes
-    per_unit = n_in + hidden + 1 if cell == "rnn" else {"gru": 3, "lstm": 4}[cell] * (n_in + hidden + 2)
-    return per_unit * hidden + (hidden + 1) * n_out
-
-
 def _sizes(config: dict) -> list[int]:
-    """The integer input and layer sizes in a config, to refuse absurd ones before allocating."""
-    nouts = config.get("nouts")
-    named = ("nin", "nout", "input_size", "hidden_size", "output_size", "num_features",
-             "in_channels", "out_channels", "kernel_size", "stride", "padding")
-    sizes = [*(config.get(name) for name in named), *(nouts if isinstance(nouts, list) else [])]
-    return [n for n in sizes if isinstance(n, int) and not isinstance(n, bool)]
+    """Every integer of a config (and of its lists: an MLP's `nouts`), to refuse absurd sizes
+    before allocating anything."""
+    values = [v for value in config.values() for v in (value if isinstance(value, list) else [value])]
+    return [n for n in values if isinstance(n, int) and not isinstance(n, bool)]

@@ -20,7 +20,7 @@ from .callbacks import Callback, EarlyStopping, ProgressBar, Run, StepSchedule
 from .data import batches
 from .module import Module
 from .optim import LinearDecay, Optimizer
-from .recurrent import Steps, per_step
+from .outputs import count_correct, output_classes, per_step, threshold_for
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -136,7 +136,7 @@ def fit(
                 else:
                     batch_loss, classes = _compiled_step(trainer, xb, yb, optimizer, where, callbacks, b)
                 total += batch_loss * len(yb)
-                correct += _count_correct(classes, yb.tolist())
+                correct += count_correct(classes, yb.tolist())
                 seen += len(yb)
                 _each(callbacks, "on_batch_end", b, {"loss": batch_loss})
                 if run.stop_training:
@@ -249,7 +249,7 @@ def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss
     outs = outputs(model, X)
     with autograd.no_grad():
         mean_loss = math.fsum(loss_fn(o, t).data for o, t in zip(outs, targets)) / len(targets)
-    accuracy = _count_correct(output_classes(outs, threshold_for(loss)), targets) / len(targets)
+    accuracy = count_correct(output_classes(outs, threshold_for(loss)), targets) / len(targets)
     return mean_loss, accuracy
 
 
@@ -271,28 +271,3 @@ def _overflow_means_divergence(where: str) -> Iterator[None]:
     except OverflowError as error:
         raise DivergenceError(f"training diverged at {where} overflowed ({error}); "
                               "try a smaller learning rate") from error
-
-
-def threshold_for(loss: str | losses.Loss) -> float:
-    """Where one output splits the classes, from `losses.LOSSES`: 0.5 for outputs near 0/1,
-    0 for scores and logits (and for a loss of your own).
-
-    A built-in loss passed as a function (`losses.binary_cross_entropy`) counts as its name.
-    """
-    entry = losses.spec(loss)
-    return entry.threshold if entry else 0.0
-
-
-def _count_correct(classes: list[int], targets: list) -> int:
-    """Matches between predicted classes and targets; a hinge target -1 means class 0."""
-    return sum(c == (0 if t == -1 else t) for c, t in zip(classes, targets))
-
-
-def output_classes(outs: Sequence[Value | list[Value]], threshold: float) -> list[int]:
-    """Class labels from raw outputs: argmax of several outputs, or output > threshold for one;
-    a list of labels, one per step, for each `Steps` output (a sequence counts as right when all are)."""
-    if outs and isinstance(outs[0], Steps):
-        return [output_classes(o, threshold) for o in outs]
-    if outs and isinstance(outs[0], Value):
-        return [int(o.data > threshold) for o in outs]
-    return [max(range(len(o)), key=lambda i: o[i].data) for o in outs]

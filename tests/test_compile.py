@@ -179,12 +179,12 @@ def test_random_mlps_and_losses_match_the_scalar_engine(loss, hidden, activation
     expected = [p.grad for p in params]
     for p in params:
         p.grad = 0.0
-    trainer = CompiledTraining(model, loss, X, y, nets.training.threshold_for(loss))
+    trainer = CompiledTraining(model, loss, X, y, nets.outputs.threshold_for(loss))
     compiled_loss, classes = trainer.forward(X, y)
     trainer.backward()
     assert_close(compiled_loss, mean.data, "loss")
     assert_close([p.grad for p in params], expected, "gradients")
-    assert classes == nets.training.output_classes(outs, nets.training.threshold_for(loss))
+    assert classes == nets.outputs.output_classes(outs, nets.outputs.threshold_for(loss))
     scores = trainer.tape.values[trainer.tape.outputs[1:]]
     assert_close(scores.T, [[o.data] if isinstance(o, Value) else [v.data for v in o] for o in outs], "outputs")
 

@@ -187,8 +187,8 @@ def _saved(model):
 
 SAVED = [_saved(model) for model in (nets.MLP(2, [3, 1], seed=0), nets.MLP(3, [2, 2], activation="relu", seed=1),
                                      nets.MLP(2, [3, 1], batch_norm=True, seed=0),
-                                     nets.module.Layer(2, 2, seed=0), nets.module.Neuron(3, seed=0),
-                                     nets.module.Dropout(0.5), nets.recurrent.RNNModel(2, 3, seed=0))]
+                                     nets.dense.Layer(2, 2, seed=0), nets.dense.Neuron(3, seed=0),
+                                     nets.layers.Dropout(0.5), nets.recurrent.RNNModel(2, 3, seed=0))]
 
 
 @st.composite

@@ -13,7 +13,8 @@ import nets
 from autograd import Value, backward_steps, draw_graph, gradcheck_leaves
 from autograd.draw import graph_nodes
 from nets import RNN, RNNCell, RNNModel, Steps
-from nets.recurrent import hidden_grad_norms, per_step
+from nets.outputs import per_step
+from nets.recurrent import hidden_grad_norms
 
 SEQUENCE = [[0.5, -1.0], [0.3, 0.8], [-1.2, 0.1], [0.9, 0.4], [-0.2, -0.7], [1.1, 0.6]]  # 6 steps, 2 inputs
 

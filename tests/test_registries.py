@@ -9,7 +9,7 @@ import pytest
 from nets import datasets, losses
 from nets.activations import ACTIVATIONS
 from nets.cli import build_parser, main
-from nets.training import threshold_for
+from nets.outputs import threshold_for
 
 
 @pytest.mark.parametrize(("option", "registry"),

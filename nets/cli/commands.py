@@ -15,11 +15,13 @@ from autograd.i18n import gettext as _
 
 from .. import data, datasets, losses, optim
 from ..conv import Conv2d, MaxPool2d
-from ..layers import ACTIVATION_MODULES, Flatten, Linear
-from ..module import MLP, Dropout, Module, Neuron
+from ..dense import MLP, Linear, Neuron
+from ..layers import ACTIVATION_MODULES, Dropout, Flatten
+from ..module import Module
 from ..plot import decision_boundary, filters, gradient_norms, loss_curves, loss_grad_norms, save
 from ..sequential import Sequential
-from ..training import History, evaluate, fit, threshold_for
+from ..outputs import threshold_for
+from ..training import History, evaluate, fit
 
 DEFAULT_CHANNELS = 8  # --model cnn: filters in the convolution
 
