@@ -9,9 +9,11 @@ backward over a whole batch at once, one NumPy array operation per *group* of li
 multiply and one relu, not 16 of each.  The model stays an ordinary graph of Values; the
 tape only reads `p.data` and adds to `p.grad`.
 
-A trace holds only for inputs that build the same graph.  Python code that branches on
-`.data` (or takes a constant from it) can build another graph for another example, so
-`compile` traces a few more examples of the batch and refuses if any tape differs.
+A trace holds only for inputs that build the same graph.  Comparing Values while tracing
+(`x > 0`, an `if` on it, Python's `max` over Values) is refused as it happens.  Code that
+reads `.data` (to branch on it or take a constant from it) cannot be seen that way, so
+`compile` traces a few more examples of the batch and refuses if any tape differs: that
+check is a sample, not a proof (see the README's "What compiling detects").
 
 NumPy is imported by the first `compile()`, not by `import autograd`: the engine itself
 stays pure Python.
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 from .batched import grouped, load_numpy
 from .ops import lookup
-from .value import Value, gc_paused, topological
+from .value import Value, gc_paused, topological, traced
 
 if TYPE_CHECKING:
     import numpy
@@ -67,7 +69,7 @@ def trace(fn: Callable[..., Value | Sequence[Value]], params: Sequence[Value],
     """
     inputs: list[Value] = []
     symbolic = [_symbolic(arg, inputs) for arg in example]
-    with gc_paused():
+    with gc_paused(), traced():
         result = fn(*symbolic)
     outputs = [result] if isinstance(result, Value) else list(result)
     for out in outputs:

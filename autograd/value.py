@@ -208,8 +208,9 @@ class Value:
         """A new leaf with the same data: gradients stop here (truncated backprop through time)."""
         return Value(self.data, self.label)
 
-    # comparisons read `.data` and give a plain bool: they are not differentiable.  `==` and
-    # hashing stay identity, because graphs keep their nodes in sets and dicts.
+    # comparisons read `.data` and give a plain bool: they are not differentiable (and inside
+    # `autograd.compile`'s trace, refused: a branch on them is a graph that depends on the
+    # data).  `==` and hashing stay identity, because graphs keep their nodes in sets and dicts.
     def __lt__(self, other: Operand) -> bool:
         return self.data < _compared(other, "<")
 
@@ -656,6 +657,10 @@ def _constant(x: object, op: str) -> float:
 
 
 def _compared(other: object, op: str) -> float:
+    if _traced.get():
+        raise ValueError(f"compile: a Value is compared ({op}) while being traced, so the graph can depend on the "
+                         "data (a branch, or max/min over Values) and a tape traced once would replay one example's "
+                         "choice for all; choose with Value ops instead (relu, clamp, autograd.max/min)")
     if type(other) is Value:
         return other.data
     if isinstance(other, bool) or not isinstance(other, numbers.Real):
@@ -813,6 +818,23 @@ _gc_lock = threading.Lock()
 _paused_blocks = 0  # gc_paused blocks open in any thread
 _collector_was_on = False
 _backward_lock = threading.Lock()  # one backward() at a time: passes that share a node would mix
+
+
+# ---- tracing ----
+
+
+_traced: ContextVar[bool] = ContextVar("traced", default=False)
+
+
+class traced:
+    """Context manager: a trace for `autograd.compile` runs inside, where comparing Values is
+    refused (for this thread or task only, as `no_grad`)."""
+
+    def __enter__(self) -> None:
+        self._token = _traced.set(True)
+
+    def __exit__(self, *exc: object) -> None:
+        _traced.reset(self._token)
 
 
 # ---- no_grad ----

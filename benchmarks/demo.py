@@ -182,7 +182,7 @@ class CompiledDemo(StepgradDemo):
     def __init__(self, X: np.ndarray, y: np.ndarray, weights: list[float] | None = None) -> None:
         super().__init__(X, y, weights)
         self.optimizer.weight_decay = 2 * ALPHA
-        self.trainer = CompiledTraining(self.model, "hinge", X, np.array(self.labels), threshold=0.0)
+        self.trainer = CompiledTraining(self.model, "hinge", X, np.array(self.labels))
 
     def step(self) -> tuple[float, float]:
         data_loss, classes = self.trainer.forward(self.X, self.labels)

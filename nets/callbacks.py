@@ -53,8 +53,8 @@ class Run:
     batches: int  # per epoch
     X: np.ndarray
     y: np.ndarray
-    loss: str | losses.Loss
-    threshold: float  # where one output splits the classes (see `training.threshold_for`)
+    loss: str | losses.Loss | losses.LossSpec
+    threshold: float  # where one output splits the classes (see `outputs.threshold_for`)
     validation_data: tuple[Any, Any] | None = None
     stop_training: bool = False
 

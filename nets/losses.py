@@ -2,20 +2,41 @@
 
 Each takes the network's output (a Value, or a list of Values) and the target, and
 returns a Value whose `backward()` tells every parameter which way reduces the error.
+
+A loss is one entry of `LOSSES`: its `LossSpec` holds the function, what it needs of the
+last layer (outputs, activation), where one output splits two classes, and its branch-free
+form for a compiled tape (`BatchedLoss`), written beside the function.  `fit` resolves its
+`loss` once into that entry (`resolve`) and hands it to the step, the compiled trainer and
+`evaluate`.  Adding a loss touches this file only.
 """
 
 from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Callable, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
 import autograd
 from autograd import Value
 
+if TYPE_CHECKING:
+    from numpy import ndarray
+
 Output = Union[Value, Sequence[Value]]
 Target = Union[float, int, Sequence[float]]
 Loss = Callable[[Output, Target], Value]
+Encode = Callable[["ndarray", int], "ndarray"]  # (targets, outputs per example) -> the tape's target numbers
+
+
+@dataclass(frozen=True)
+class BatchedLoss:
+    """A loss as a graph that is the same for every example, for a compiled tape: the target
+    enters as input numbers (`encode`: a sign, a one-hot row, two weights), never as a branch.
+    `graph(output, encoded)` takes the output Value(s) and the encoded target as Values, and
+    gives the loss's value and gradient up to rounding."""
+
+    encode: Encode
+    graph: Callable[..., Value]
 
 EPS = 1e-12  # keeps log() away from log(0) in binary_cross_entropy
 
@@ -30,6 +51,24 @@ def mse(output: Output, target: Target) -> Value:
     """Mean squared error: the average of (y_i - t_i)^2, for regression."""
     outputs, _ = _pairs(output, target, "mse")
     return sse(output, target) * (1.0 / len(outputs))
+
+
+def _targets(y: ndarray, outputs: int) -> ndarray:
+    """The targets as they are: a squared error has no branch."""
+    return y
+
+
+def _sse_graph(output: Value | Sequence[Value], target: Value | Sequence[Value]) -> Value:
+    """sum((y_i - t_i)^2) with the targets as input Values."""
+    outputs = [output] if isinstance(output, Value) else list(output)
+    targets = [target] if isinstance(target, Value) else list(target)
+    if len(outputs) != len(targets):
+        raise ValueError(f"sse: {len(outputs)} outputs but {len(targets)} targets")
+    return autograd.sum((o - t) ** 2 for o, t in zip(outputs, targets))
+
+
+def _mse_graph(output: Value | Sequence[Value], target: Value | Sequence[Value]) -> Value:
+    return _sse_graph(output, target) * (1.0 / (1 if isinstance(output, Value) else len(output)))
 
 
 def binary_cross_entropy(prob: Value, target: float) -> Value:
@@ -50,6 +89,18 @@ def binary_cross_entropy(prob: Value, target: float) -> Value:
     return terms[0] if len(terms) == 1 else autograd.sum(terms)
 
 
+def _bce_weights(y: ndarray, outputs: int) -> ndarray:
+    import numpy as np
+
+    _probabilities(y, "binary_cross_entropy")
+    return np.stack([-y, -(1.0 - y)], axis=1)
+
+
+def _bce_graph(prob: Value, weights: Sequence[Value]) -> Value:
+    """-[t log(p + EPS) + (1 - t) log(1 + EPS - p)] with the weights (-t, -(1 - t)) as inputs."""
+    return autograd.sum([(prob + EPS).log() * weights[0], (1.0 + EPS - prob).log() * weights[1]])
+
+
 def bce_with_logits(logit: Value, target: float) -> Value:
     """Binary cross-entropy on a raw score z, without computing sigmoid(z) first.
 
@@ -61,6 +112,19 @@ def bce_with_logits(logit: Value, target: float) -> Value:
     if logit.data >= 0:
         return logit * (1.0 - t) + ((-logit).exp() + 1.0).log()
     return (logit.exp() + 1.0).log() - logit * t
+
+
+def _bce_with_logits_targets(y: ndarray, outputs: int) -> ndarray:
+    _probabilities(y, "bce_with_logits")
+    return y
+
+
+def _bce_with_logits_graph(z: Value, t: Value) -> Value:
+    """max(z, 0) - z t + log(1 + e^-|z|): both branches above in one graph.
+
+    -|z| is min(-z, z), so that at z = 0 both kinks take the z >= 0 side, as the branch does.
+    """
+    return (autograd.max([z, 0.0]) - z * t) + (autograd.min([-z, z]).exp() + 1.0).log()
 
 
 def cross_entropy(logits: Sequence[Value], target: int) -> Value:
@@ -79,6 +143,20 @@ def cross_entropy(logits: Sequence[Value], target: int) -> Value:
     return log_sum_exp - logits[int(target)]
 
 
+def _one_hot(y: ndarray, outputs: int) -> ndarray:
+    import numpy as np
+
+    _labels(y, range(outputs), "cross_entropy", f"a class index in 0..{outputs - 1}")
+    return np.eye(outputs)[y.astype(int)]
+
+
+def _cross_entropy_graph(logits: Sequence[Value], one_hot: Sequence[Value]) -> Value:
+    """logsumexp(logits) - logits . one_hot; the shift m is the max node, not a number from .data."""
+    m = autograd.max(logits)
+    log_sum_exp = autograd.sum((z - m).exp() for z in logits).log() + m
+    return log_sum_exp - autograd.weighted_sum(one_hot, logits)
+
+
 def hinge(score: Value, target: float) -> Value:
     """max(0, 1 - y * score) with y = +-1: the max-margin loss of micrograd's demo.
 
@@ -92,6 +170,18 @@ def hinge(score: Value, target: float) -> Value:
     return (score * -y + 1.0).relu()
 
 
+def _hinge_signs(y: ndarray, outputs: int) -> ndarray:
+    import numpy as np
+
+    _labels(y, (0, 1, -1), "hinge", "a class label 0 or 1 (or -1 / +1)")
+    return np.where(y == 1, -1.0, 1.0)
+
+
+def _hinge_graph(score: Value, sign: Value) -> Value:
+    """max(0, 1 - y * score) with sign = -y given as an input."""
+    return (score * sign + 1.0).relu()
+
+
 def l2(parameters: Sequence[Value], alpha: float = 1e-4) -> Value:
     """The weight-decay penalty alpha * sum(p^2): small weights, smoother boundaries.
 
@@ -103,29 +193,50 @@ def l2(parameters: Sequence[Value], alpha: float = 1e-4) -> Value:
 
 @dataclass(frozen=True)
 class LossSpec:
-    """A loss, and what it needs of a classifier's last layer: how many units, what they
-    apply, and where a single output splits class 0 from class 1."""
+    """Everything about one loss: the function; what it needs of a classifier's last layer
+    (one unit per class, or `one_output` for two classes; the activation it applies); where
+    a single output splits class 0 from class 1; and its branch-free form for a compiled
+    tape (None: `fit(compiled=True)` refuses it, as a tape could replay one example's branch
+    for all).  Pass your own as `fit(loss=LossSpec(my_loss, batched=BatchedLoss(...)))`."""
 
     function: Loss
     per_class: bool = False  # one output unit per class (logits); else one unit for two classes
     output_activation: str | None = None  # e.g. "sigmoid": the loss wants a probability
     threshold: float = 0.0  # a single output above it means class 1: 0 for scores, 0.5 near 0/1
+    one_output: bool = False  # exactly one output per example (a score or a probability)
+    batched: BatchedLoss | None = None
+
+    @property
+    def name(self) -> str:
+        return getattr(self.function, "__name__", repr(self.function))
 
 
-# The losses by name: `fit(loss=...)`, `threshold_for` and `stepgrad train --loss` read this.
+# The losses by name: `fit(loss=...)`, `evaluate`, compiled training and `stepgrad train --loss` read this.
 LOSSES: dict[str, LossSpec] = {
-    "mse": LossSpec(mse, threshold=0.5),
-    "sse": LossSpec(sse, threshold=0.5),
-    "bce": LossSpec(binary_cross_entropy, output_activation="sigmoid", threshold=0.5),
-    "bce_with_logits": LossSpec(bce_with_logits),
-    "cross_entropy": LossSpec(cross_entropy, per_class=True),
-    "hinge": LossSpec(hinge),
+    "mse": LossSpec(mse, threshold=0.5, batched=BatchedLoss(_targets, _mse_graph)),
+    "sse": LossSpec(sse, threshold=0.5, batched=BatchedLoss(_targets, _sse_graph)),
+    "bce": LossSpec(binary_cross_entropy, output_activation="sigmoid", threshold=0.5, one_output=True,
+                    batched=BatchedLoss(_bce_weights, _bce_graph)),
+    "bce_with_logits": LossSpec(bce_with_logits, one_output=True,
+                                batched=BatchedLoss(_bce_with_logits_targets, _bce_with_logits_graph)),
+    "cross_entropy": LossSpec(cross_entropy, per_class=True, batched=BatchedLoss(_one_hot, _cross_entropy_graph)),
+    "hinge": LossSpec(hinge, one_output=True, batched=BatchedLoss(_hinge_signs, _hinge_graph)),
 }
 
 
-def get(loss: str | Loss) -> Loss:
-    """The loss called `loss`, or `loss` itself if it is a callable."""
-    return loss if callable(loss) else _named(loss).function
+def resolve(loss: str | Loss | LossSpec) -> LossSpec:
+    """The entry of `loss`: by name, by a registered function, an entry itself, or a loss of
+    your own as an entry with the defaults (threshold 0, no branch-free form)."""
+    if isinstance(loss, LossSpec):
+        return loss
+    if callable(loss):
+        return spec(loss) or LossSpec(loss)
+    return _named(loss)
+
+
+def get(loss: str | Loss | LossSpec) -> Loss:
+    """The loss function called `loss`, or `loss` itself if it is a callable."""
+    return resolve(loss).function
 
 
 def spec(loss: str | Loss) -> LossSpec | None:
@@ -155,6 +266,20 @@ def _one_output(output: object, who: str) -> None:
         size = f"a list of {len(output)}" if isinstance(output, Sequence) else type(output).__name__
         raise ValueError(f"{who}: needs one output (a Value) per example, got {size}; "
                          "use a one-unit last layer, or cross_entropy for several classes")
+
+
+def _probabilities(y: ndarray, who: str) -> None:
+    inside = (0 <= y) & (y <= 1)
+    if not inside.all():
+        raise ValueError(f"{who}: target must be in [0, 1], got {y[~inside].flat[0]!r}")
+
+
+def _labels(y: ndarray, allowed: Any, who: str, what: str) -> None:
+    import numpy as np
+
+    bad = ~np.isin(y, list(allowed))
+    if bad.any():
+        raise ValueError(f"{who}: target must be {what}, got {y[bad].flat[0]!r}")
 
 
 def _probability(t: object, who: str) -> float:

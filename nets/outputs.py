@@ -39,14 +39,13 @@ def per_step(loss_fn: losses.Loss) -> losses.Loss:
     return loss
 
 
-def threshold_for(loss: str | losses.Loss) -> float:
-    """Where one output splits the classes, from `losses.LOSSES`: 0.5 for outputs near 0/1,
-    0 for scores and logits (and for a loss of your own).
+def threshold_for(loss: str | losses.Loss | losses.LossSpec) -> float:
+    """Where one output splits the classes, from the loss's entry (`losses.LOSSES`): 0.5 for
+    outputs near 0/1, 0 for scores and logits (and for a loss of your own).
 
     A built-in loss passed as a function (`losses.binary_cross_entropy`) counts as its name.
     """
-    entry = losses.spec(loss)
-    return entry.threshold if entry else 0.0
+    return losses.resolve(loss).threshold
 
 
 def count_correct(classes: list[int], targets: list) -> int:

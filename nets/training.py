@@ -20,7 +20,7 @@ from .callbacks import Callback, EarlyStopping, ProgressBar, Run, StepSchedule
 from .data import batches
 from .module import Module
 from .optim import LinearDecay, Optimizer
-from .outputs import count_correct, output_classes, per_step, threshold_for
+from .outputs import count_correct, output_classes, per_step
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -62,7 +62,7 @@ def fit(
     X: Sequence,
     y: Sequence,
     *,
-    loss: str | losses.Loss,
+    loss: str | losses.Loss | losses.LossSpec,
     optimizer: Optimizer,
     epochs: int,
     batch_size: int | None = None,
@@ -77,7 +77,8 @@ def fit(
 ) -> History:
     """Train `model` on (X, y) and return its History.
 
-    `loss` is a name from `nets.losses.LOSSES` or a callable `(output, target) -> Value`.
+    `loss` is a name from `nets.losses.LOSSES`, a callable `(output, target) -> Value` or a
+    `losses.LossSpec`; it is resolved once, and that entry serves every step and evaluation.
     `batch_size=None` trains on the full batch; `seed` fixes the shuffling.  `callbacks`
     (`nets.callbacks`: clipping, max-norm, schedules, early stopping, loggers, `LiveView`)
     run at each epoch's and batch's start and end, and can stop training.  `schedule` is
@@ -92,7 +93,8 @@ def fit(
     DivergenceError naming the epoch and batch if the loss or a gradient stops being a
     finite number or the forward pass overflows.
     """
-    loss_fn = per_step(losses.get(loss))
+    loss = losses.resolve(loss)  # once: the step, the compiled trainer and evaluate share this entry
+    loss_fn = per_step(loss.function)
     for metric in metrics:
         if metric != "accuracy":
             raise ValueError(f"fit: unknown metric {metric!r}; the only metric is 'accuracy'")
@@ -110,7 +112,7 @@ def fit(
                  *([StepSchedule(schedule)] if schedule is not None else []),
                  *([EarlyStopping(patience=patience)] if patience is not None else []), *callbacks]
     rng = np.random.default_rng(seed)
-    threshold = threshold_for(loss)
+    threshold = loss.threshold
     history = History()
     run = Run(model, optimizer, history, epochs, math.ceil(len(X) / (batch_size or len(X))), X, y, loss, threshold,
               validation_data)
@@ -118,7 +120,7 @@ def fit(
     if compiled:
         from .compiled import CompiledTraining  # imports the compiler, and so NumPy's part of it
 
-        trainer = CompiledTraining(model.train(), loss, X, y, threshold)
+        trainer = CompiledTraining(model.train(), loss, X, y)
     for callback in callbacks:
         callback.set_run(run)
     try:
@@ -239,9 +241,10 @@ def outputs(model: Module, X: Sequence) -> list[Value | list[Value]]:
                             f"{largest:.3g}") from None
 
 
-def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss) -> tuple[float, float]:
+def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss | losses.LossSpec) -> tuple[float, float]:
     """(mean loss, accuracy) of `model` on (X, y), without training."""
-    loss_fn = per_step(losses.get(loss))
+    loss = losses.resolve(loss)
+    loss_fn = per_step(loss.function)
     targets = np.asarray(y).tolist()
     rows = len(_rows(X, "evaluate"))
     if rows == 0 or rows != len(targets):
@@ -249,7 +252,7 @@ def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss
     outs = outputs(model, X)
     with autograd.no_grad():
         mean_loss = math.fsum(loss_fn(o, t).data for o, t in zip(outs, targets)) / len(targets)
-    accuracy = count_correct(output_classes(outs, threshold_for(loss)), targets) / len(targets)
+    accuracy = count_correct(output_classes(outs, loss.threshold), targets) / len(targets)
     return mean_loss, accuracy
 
 

@@ -179,7 +179,7 @@ def test_random_mlps_and_losses_match_the_scalar_engine(loss, hidden, activation
     expected = [p.grad for p in params]
     for p in params:
         p.grad = 0.0
-    trainer = CompiledTraining(model, loss, X, y, nets.outputs.threshold_for(loss))
+    trainer = CompiledTraining(model, loss, X, y)
     compiled_loss, classes = trainer.forward(X, y)
     trainer.backward()
     assert_close(compiled_loss, mean.data, "loss")
@@ -299,9 +299,56 @@ def test_dropout_batchnorm_and_a_data_dependent_loss_are_refused_in_compiled_fit
         return score.relu() if target.data > 0 else (-score).relu()
 
     model = MLP(2, [4, 1], seed=0)
-    with pytest.raises(ValueError, match="depends on the data"):
+    with pytest.raises(ValueError, match="the loss 'picky' has no branch-free form"):
         nets.fit(model, X, y, loss=picky, optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1,
                  progress=False, compiled=True)
+
+
+def weighted_sse(out, t):  # heavier on class 1: branches on the target
+    return (out - t) ** 2 * (5.0 if t > 0.5 else 1.0)
+
+
+def nine_points():
+    X = np.random.default_rng(0).normal(size=(9, 2))
+    return X, np.array([0, 0, 1, 1, 0, 1, 1, 1, 0], dtype=float)  # examples 0, 1, 4 and 8 (once traced) are all 0
+
+
+def test_a_loss_that_branches_on_the_target_is_refused_not_trained_wrongly():
+    X, y = nine_points()
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match="the loss 'weighted_sse' has no branch-free form"):
+        nets.fit(model, X, y, loss=weighted_sse, optimizer=optim.SGD(model.parameters(), 0.1), epochs=1,
+                 progress=False, compiled=True, metrics=())
+    # declared branch-free but comparing the target: caught in the trace, at the comparison
+    lying = nets.losses.LossSpec(weighted_sse, batched=nets.losses.BatchedLoss(lambda y, outputs: y, weighted_sse))
+    with pytest.raises(ValueError, match="compile: a Value is compared \\(>\\) while being traced"):
+        nets.fit(model, X, y, loss=lying, optimizer=optim.SGD(model.parameters(), 0.1), epochs=1,
+                 progress=False, compiled=True, metrics=())
+
+
+def test_a_loss_of_your_own_with_a_branch_free_form_trains_compiled_as_uncompiled():
+    X, y = nine_points()
+    # the same weighting without a branch: the weight 1 + 4t is an input number
+    spec = nets.losses.LossSpec(weighted_sse, batched=nets.losses.BatchedLoss(
+        lambda y, outputs: np.stack([y, 1.0 + 4.0 * y], axis=1), lambda out, tw: (out - tw[0]) ** 2 * tw[1]))
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [3, 1], seed=0)
+        history = nets.fit(model, X, y, loss=spec, optimizer=optim.SGD(model.parameters(), 0.1), epochs=3,
+                           progress=False, compiled=compiled, metrics=())
+        runs.append((history["loss"], [p.data for p in model.parameters()]))
+    assert_close(runs[1][0], runs[0][0], "losses")
+    assert_close(runs[1][1], runs[0][1], "weights")
+    assert runs[0][0][0] == pytest.approx(5.7269, abs=1e-4)  # the scalar engine's epoch 1, as the issue measured
+
+
+def test_model_code_that_compares_values_is_refused_where_it_compares():
+    w = Value(0.5)
+    with pytest.raises(ValueError, match="compile: a Value is compared \\(<\\) while being traced"):
+        autograd.compile(lambda x: x * w if x * w < 1.0 else x, [w], np.array([0.1, 5.0]))
+    with pytest.raises(ValueError, match="compared"):
+        autograd.compile(lambda x, y: max(x, y), [], np.array([1.0, 2.0]), np.array([2.0, 1.0]))
+    assert (Value(1.0) < 2.0) is True  # outside a trace, comparisons work as ever
 
 
 def test_an_op_of_the_table_without_a_batched_rule_is_named():
