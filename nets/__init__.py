@@ -46,13 +46,13 @@ EXPORTS = {
     "fit": "training",
     "evaluate": "training",
     "predict": "training",
-    "History": "training",
+    "History": "history",
     "DivergenceError": "training",
     "load": "serialize",
     "save": "serialize",
     "set_language": "language",
 }
-SUBMODULES = ("activations", "conv", "data", "datasets", "dense", "gated", "init", "layers", "losses", "module",
+SUBMODULES = ("activations", "conv", "data", "datasets", "dense", "gated", "history", "init", "layers", "losses", "module",
               "normalization", "optim", "outputs", "plot", "recurrent", "sequential", "serialize", "training")
 
 __all__ = [*EXPORTS, *SUBMODULES, "ShadowedEngineError"]

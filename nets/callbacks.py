@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from . import losses
     from .module import Module
-    from .training import History
+    from .history import History
 
 
 @dataclass
@@ -221,6 +221,12 @@ def epoch_line(epoch: int, epochs: int, logs: dict[str, float], width: int = 80)
     return "\n".join(lines)
 
 
+def redraws_in_place(stream: TextIO) -> bool:
+    """Whether a progress bar can redraw itself on `stream`: a terminal, or a notebook's output."""
+    in_notebook = type(stream).__module__.startswith("ipykernel")
+    return in_notebook or hasattr(stream, "isatty") and stream.isatty()
+
+
 class ProgressBar(Callback):
     """`fit(progress=True)`: a line per finished epoch and, on a terminal or in Jupyter, a live bar
     over the current epoch's batches (Keras's way).  Lines fit the terminal's width, wrapped, never cut;
@@ -231,8 +237,6 @@ class ProgressBar(Callback):
         self.bar: tqdm | None = None
 
     def on_train_begin(self) -> None:
-        from .training import redraws_in_place
-
         self.out = self.stream or sys.stderr
         self.live = redraws_in_place(self.out)
 

@@ -8,53 +8,27 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, Sequence, TextIO
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
+
 import autograd
 from autograd import Value, gc_paused
 
 from . import losses
 from .callbacks import Callback, EarlyStopping, ProgressBar, Run, StepSchedule
 from .data import batches
+from .history import History
 from .module import Module
 from .optim import LinearDecay, Optimizer
 from .outputs import count_correct, output_classes, per_step
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from .compiled import CompiledTraining
 
 
 class DivergenceError(FloatingPointError):
     """Training blew up: the loss or a gradient became NaN/infinite, or the forward pass overflowed."""
-
-
-@dataclass
-class History:
-    """Per-epoch training record: `history["loss"]`, `["accuracy"]`, `["val_loss"]`, `["val_accuracy"]`."""
-
-    history: dict[str, list[float]] = field(default_factory=dict)
-    best_epoch: int | None = None  # with early stopping: the epoch whose weights the model kept
-
-    def record(self, **values: float) -> None:
-        for name, value in values.items():
-            self.history.setdefault(name, []).append(value)
-
-    @property
-    def epochs(self) -> int:
-        return len(self.history.get("loss", []))
-
-    def __getitem__(self, name: str) -> list[float]:
-        return self.history[name]
-
-    def plot(self, title: str = "Training history") -> Figure:
-        """The loss (and accuracy) curves as a matplotlib Figure."""
-        from .plot import loss_curves
-
-        return loss_curves(self, title=title)
 
 
 def fit(
@@ -165,12 +139,6 @@ def fit(
 def _each(callbacks: Sequence[Callback], hook: str, *args: object) -> None:
     for callback in callbacks:
         getattr(callback, hook)(*args)
-
-
-def redraws_in_place(stream: TextIO) -> bool:
-    """Whether a progress bar can redraw itself on `stream`: a terminal, or a notebook's output."""
-    in_notebook = type(stream).__module__.startswith("ipykernel")
-    return in_notebook or hasattr(stream, "isatty") and stream.isatty()
 
 
 def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Loss, optimizer: Optimizer,

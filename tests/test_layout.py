@@ -54,6 +54,87 @@ def test_the_engine_never_imports_the_library_at_load_time_or_call_time():
     assert offences == []
 
 
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each module of the project and the project modules it imports: at load time, inside
+    functions (call time) and under TYPE_CHECKING alike.  `from package import name` is an
+    edge to the submodule `package.name` where there is one, else to the package."""
+    modules = {module_name(path): path for path in sources()}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges = set()
+        for node in imports(path):
+            if isinstance(node, ast.Import):
+                wanted = [alias.name for alias in node.names]
+            else:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+                source = ".".join([*base, *([node.module] if node.module else [])])
+                wanted = [f"{source}.{alias.name}" if f"{source}.{alias.name}" in modules else source for alias in node.names]
+            for target in wanted:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every set of modules that import each other, directly or round a loop (Tarjan's
+    strongly connected components, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        while work:
+            node, edges = work[-1]
+            for target in edges:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    work.append((target, iter(sorted(graph[target]))))
+                    break
+                if target in stack:
+                    low[node] = min(low[node], index[target])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+    return found
+
+
+def test_no_import_circles_between_the_projects_modules():
+    assert circles(import_graph()) == []
+
+
+def test_the_import_circle_check_finds_a_circle():
+    graph = import_graph()
+    assert {"nets.serialize", "nets.module"} <= graph["nets.dense"] | graph["nets.module"]  # Module.save: call time
+    assert "nets.history" in graph["nets.callbacks"]  # under TYPE_CHECKING
+    graph["nets.serialize"] = graph["nets.serialize"] | {"nets.dense"}  # say serialize imported a class again
+    assert [{"nets.dense", "nets.module", "nets.serialize"} <= set(circle) for circle in circles(graph)] == [True]
+
+
 def test_no_module_imports_a_private_name_of_another():
     offences = [
         f"{path.relative_to(ROOT)}: from {'.' * node.level}{node.module} import {alias.name}"

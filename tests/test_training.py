@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 import nets
 from autograd import Value
 from nets import MLP, DivergenceError, data, evaluate, fit, optim, predict
-from nets.training import redraws_in_place
+from nets.callbacks import redraws_in_place
 
 
 def _train_xor(model, epochs=300):

@@ -21,7 +21,8 @@ from ..module import Module
 from ..plot import decision_boundary, filters, gradient_norms, loss_curves, loss_grad_norms, save
 from ..sequential import Sequential
 from ..outputs import threshold_for
-from ..training import History, evaluate, fit
+from ..history import History
+from ..training import evaluate, fit
 
 DEFAULT_CHANNELS = 8  # --model cnn: filters in the convolution
 
