@@ -7,6 +7,7 @@ a step the other way.  Updates change plain floats, so they build no graph.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence, TypeVar
 
 from autograd import Value
@@ -140,6 +141,23 @@ class AdamW(Adam):
 
     def update(self, p: Number, g: Number, m: Number, v: Number) -> tuple[Number, Number, Number]:
         return self.adam(p * (1 - self.lr * self.weight_decay), g, m, v)
+
+
+@dataclass(frozen=True)
+class Registered:
+    """An optimiser as the command line offers it: its class and its default learning rate."""
+
+    make: type[Optimizer]
+    lr: float
+
+
+# The optimisers by name: `stepgrad train --optimizer` offers and builds these.  A new
+# optimiser is its class above plus one line here.
+OPTIMIZERS: dict[str, Registered] = {
+    "sgd": Registered(SGD, 0.1),
+    "adam": Registered(Adam, 0.01),
+    "adamw": Registered(AdamW, 0.01),
+}
 
 
 class LinearDecay:

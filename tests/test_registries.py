@@ -1,19 +1,20 @@
-"""One registry each for losses, activations and data sets: what is registered there is what
-`fit`, `threshold_for` and `stepgrad train` offer, with nothing repeated elsewhere."""
+"""One registry each for losses, activations, data sets and optimisers: what is registered there
+is what `fit`, `threshold_for` and `stepgrad train` offer, with nothing repeated elsewhere."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nets import datasets, losses
+from nets import datasets, losses, optim
 from nets.activations import ACTIVATIONS
 from nets.cli import build_parser, main
 from nets.outputs import threshold_for
 
 
 @pytest.mark.parametrize(("option", "registry"),
-                         [("--loss", losses.LOSSES), ("--activation", ACTIVATIONS), ("--data", datasets.DATASETS)])
+                         [("--loss", losses.LOSSES), ("--activation", ACTIVATIONS), ("--data", datasets.DATASETS),
+                          ("--optimizer", optim.OPTIMIZERS)])
 def test_the_command_offers_exactly_what_is_registered(option, registry, capsys):
     parser = build_parser()
     for name in registry:
@@ -43,6 +44,24 @@ def test_a_registered_loss_and_data_set_can_be_trained_on_from_the_command(monke
     assert threshold_for(halved) == 0.25
     assert main(["train", "--data", "squares", "--loss", "half_mse", "--hidden", "2", "--epochs", "2", "--quiet"]) == 0
     assert "loss half_mse" in capsys.readouterr().out
+
+
+def test_a_registered_optimiser_is_built_by_the_command_with_its_default_lr(monkeypatch, capsys):
+    built = []
+
+    class Halving(optim.SGD):
+        """SGD at half the given learning rate (a stand-in for a new optimiser)."""
+
+        def __init__(self, params, lr, *, weight_decay=0.0):
+            super().__init__(params, lr / 2, weight_decay=weight_decay)
+            built.append(self.lr)
+
+    monkeypatch.setitem(optim.OPTIMIZERS, "halving", optim.Registered(Halving, 0.3))
+    assert main(["train", "--data", "xor", "--optimizer", "halving", "--hidden", "2", "--epochs", "1", "--quiet"]) == 0
+    assert built == [0.15] and "halving" in capsys.readouterr().out
+    assert "halving 0.3" in build_parser()._subparsers._group_actions[0].choices["train"].format_help()
+    assert main(["train", "--data", "xor", "--optimizer", "halving", "--momentum", "0.9", "--quiet"]) == 2
+    assert "--momentum is for --optimizer sgd; Halving keeps its own momentum" in capsys.readouterr().err
 
 
 def test_an_unknown_data_set_is_named():

@@ -215,6 +215,7 @@ def _build_parser() -> argparse.ArgumentParser:
     from ..activations import ACTIVATIONS
     from ..datasets import DATASETS
     from ..losses import LOSSES
+    from ..optim import OPTIMIZERS
 
     parser = _Parser(prog="stepgrad", description=_("Watch backprop work, one node at a time."))
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -253,8 +254,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help=_("hidden-layer activation") + " " + default.format(value="relu"))
     train.add_argument("--loss", choices=LOSSES,
                        help=_("default: hinge for two classes, cross_entropy for more"))
-    train.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help=default.format(value="sgd"))
-    train.add_argument("--lr", type=_positive(float), help=_("learning rate (default: 0.1 for sgd, 0.01 for adam)"))
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help=default.format(value="sgd"))
+    train.add_argument("--lr", type=_positive(float), help=_("learning rate (default: {defaults})").format(
+        defaults=", ".join(f"{name} {entry.lr:g}" for name, entry in OPTIMIZERS.items())))
     train.add_argument("--final-lr", type=_non_negative, metavar="LR",
                        help=_("let the learning rate fall linearly to this by the last epoch (default: constant)"))
     train.add_argument("--momentum", type=_fraction, default=0.0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import time
 
@@ -56,12 +57,12 @@ def train(args: argparse.Namespace) -> None:
         dropout=args.dropout,
     )
     params = model.parameters()
-    if args.optimizer == "adam" and args.momentum:
-        raise ValueError(_("--momentum is for --optimizer sgd; Adam keeps its own momentum"))
-    if args.optimizer == "sgd":
-        optimizer: optim.Optimizer = optim.SGD(params, args.lr or 0.1, momentum=args.momentum, weight_decay=args.weight_decay)
-    else:
-        optimizer = optim.Adam(params, args.lr or 0.01, weight_decay=args.weight_decay)
+    registered = optim.OPTIMIZERS[args.optimizer]
+    if args.momentum and "momentum" not in inspect.signature(registered.make).parameters:
+        raise ValueError(_("--momentum is for --optimizer sgd; {name} keeps its own momentum").format(
+            name=registered.make.__name__))
+    options = {"momentum": args.momentum} if args.momentum else {}
+    optimizer = registered.make(params, args.lr or registered.lr, weight_decay=args.weight_decay, **options)
     description = " -> ".join(map(repr, model)) if isinstance(model, Sequential) else repr(model)
     print(_("{model}: {parameters} parameters, {points} training points, loss {loss}, {optimizer}").format(
         model=description, parameters=model.num_parameters(), points=len(X), loss=loss, optimizer=args.optimizer))
