@@ -52,11 +52,16 @@ def save(model: Saveable, path: str | os.PathLike) -> None:
     if _kind_or_none(kind) is not type(model):
         raise TypeError(f"save: cannot save a {kind}; only the module kinds of nets.EXPORTS are supported "
                         f"({', '.join(kinds())})")
+    config = model.config()
+    try:
+        _parts(kind, config)  # every module inside is a kind that loading will find
+    except ValueError as error:
+        raise TypeError(f"save: cannot save a {kind}: {error}") from None
     state = model.state_dict()
     bad = next((name for name, value in state.items() if not math.isfinite(value)), None)
     if bad is not None:  # JSON has no inf or NaN, and load would refuse the file
         raise ValueError(f"save: cannot save {str(path)!r}: the weight {bad!r} is {state[bad]!r}, not a finite number")
-    document = {"format": FORMAT, "version": VERSION, "kind": kind, "config": model.config(), "state": state}
+    document = {"format": FORMAT, "version": VERSION, "kind": kind, "config": config, "state": state}
     text = json.dumps(document, indent=1)
     write_atomically(path, text)
 

@@ -6,6 +6,7 @@ import os
 import pytest
 
 import nets
+from autograd import Value
 from nets import MLP, Layer, Neuron
 
 
@@ -154,3 +155,60 @@ def test_a_version_1_file_with_weights_named_by_label_loads_by_position(tmp_path
     path.write_text(json.dumps({"format": "stepgrad-model", "version": 1, "kind": "MLP", "config": model.config(),
                                 "state": state}))
     assert nets.load(path).state_dict() == model.state_dict()
+
+
+class Scale(nets.Module):
+    """A new module kind, as a user adds one: its file and one line in nets.EXPORTS."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.w = [Value(1.0) for _ in range(n)]
+
+    def __call__(self, x):
+        return [w * xi for w, xi in zip(self.w, x)]
+
+    def own_parameters(self):
+        return [(f"w{i + 1}", w) for i, w in enumerate(self.w)]
+
+    def config(self):
+        return {"n": self.n}
+
+
+@pytest.fixture
+def scale_kind(monkeypatch):
+    """Scale, registered in the package's name table as if it lived in nets/scale.py."""
+    module = type(os)("nets.scale")
+    module.Scale = Scale
+    monkeypatch.setitem(__import__("sys").modules, "nets.scale", module)
+    monkeypatch.setitem(nets.EXPORTS, "Scale", "scale")
+    return Scale
+
+
+def test_a_new_kind_saves_and_loads_through_the_name_table_once_it_counts_its_parameters(scale_kind, tmp_path,
+                                                                                          monkeypatch):
+    model = nets.Sequential(Layer(2, 3, seed=0), scale_kind(3))
+    with pytest.raises(TypeError, match="cannot save a Sequential: unknown model kind 'Scale'"):  # no parameter_count
+        model.save(tmp_path / "m.json")
+    monkeypatch.setattr(scale_kind, "parameter_count", classmethod(lambda cls, config: config["n"]), raising=False)
+    model.save(tmp_path / "m.json")
+    loaded = nets.load(tmp_path / "m.json")
+    assert [v.data for v in loaded([0.5, -1.0])] == [v.data for v in model([0.5, -1.0])]
+    document = json.loads((tmp_path / "m.json").read_text())
+    document["config"]["modules"][1]["config"]["n"] = 300  # asks for more weights than the file holds
+    (tmp_path / "m.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="the architecture has 309 parameters but the file holds only 12 weights"):
+        nets.load(tmp_path / "m.json")
+
+
+def test_a_kind_not_in_the_name_table_is_refused_naming_it(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [1], seed=0).save(path)
+    document = json.loads(path.read_text())
+    document["kind"] = "GRUx"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="unknown model kind 'GRUx'; expected one of Neuron, Layer"):
+        nets.load(path)
+    document["kind"] = "Module"  # in the table, but not a kind: it cannot count its parameters
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="unknown model kind 'Module'"):
+        nets.load(path)
