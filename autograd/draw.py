@@ -9,6 +9,7 @@ own between its inputs and its output.  The DOT source is built in pure Python a
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Protocol, Union
 
@@ -21,7 +22,10 @@ if TYPE_CHECKING:
 
 INSTALL_DOT = "sudo apt-get install graphviz"
 FORMATS = ("svg", "png", "pdf")
-MAX_LABEL_BYTES = 16_000  # Graphviz refuses a quoted string over 16,384 bytes
+SHOWN_CHARACTERS = 40  # a longer label is cut, with "...", wherever it is shown
+# Ranks crossed by edges, summed: `dot` gives each crossing a node of its own, and its layout
+# time grows faster than their number (a Value used 100 times along a chain: 10,000 of them).
+LAYOUT_CROSSINGS = 300
 
 # Fill colours: what a node is in the graph, and what to look at now.
 OUTPUT = "#c8e6c9"  # green: the value being differentiated
@@ -62,7 +66,8 @@ def node_names(nodes: Iterable[Value], given: Mapping[Value, str] | None = None)
     """
     nodes = list(nodes)
     given = given or {}
-    used = {node.label for node in nodes} | {given[node] for node in nodes if node in given}
+    labels = {node: shown_label(node.label) for node in nodes}
+    used = set(labels.values()) | {given[node] for node in nodes if node in given}
     last: dict[str, int] = {}  # per stem, the last number tried
 
     def fresh(stem: str, start: int) -> str:
@@ -80,14 +85,30 @@ def node_names(nodes: Iterable[Value], given: Mapping[Value, str] | None = None)
     for node in nodes:
         if node in given:
             names[node] = given[node]
-        elif not node.label:
+        elif not labels[node]:
             names[node] = fresh("v", 0)
-        elif node.label in claimed:
-            names[node] = fresh(f"{node.label}_", 1)
+        elif labels[node] in claimed:
+            names[node] = fresh(f"{labels[node]}_", 1)
         else:
-            claimed.add(node.label)
-            names[node] = node.label
+            claimed.add(labels[node])
+            names[node] = labels[node]
     return names
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def shown_label(label: object, width: int = SHOWN_CHARACTERS) -> str:
+    """A label as drawings, sentences and pages show it: any object as its str, control
+    characters as escapes (`\\n`, `\\x00`: SVG cannot hold them, and a newline would break a
+    sentence), cut to `width` characters with "..." (a megabyte label stays a name)."""
+    if not isinstance(label, str):
+        try:
+            label = str(label)
+        except Exception:  # a label whose __str__ fails is still drawn
+            label = f"({type(label).__name__})"
+    text = _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], label[: width + 1])
+    return text if len(text) <= width and len(label) <= width else text[: width - 3] + "..."
 
 
 class NamedParameters(Protocol):
@@ -226,28 +247,72 @@ def digraph(
         edge_attr={"color": "#616161", "arrowsize": "0.7", "fontsize": "9", "fontcolor": "#757575", "fontname": "Helvetica"},
     )
     ids = {node: f"n{i}" for i, node in enumerate(nodes)}
+    far = far_inputs(nodes, labelled=bool(edge_labels) or any(lookup(n.op).ordered for n in nodes if n.parents))
     sideways = rankdir in ("LR", "RL")  # records lay fields out across the rank direction
     for node in nodes:
         fill = fills.get(node)
         fields = [names[node], f"data {number(node.data)}", grad_text(node)]
         text = " | ".join(_escape(field) for field in fields if field is not None)
-        _check_label(names[node], text)
         style = _value_style(node, root, params)
         graph.node(ids[node], "{ " + text + " }" if sideways else text, shape="record", style=style[0],
                    fillcolor=fill or style[1], penwidth="2" if fill else None)
         if node.parents:
             op = ids[node] + "_op"
-            graph.node(op, op_label(node), shape="ellipse", style="filled",
+            graph.node(op, _plain(op_label(node)), shape="ellipse", style="filled",
                        fillcolor=HIGHLIGHT if fill == HIGHLIGHT else OPERATION,
                        fontsize="11", height="0.3", margin="0.04,0.02")
             for i, (side, parent) in enumerate(zip(lookup(node.op).edge_labels(node), node.parents)):
                 slope = (edge_labels or {}).get((node, i))
                 label = f"{side}: {slope}" if side and slope else side or slope
                 emphasis = {"fontcolor": "#e65100", "fontsize": "12", "color": "#e65100"} if slope else {}
-                graph.edge(ids[parent], op, label=label or None, **emphasis)
+                source = ids[parent]
+                if (node, i) in far:  # drawn again beside its use: see far_inputs
+                    source = f"{op}_in{i}"
+                    graph.node(source, _plain(names[parent]), shape="box", style="dashed,rounded,filled",
+                               fillcolor=fills.get(parent, "white"), fontsize="11", height="0.25",
+                               margin="0.04,0.02", tooltip=_plain(f"{names[parent]} again: the same Value"))
+                graph.edge(source, op, label=_plain(label) if label else None, **emphasis)
             _plain_inputs(graph, node, op)
             graph.edge(op, ids[node])
     return graph
+
+
+def far_inputs(nodes: list[Value], labelled: bool = False) -> set[tuple[Value, int]]:
+    """The uses `(node, i)` whose input is drawn again, as a dashed box of its name, beside the use.
+
+    An edge from a Value computed (or placed) many ranks before its use crosses each rank
+    between, and `dot` lays out every crossing as a node: a Value used 100 times along a
+    chain makes 10,000 of them and minutes of layout.  The ranks are estimated as `dot` sets
+    them (an operation just after its last input, a leaf just before its first use); while
+    the crossings sum to more than LAYOUT_CROSSINGS, the longest edges are cut, so layout
+    time stays bounded by the number of Values (`max_nodes`) and short edges stay drawn.
+    `labelled`: some edge has a label, for which `dot` puts a rank between every two.
+    """
+    rank: dict[Value, int] = {}
+    for node in nodes:  # inputs first; a leaf's rank is set at its first use
+        if node.parents:
+            for p in node.parents:
+                rank.setdefault(p, max((rank.get(q, 0) for q in node.parents), default=0))
+            rank[node] = max(rank[p] for p in node.parents) + 2
+    scale = 2 if labelled else 1
+    spans = sorted(((scale * (rank[node] - rank[p]) - 2, index, i, node) for index, node in enumerate(nodes)
+                    for i, p in enumerate(node.parents)), key=lambda s: (-s[0], s[1], s[2]))
+    total = sum(span for span, *_ in spans)
+    far = set()
+    for span, _, i, node in spans:
+        if total <= LAYOUT_CROSSINGS or span <= 0:
+            break
+        far.add((node, i))
+        total -= span
+    return far
+
+
+def _plain(text: str) -> str:
+    """Text for a plain (not record) label: Graphviz reads `<...>` as HTML (which can link to
+    `javascript:` or read a local file) and backslashes as escapes; this reads as written."""
+    import graphviz
+
+    return graphviz.escape(shown_label(text, 200))
 
 
 def _plain_inputs(graph: graphviz.Digraph, node: Value, op: str) -> None:
@@ -269,15 +334,6 @@ def _value_style(node: Value, root: Value, params: set[Value]) -> tuple[str, str
     if node.parents:
         return "rounded,filled", INTERMEDIATE
     return ("rounded,filled,bold", PARAMETER) if node in params else ("rounded,filled", INPUT)
-
-
-def _check_label(name: str, text: str) -> None:
-    """Refuse, with its name, a record Graphviz cannot draw (its own error is a page of DOT)."""
-    if "\0" in text:
-        raise ValueError(f"draw_graph: the label {shown(name)} contains a NUL character, which Graphviz cannot draw")
-    if len(text.encode("utf-8")) > MAX_LABEL_BYTES:
-        raise ValueError(f"draw_graph: the label {shown(name)} is too long to draw ({len(name):,} characters; "
-                         f"Graphviz takes at most about {MAX_LABEL_BYTES:,} bytes per node)")
 
 
 def _escape(text: str) -> str:

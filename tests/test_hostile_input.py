@@ -242,18 +242,10 @@ def test_a_disallowed_construct_around_a_deep_subtree_is_one_line(capsys, wrappe
     _one_line_error(capsys, ["explain", "--", wrapper.format(deep), "x=1"], "stepgrad explain: error: ")
 
 
-def test_a_name_graphviz_cannot_draw_is_one_line(tmp_path, capsys):
-    name = "x" * 16_400
-    _one_line_error(capsys, ["explain", f"{name}*2", f"{name}=1", "--svg", str(tmp_path / "g.svg")],
-                    "is too long to draw")
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("label, message", [("a\0b", "contains a NUL character"), ("y" * 20_000, "is too long to draw")])
-def test_draw_graph_refuses_labels_graphviz_cannot_draw(label, message):
-    with pytest.raises(ValueError, match=message):
-        draw_graph(Value(1.0, label=label) * 2)
-    assert "no drawing" in (Value(1.0, label=label) * 2)._repr_mimebundle_()["text/plain"]
+def test_a_name_too_long_to_draw_whole_is_cut_in_the_drawing(tmp_path, capsys):
+    name = "x" * 16_400  # over Graphviz's limit for one string
+    assert main(["explain", f"{name}*2", f"{name}=1", "--svg", str(tmp_path / "g.svg")]) == 0
+    assert (tmp_path / "g.svg").stat().st_size < 10_000
 
 
 def test_graphviz_failing_for_another_reason_is_one_line(tmp_path):
