@@ -100,9 +100,9 @@ def _figures_in(lang: str) -> None:
         original(self, figure_text(s, lang) if isinstance(s, str) else s)
 
     Text.set_text = set_text  # type: ignore[method-assign]
-    # A list of families, not "sans-serif": matplotlib falls back glyph by glyph along it, so
-    # Latin text keeps DejaVu Sans and Chinese takes the CJK font.
-    matplotlib.rcParams["font.family"] = [matplotlib.rcParams["font.sans-serif"][0], *_cjk_fonts()]
+    # The CJK font first: a text with formulas in it ($...$) is drawn by mathtext, whose words
+    # come from the first font alone; plain texts fall back glyph by glyph along the list.
+    matplotlib.rcParams["font.family"] = [*_cjk_fonts(), *matplotlib.rcParamsDefault["font.sans-serif"][:1]]
 
 
 def _cjk_fonts() -> list[str]:

@@ -236,7 +236,7 @@ def sources(nb) -> list[tuple[str, str]]:
     return [(cell.cell_type, cell.source) for cell in nb.cells]
 
 
-def generate(lang: str, execute: bool = True, only: Iterable[str] = ()) -> list[Path]:
+def generate(lang: str, execute: bool = True, only: Iterable[str] = (), rerun: bool = False) -> list[Path]:
     """Write `notebooks/<lang>/`: each English notebook in `lang`, its outputs kept where its cells
     are unchanged, else executed (or left without outputs); returns the notebooks rewritten."""
     import nbformat
@@ -249,9 +249,10 @@ def generate(lang: str, execute: bool = True, only: Iterable[str] = ()) -> list[
         target = NOTEBOOKS / lang / path.name
         nb = translated_notebook(path, lang, translations)
         old = nbformat.read(target, as_version=4) if target.exists() else None
-        if old is not None and sources(old) == sources(nb):
+        if old is not None and sources(old) == sources(nb) and not rerun:
             continue
-        if old is not None and [s for s in sources(old) if s[0] == "code"] == [s for s in sources(nb) if s[0] == "code"]:
+        same_code = old is not None and [s for s in sources(old) if s[0] == "code"] == [s for s in sources(nb) if s[0] == "code"]
+        if same_code and not rerun:
             for cell, before in zip(nb.cells, old.cells):  # only the prose changed: keep the outputs
                 if cell.cell_type == "code":
                     cell.outputs, cell.execution_count = before.outputs, before.execution_count
@@ -286,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nets.translations", description=__doc__.split("\n\n")[0])
     parser.add_argument("--todo", action="store_true", help="only list what is still to translate")
     parser.add_argument("--no-execute", action="store_true", help="do not execute the notebooks that changed")
+    parser.add_argument("--rerun", action="store_true", help="execute the notebooks even where nothing changed")
     parser.add_argument("notebooks", nargs="*", help="regenerate only the notebooks whose names contain these")
     args = parser.parse_args(argv)
     missing = 0
@@ -300,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             for message in left if args.todo else ():
                 print("  " + message.replace("\n", "\n  ")[:300])
         if notebook_catalogue(lang).exists() and not args.todo:
-            for path in generate(lang, execute=not args.no_execute, only=args.notebooks):
+            for path in generate(lang, execute=not args.no_execute, only=args.notebooks, rerun=args.rerun):
                 print(f"wrote {path.relative_to(ROOT)}")
     return 1 if missing and args.todo else 0
 

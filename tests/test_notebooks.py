@@ -1,4 +1,5 @@
-"""Every notebook in notebooks/ runs top to bottom in a fresh kernel, without an error.
+"""Every notebook in notebooks/ runs top to bottom in a fresh kernel, without an error, and
+so does every translated one (notebooks/zh/).
 
 The kernel is this interpreter (the venv's python), so the notebooks see the same
 installed stepgrad as the rest of the test-suite.
@@ -18,7 +19,10 @@ from jupyter_client.kernelspec import NATIVE_KERNEL_NAME
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+FOLDER = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = sorted(FOLDER.glob("[0-9][0-9]_*.ipynb"))
+# The series in other languages (notebooks/<lang>/, made by `make translations`): run too, in their folder.
+TRANSLATED = sorted(path for po in FOLDER.glob("*/notebooks.po") for path in po.parent.glob("[0-9][0-9]_*.ipynb"))
 # Seconds of wall-clock time for a whole notebook: a guard against a notebook that runs on, not a
 # speed test (speed lives in benchmarks/). It is generous because the suite must pass while other
 # jobs use both cores; the slowest notebook takes under a minute on a quiet machine.
@@ -73,7 +77,7 @@ def test_notebook_is_committed_with_outputs(path: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS + TRANSLATED, ids=[str(p.relative_to(FOLDER).with_suffix("")) for p in NOTEBOOKS + TRANSLATED])
 def test_notebook_runs_top_to_bottom(path: Path):
     nb = nbformat.read(path, as_version=4)
     _client(nb, path.parent).execute()  # raises at the first error, or when the budget runs out

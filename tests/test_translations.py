@@ -244,3 +244,29 @@ def test_figure_texts_are_translated_as_they_are_or_as_templates():
     assert figure_text("softmax of 3 x logits", "zh") == "3 倍 logits 的 softmax"
     assert figure_text("something else", "zh") == "something else"
     assert figure_text("forward difference", "en") == "forward difference"
+
+
+# The glossary (notebooks/zh/README.md, 中英术语对照) names one Chinese term per idea; these are
+# the other common renderings, which the catalogues must not use.
+NOT_THE_GLOSSARY_TERM = {
+    "代价函数": "损失函数", "激励函数": "激活函数", "过度拟合": "过拟合", "正规化": "正则化",
+    "批标准化": "批量归一化", "批归一化": "批量归一化", "批规范化": "批量归一化", "反向传递": "反向传播",
+    "前向传递": "前向传播", "学习速率": "学习率", "梯度截断": "梯度裁剪", "梯度剪裁": "梯度裁剪",
+    "数据扩增": "数据增强", "数据扩充": "数据增强", "跨步": "步幅", "补零": "填充", "小批次": "小批量",
+    "迭代次数": "轮", "时期": "轮", "权值": "权重", "偏差项": "偏置", "混淆矩阵图": "混淆矩阵",
+}
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang == "zh"])
+def test_the_chinese_catalogues_use_the_glossary_terms(lang):
+    paths = [translations.code_catalogue(lang)] + [p for p in [translations.notebook_catalogue(lang)] if p.exists()]
+    for path in paths:
+        for message in translations.read(path):
+            for text in message.string if isinstance(message.string, tuple) else [message.string]:
+                for other, term in NOT_THE_GLOSSARY_TERM.items():
+                    assert other not in text, f"{path.name}: {other!r} where the glossary says {term!r}: {text[:80]!r}"
+
+
+def test_the_glossary_has_the_terms_the_catalogues_must_use():
+    glossary = (translations.NOTEBOOKS / "zh" / "README.md").read_text()
+    assert all(term in glossary for term in NOT_THE_GLOSSARY_TERM.values())
