@@ -249,13 +249,14 @@ def generate(lang: str, execute: bool = True, only: Iterable[str] = (), rerun: b
         target = NOTEBOOKS / lang / path.name
         nb = translated_notebook(path, lang, translations)
         old = nbformat.read(target, as_version=4) if target.exists() else None
-        if old is not None and sources(old) == sources(nb) and not rerun:
+        executed = old is not None and all(c.execution_count for c in old.cells if c.cell_type == "code")
+        if old is not None and sources(old) == sources(nb) and executed and not rerun:
             continue
         same_code = old is not None and [s for s in sources(old) if s[0] == "code"] == [s for s in sources(nb) if s[0] == "code"]
-        if same_code and not rerun:
-            for cell, before in zip(nb.cells, old.cells):  # only the prose changed: keep the outputs
-                if cell.cell_type == "code":
-                    cell.outputs, cell.execution_count = before.outputs, before.execution_count
+        if same_code and executed and not rerun:
+            code = [cell for cell in old.cells if cell.cell_type == "code"]
+            for cell, before in zip([cell for cell in nb.cells if cell.cell_type == "code"], code):
+                cell.outputs, cell.execution_count = before.outputs, before.execution_count  # only prose changed
         else:
             for cell in nb.cells:
                 if cell.cell_type == "code":
