@@ -64,30 +64,60 @@ def code_messages() -> Iterator[tuple[str | tuple[str, str], str]]:
         yield dataset.about, "nets/datasets.py"
     yield from ((text, "nets/plot.py") for text in figure_texts((ROOT / "nets" / "plot.py").read_text()))
     for path in english_notebooks():
-        for cell in _cells(path):
-            if cell["cell_type"] == "code":
-                yield from ((text, f"notebooks/{path.name}") for text in figure_texts(cell["source"]))
+        code = [cell["source"] for cell in _cells(path) if cell["cell_type"] == "code"]
+        yield from ((text, f"notebooks/{path.name}") for text in figure_texts(code, labels_in_variables=True))
 
 
-def figure_texts(source: str) -> Iterator[str]:
-    """The texts a piece of code puts in a figure: `ax.set_title("...")`, `label="..."`..., as
-    catalogue messages (an f-string's fields as {0}, {1}...); formulas and single names left out."""
-    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]  # IPython magics
-    try:
-        tree = ast.parse("\n".join(lines))
-    except SyntaxError:
-        return
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
+def figure_texts(source: str | list[str], labels_in_variables: bool = False) -> Iterator[str]:
+    """The texts a piece of code puts in a figure: `ax.set_title("...")`, `label="..."`, a
+    `title="..."` default..., as catalogue messages (an f-string's fields as {0}, {1}...);
+    formulas and single names left out.  With `labels_in_variables`, where a figure takes its
+    text from a variable (`ax.set_title(name)`), every phrase of the code (a string with a
+    space, not printed, not a docstring) is taken too: it may be the label that variable holds."""
+    tree = ast.Module(body=[], type_ignores=[])  # the cells of a notebook, each parsed alone
+    for cell in [source] if isinstance(source, str) else source:
+        lines = [line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))]  # IPython magics
+        try:
+            tree.body += ast.parse("\n".join(lines)).body
+        except SyntaxError:
             continue
-        texts = [k.value for k in node.keywords if k.arg in FIGURE_KEYWORDS]
-        index = FIGURE_CALLS.get(node.func.attr) if isinstance(node.func, ast.Attribute) else None
-        if index is not None and len(node.args) > index:
-            texts.append(node.args[index])
-        for text in texts:
-            message = _message(text)
-            if message is not None and WORD.search(MATH.sub("", re.sub(r"\{\d+\}", "", message))):
-                yield message
+    texts: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            texts += [k.value for k in node.keywords if k.arg in FIGURE_KEYWORDS]
+            index = FIGURE_CALLS.get(node.func.attr) if isinstance(node.func, ast.Attribute) else None
+            if index is not None and len(node.args) > index:
+                texts.append(node.args[index])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = node.args.args + node.args.kwonlyargs
+            defaults = [None] * (len(node.args.args) - len(node.args.defaults)) + node.args.defaults + node.args.kw_defaults
+            texts += [d for a, d in zip(arguments, defaults) if d is not None and a.arg in FIGURE_KEYWORDS]
+    if labels_in_variables and any(_message(text) is None for text in texts):
+        texts += _phrases(tree)
+    for text in texts:
+        message = _message(text)
+        if message is not None and WORD.search(MATH.sub("", re.sub(r"\{\d+\}", "", message))):
+            yield message
+
+
+def _phrases(tree: ast.AST) -> list[ast.expr]:
+    """The strings of `tree` with a space in them, but not those printed, in f-strings, in
+    docstrings, or given to matplotlib as a position (`loc="upper left"`)."""
+    skip = {id(part) for node in ast.walk(tree) for part in _skipped_parts(node)}
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and " " in node.value.strip() and id(node) not in skip]
+
+
+def _skipped_parts(node: ast.AST) -> Iterator[ast.AST]:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+        for arg in node.args:
+            yield from ast.walk(arg)
+    elif isinstance(node, ast.Call):
+        for keyword in node.keywords:
+            if keyword.arg in ("loc", "textcoords", "ha", "va", "cmap", "fmt"):
+                yield from ast.walk(keyword.value)
+    elif isinstance(node, (ast.JoinedStr, ast.Expr)):
+        yield from ast.walk(node)
 
 
 def _message(node: ast.expr) -> str | None:
