@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, TextIO
 import numpy as np
 
 from autograd.files import write_atomically
+from autograd.i18n import gettext as _
 
 from . import optim
 
@@ -211,7 +212,8 @@ def number(x: float) -> str:
 
 def epoch_line(epoch: int, epochs: int, logs: dict[str, float], width: int = 80) -> str:
     """`epoch 3/10 loss=0.1234 accuracy=0.9955 ...`, wrapped (never cut) to `width` columns."""
-    parts = [f"epoch {epoch:>{len(str(epochs))}}/{epochs}", *(f"{k}={number(v)}" for k, v in logs.items())]
+    heading = _("epoch {epoch}/{epochs}").format(epoch=f"{epoch:>{len(str(epochs))}}", epochs=epochs)
+    parts = [heading, *(f"{k}={number(v)}" for k, v in logs.items())]
     lines = [parts[0]]
     for part in parts[1:]:
         if len(lines[-1]) + 1 + len(part) > width:
@@ -244,7 +246,7 @@ class ProgressBar(Callback):
         if self.live:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=self.run.batches, desc=f"epoch {epoch}/{self.run.epochs}", unit="batch",
+            self.bar = tqdm(total=self.run.batches, desc=_("epoch {epoch}/{epochs}").format(epoch=epoch, epochs=self.run.epochs), unit="batch",
                             leave=False, file=self.out, dynamic_ncols=True)
 
     def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
