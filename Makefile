@@ -6,12 +6,12 @@ READY := $(VENV)/.installed
 DOT ?= dot
 APT := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: demo test quick bench notebooks dot fonts catalogues translations browser clean
+.PHONY: demo test quick bench notebooks site site-tools dot fonts catalogues translations browser clean
 
 demo: $(READY) dot fonts catalogues
 	$(VENV)/bin/stepgrad demo
 
-test: $(READY) dot fonts catalogues browser
+test: $(READY) dot fonts catalogues browser site-tools
 	$(PY) -m pytest
 
 # For developers between edits: everything but the tests marked slow (`make test` and CI run all).
@@ -25,6 +25,14 @@ bench: $(READY)
 notebooks: $(READY) dot fonts catalogues
 	$(PY) -m pip install --quiet -e '.[notebooks]'
 	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+# The course website: every notebook as a page, the Stepper pages, the teacher's guide, search and a
+# print view, offline, in build/site (open build/site/index.html). Sphinx + MyST-NB (the `site` extra).
+site: $(READY) dot site-tools
+	$(PY) -m nets.course site
+
+site-tools: $(READY)
+	@$(PY) -c "import sphinx, myst_nb, sphinx_book_theme, jupyter_server_mathjax" 2>/dev/null || $(PY) -m pip install --quiet -e '.[site]'
 
 # The virtual environment, with the project installed editable and its dev extra.
 $(READY): pyproject.toml

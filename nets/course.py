@@ -8,10 +8,11 @@ notebook `notebooks/NN_name.ipynb` ends with the same cells, solutions replaced 
 
     python -m nets.course sync          # rewrite every learner section, run it, save outputs
     python -m nets.course sync 04 09    # only these notebooks
+    python -m nets.course site          # the course website in build/site (what `make site` runs)
 
 Only the Exercises section is run (in a fresh kernel: it imports what it needs), so the
 rest of a notebook and its outputs are never touched.  Needs nbformat and nbclient (the
-dev extra).
+dev extra); the site needs the `site` extra (Sphinx, MyST-NB, sphinx-book-theme).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -135,15 +137,116 @@ def sync(numbers: Sequence[str] = (), *, run: bool = True) -> list[Path]:
     return changed
 
 
+ROOT = NOTEBOOKS.parent
+SITE_CONFIG = NOTEBOOKS / "site"
+STEPPERS = [  # (file, title, what it shows): the saved Stepper pages the site links
+    ("neuron.html", "The neuron of notebook 2", "o = tanh(x1·w1 + x2·w2 + b), node by node"),
+    ("used_twice.html", "A node used twice (notebook 2)", "b = a·a + a: the gradients of both paths add up"),
+    ("mlp.html", "A 2-3-1 MLP's loss (notebook 4)", "every parameter of a small network, named by its place"),
+]
+
+
+def stepper_graphs() -> dict[str, tuple[Any, Any]]:
+    """The graphs of the saved Stepper pages, each (root, params)."""
+    from autograd import Value
+
+    import nets
+
+    x1, x2, w1, w2 = Value(2.0, label="x1"), Value(0.0, label="x2"), Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    a = Value(3.0, label="a")
+    twice = a * a + a
+    twice.label = "b"
+    model = nets.MLP(2, [3, 1], seed=0)
+    loss = (model([0.5, -1.2]) - 1.0) ** 2
+    loss.label = "loss"
+    return {"neuron.html": (o, ()), "used_twice.html": (twice, ()), "mlp.html": (loss, model)}
+
+
+def stage_site(source: Path) -> None:
+    """The site's sources in `source`: the notebooks (widget state left out), the guide, the
+    Chinese series if there is one, the Stepper pages, MathJax, and a generated index."""
+    import nbformat
+
+    from autograd import Stepper
+
+    if source.exists():
+        shutil.rmtree(source)
+    source.mkdir(parents=True)
+    series = {"": sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), "zh/": sorted((NOTEBOOKS / "zh").glob("[0-9][0-9]_*.ipynb"))}
+    for folder, paths in series.items():
+        for path in paths:
+            notebook = nbformat.read(path, as_version=4)
+            notebook.metadata.pop("widgets", None)  # its views need JavaScript from a CDN
+            (source / folder).mkdir(exist_ok=True)
+            nbformat.write(notebook, source / folder / path.name)
+    shutil.copy(NOTEBOOKS / "TEACHERS_GUIDE.md", source / "TEACHERS_GUIDE.md")
+    import jupyter_server_mathjax
+
+    shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", source / "_mathjax" / "mathjax")
+    shutil.copytree(SITE_CONFIG / "static", source / "_course")
+    steppers = source / "_course" / "steppers"
+    steppers.mkdir()
+    graphs = stepper_graphs()
+    for name, title, _what in STEPPERS:
+        root, params = graphs[name]
+        Stepper(root, params=params).save_html(steppers / name, title=title)
+    (source / "index.md").write_text(index_page(series), encoding="utf-8")
+
+
+def index_page(series: dict[str, list[Path]]) -> str:
+    def toctree(caption: str, entries: list[str]) -> str:
+        return "```{toctree}\n:maxdepth: 1\n:caption: " + caption + "\n\n" + "\n".join(entries) + "\n```\n"
+
+    lessons = [f"{folder}{path.stem}" for folder, paths in series.items() if not folder for path in paths]
+    chinese = [f"zh/{path.stem}" for path in series["zh/"]]
+    steppers = "\n".join(f'- <a href="_static/steppers/{name}">{title}</a>: {what}' for name, title, what in STEPPERS)
+    return (
+        "# stepgrad: backprop, one node at a time\n\n"
+        "A course on backpropagation in fourteen notebooks, from a derivative measured as a slope to "
+        "convolutional and recurrent networks, on stepgrad's scalar autograd engine. Each lesson ends with "
+        "exercises whose answers the `check` cells compare with the engine. This site works offline: "
+        "nothing on it loads from the network.\n\n"
+        + toctree("Lessons", lessons)
+        + (toctree("中文", chinese) if chinese else "")
+        + toctree("For teachers", ["TEACHERS_GUIDE"])
+        + "\n## Step through backprop\n\nSaved Stepper pages: every step of a backward pass with its sentence "
+          "and drawing (Previous / Next, or the arrow keys).\n\n" + steppers + "\n\n"
+        "## Printing\n\nEvery page prints as a clean document (sidebars, buttons and navigation left out): use the "
+        "download button at the top of a lesson and choose .pdf, or the browser's Print.\n"
+    )
+
+
+def build_site(output: Path = ROOT / "build" / "site") -> Path:
+    """Stage the sources in build/site-src and run Sphinx into `output`; returns index.html."""
+    from sphinx.cmd.build import build_main
+
+    source = output.parent / "site-src"
+    stage_site(source)
+    status = build_main(["-b", "html", "-q", "-j", "auto", "-c", str(SITE_CONFIG), str(source), str(output)])
+    if status:
+        raise RuntimeError(f"course site: sphinx-build failed with status {status}")
+    return output / "index.html"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nets.course", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     command = commands.add_parser("sync", help="rewrite the learners' Exercises sections from notebooks/solutions/")
     command.add_argument("numbers", nargs="*", help="two-digit notebook numbers (default: all)")
     command.add_argument("--no-run", action="store_true", help="do not execute (outputs are left empty)")
+    site = commands.add_parser("site", help="build the course website into build/site")
+    site.add_argument("--output", type=Path, default=ROOT / "build" / "site", help="the folder to build into")
     args = parser.parse_args(argv)
+    if args.command == "site":
+        print(f"built {build_site(args.output)}")
+        return 0
     for path in sync(args.numbers, run=not args.no_run):
-        print(f"wrote {path.relative_to(NOTEBOOKS.parent)}")
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 
