@@ -57,6 +57,17 @@ class Wrong(Exception):
     """Raised inside a checker with the sentence the learner should read."""
 
 
+class NotAnswered(Wrong):
+    """The starter code is still there: say so, without giving the hint away."""
+
+
+def _answered(result: Any, name: str) -> Any:
+    if result is None:
+        raise NotAnswered(f"not answered yet: your {name} returns None; replace `pass  # YOUR CODE HERE` with its "
+                          "body, run the cell, then run this check again.")
+    return result
+
+
 class _TimeUp(BaseException):  # BaseException: a learner's `except Exception` does not swallow it
     pass
 
@@ -94,7 +105,7 @@ def check(exercise: str, answer: Any) -> Feedback:
         return Feedback(exercise, True, spec.checker(answer))
     except Wrong as wrong:
         message = str(wrong)
-        if "Hint:" not in message:
+        if "Hint:" not in message and not isinstance(wrong, NotAnswered):
             message += f" Hint: {spec.hint}"
         return Feedback(exercise, False, message)
     except Exception as error:  # a checker's own bug must still not show the learner a traceback
@@ -278,7 +289,7 @@ def function_answer(function: Any, cases: Sequence[tuple[tuple, Any]], name: str
     compare = compare or (lambda got, want, what: _same_shape_numbers(got, want, what, rtol))
     results = []
     for args, want in cases:
-        got = _call(function, *args, what=f"your {name}")
+        got = _answered(_call(function, *args, what=f"your {name}"), name)
         results.append(got)
         try:
             compare(got, want, f"{name}({', '.join(_short(a) for a in args)})")
@@ -326,7 +337,7 @@ def value_function_answer(function: Any, reference: Callable[..., Value], points
     """A learner's function of Values: its value and every input's gradient against `reference`'s, and gradcheck."""
     for point in points:
         leaves = [Value(x, label=n) for x, n in zip(point, names)]
-        out = _call(function, *leaves, what=f"your {name}")
+        out = _answered(_call(function, *leaves, what=f"your {name}"), name)
         at = ", ".join(f"{n}={_fmt(float(x))}" for n, x in zip(names, point))
         if not isinstance(out, Value):
             raise Wrong(f"your {name} returned {_kind(out)}, not a Value: build the result from the Value inputs "
@@ -502,7 +513,7 @@ def engine_241(W1: Any, b1: Any, W2: Any, b2: Any, x: Sequence[float], y: float)
           "dW1[j][i] = delta[j] * x[i]; each bias gets its delta.")
 def _(answer: Any) -> str:
     want = engine_241(**NET_241)
-    got = _call(answer, *NET_241.values(), what="your gradients_241")
+    got = _answered(_call(answer, *NET_241.values(), what="your gradients_241"), "gradients_241")
     if not isinstance(got, Mapping):
         raise Wrong(f"your gradients_241 should return a dict with W1, b1, W2 and b2, but it returned {_kind(got)}.")
     flat_want = _flatten(want)
@@ -555,7 +566,7 @@ CORNERS = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]
 def _classify(function: Any, name: str, target: Callable[[float, float], int], mistakes: Sequence[tuple[Callable, str]]) -> str:
     outs = []
     for x1, x2 in CORNERS:
-        out = _number(_call(function, x1, x2, what=f"your {name}"), f"your {name}({x1:g}, {x2:g})")
+        out = _number(_answered(_call(function, x1, x2, what=f"your {name}"), name), f"your {name}({x1:g}, {x2:g})")
         outs.append(out)
     wrong = [(c, o) for c, o in zip(CORNERS, outs) if (o > 0.5) != bool(target(*c))]
     if not wrong:
@@ -885,7 +896,7 @@ def _(answer: Any) -> str:
         return autograd.sum(o[0] * k for k, o in enumerate(out, start=1))  # weights 1, 2, 3, ...: every gradient differs
 
     def learner(*xs: Value) -> Value:
-        out = _call(answer, list(xs), what="your batch_norm")
+        out = _answered(_call(answer, list(xs), what="your batch_norm"), "batch_norm")
         if not isinstance(out, (list, tuple)) or len(out) != len(xs):
             raise Wrong(f"your batch_norm should return a list of {len(xs)} Values, one per input; it returned {_kind(out)}.")
         return autograd.sum(o * k for k, o in enumerate(out, start=1))

@@ -107,6 +107,13 @@ def test_unanswered_wrong_type_and_unknown_exercise_get_sentences():
     assert "a list of 2 was expected" in wrong_shape.message
 
 
+def test_the_starter_code_is_not_answered_yet_and_gets_no_hint():
+    for exercise, starter in [("09.1", lambda W, F, P, S: None), ("04.3", lambda *a: None), ("03.2", lambda x: None),
+                              ("13.1", lambda xs, eps=1e-5: None), ("12.1", lambda ps, lam: None)]:
+        feedback = check(exercise, starter)
+        assert feedback.message.startswith("not answered yet") and "Hint" not in feedback.message, feedback
+
+
 def test_learner_code_that_raises_gets_the_error_and_its_line_not_a_traceback():
     def softmax(zs):
         total = 0
