@@ -473,3 +473,31 @@ def test_steps_follow_backward_exactly(root, earlier):
             assert step.node.grad + start[step.node] == expected[step.node]
     assert seen == backward_order(root)
     assert {node: node.grad for node in nodes} == expected  # bit for bit
+
+
+def test_backward_and_the_stepper_apply_the_same_chain_rule_step(monkeypatch):
+    """One function passes a node's gradient on (`pass_gradient`): backward() repeats it, the
+    Stepper records around it.  Counting its calls shows both go through it, once per node."""
+    x, w = Value(0.5, label="x"), Value(1.5, label="w")
+    out = ((x * w).tanh() + x * x).relu() * 2.0  # no zero grads: backward() skips no node
+    calls = []
+    original = autograd.value.pass_gradient
+
+    def counted(node):
+        calls.append(node)
+        original(node)
+
+    monkeypatch.setattr(autograd.value, "pass_gradient", counted)
+    monkeypatch.setattr(autograd.steps, "pass_gradient", counted)
+    out.backward()
+    assert calls == backward_order(out)
+    grads = (x.grad, w.grad)
+    calls.clear()
+    x.grad = w.grad = 0.0
+    for node in out.parents:  # a fresh pass, as the stepper runs it
+        node.grad = 0.0
+    steps = list(backward_steps(out))
+    assert calls == [step.node for step in steps] == backward_order(out)
+    assert (x.grad, w.grad) == grads
+    monkeypatch.undo()
+    assert autograd.steps.pass_gradient is autograd.value.pass_gradient  # shared, not a copy

@@ -463,3 +463,20 @@ def test_zero_base_with_a_value_exponent():
         Value(0.0) ** Value(-1.0)
     with pytest.raises(ValueError, match="infinite"):
         Value(0.0) ** Value(0.5)
+
+
+def test_one_walk_for_every_pass_several_roots_and_leaves_optional():
+    import importlib
+
+    compiled, draw, value = (importlib.import_module(f"autograd.{name}") for name in ("compile", "draw", "value"))
+
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    s = a * b
+    t, u = s + a, s.tanh()
+    inner = value.topological([t, u])
+    assert inner == [s, t, u]  # each after what it was computed from; s once for both roots
+    assert value.topological([t, u], leaves=True) == [a, b, s, t, u]
+    assert value.backward_order(t) == [t, s]
+    assert value.topological([a]) == [] and value.topological([a], leaves=True) == [a]
+    assert compiled.topological is value.topological  # the tracer's walk
+    assert draw.backward_order is value.backward_order  # the drawings' (and so the Stepper's) walk
