@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 from .batched import grouped, load_numpy
 from .ops import lookup
-from .value import Value, gc_paused, topological, traced
+from .value import Value, gc_paused, shown, topological, traced
 
 if TYPE_CHECKING:
     import numpy
@@ -259,8 +259,14 @@ class Tape:
     def forward(self, *batch: Any) -> ndarray:
         """The outputs for every example of `batch` (one array per argument of fn), shape (outputs, examples)."""
         columns = self._columns(batch)
-        V = np.empty((len(self.param_rows) + len(self.input_rows) + len(self.constant_rows)
-                      + sum(g.stop - g.start for g in self.groups), columns.shape[1]))
+        rows = (len(self.param_rows) + len(self.input_rows) + len(self.constant_rows)
+                + sum(g.stop - g.start for g in self.groups))
+        needed, room = BYTES_PER_CELL * rows * columns.shape[1], available_memory()
+        if room is not None and needed > room:  # refused before it is allocated, not a MemoryError deep in NumPy
+            raise MemoryError(f"Tape.forward: a batch of {columns.shape[1]:,} examples needs about {needed / 2**30:,.1f} GiB "
+                              f"({rows:,} values per example, and their gradients), more than the "
+                              f"{room / 2**30:,.1f} GiB available; pass smaller batches")
+        V = np.empty((rows, columns.shape[1]))
         V[self.param_rows] = np.array([p.data for p in self.params])[self.param_ids, None]
         V[self.input_rows] = columns[self.input_ids]
         V[self.constant_rows] = self.constant_values[:, None]
@@ -297,22 +303,25 @@ class Tape:
         if len(bad):
             raise OverflowError(f"Tape.backward: the gradient of parameter {bad[0]} is {grads[bad[0]]!r}, "
                                 "not a finite number (it overflows the float range)")
-        for p, g in zip(self.params, grads.tolist()):
-            p.grad += g
+        totals = [p.grad + g for p, g in zip(self.params, grads.tolist())]
+        bad = [i for i, total in enumerate(totals) if total - total != 0]  # inf or nan
+        if bad:  # a grad summed over several calls: refused before any grad changes, as backward() does
+            raise OverflowError(f"Tape.backward: the gradient of parameter {bad[0]} summed with its grad so far "
+                                f"({self.params[bad[0]].grad!r}) is {totals[bad[0]]!r}, not a finite number; zero the grads")
+        for p, total in zip(self.params, totals):
+            p.grad = total
         return grads
 
     def _columns(self, batch: Sequence[Any]) -> ndarray:
         """The batch as one (inputs, examples) array, checked against the traced shapes."""
         if len(batch) != len(self.shapes):
             raise ValueError(f"Tape: expected {len(self.shapes)} input arrays (one per argument of fn), got {len(batch)}")
-        arrays = [np.asarray(a, dtype=float) for a in batch]
+        arrays = [real_array(a, f"Tape: input {i}") for i, a in enumerate(batch)]
         examples = len(arrays[0]) if arrays and arrays[0].ndim else 0
         for i, (a, shape) in enumerate(zip(arrays, self.shapes)):
             if a.shape != (examples, *shape) or not examples:
                 raise ValueError(f"Tape: input {i} must have shape (examples, {', '.join(map(str, shape))}) "
                                  f"like the traced example, with examples >= 1 and the same for every input; got {a.shape}")
-            if not np.isfinite(a).all():
-                raise ValueError(f"Tape: input {i} holds a value that is not finite: {float(a[~np.isfinite(a)][0])!r}")
         if not arrays:
             return np.empty((0, 1))
         return np.concatenate([a.reshape(examples, -1) for a in arrays], axis=1).T
@@ -338,6 +347,42 @@ class Tape:
                         f"(example {b}) is {bad!r}, not a finite number")
 
 
+BYTES_PER_CELL = 24  # a value, its gradient and its local slope, 8 bytes each, per node and example
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process could still use (Linux's MemAvailable), None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def real_array(values: Any, who: str) -> ndarray:
+    """`values` as a float array, once it is known to hold finite real numbers (bools and
+    integers are numbers; complex numbers, strings, objects and ragged lists are refused, as
+    are NaN and inf, naming the first)."""
+    _numpy()
+    try:
+        array = np.asarray(values)
+        if array.dtype.kind == "O":
+            array = array.astype(float)
+    except (TypeError, ValueError) as why:
+        raise ValueError(f"{who} must be an array of real numbers: {shown(str(why), 120)}") from None
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{who} must hold real numbers (float, int or bool), got an array of {array.dtype}")
+    array = array.astype(float, copy=False)
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        raise ValueError(f"{who} holds a value that is not finite: {float(array[tuple(bad[0])])!r} "
+                         f"(at {tuple(int(i) for i in bad[0])})")
+    return array
+
+
 def compile(fn: Callable[..., Value | Sequence[Value]], params: Sequence[Value], *batch: Any,  # noqa: A001 - autograd.compile
             checks: int = 3) -> Tape:
     """Trace `fn` once and return a `Tape` that runs it over whole batches with NumPy.
@@ -353,7 +398,11 @@ def compile(fn: Callable[..., Value | Sequence[Value]], params: Sequence[Value],
     params = list(params)
     if len(set(params)) != len(params) or not all(isinstance(p, Value) for p in params):
         raise ValueError("compile: params must be distinct Values (model.parameters())")
-    arrays = [np.asarray(a, dtype=float) for a in batch]
+    computed = next((i for i, p in enumerate(params) if p.parents), None)
+    if computed is not None:  # its gradient would stop at it, and an optimiser's update would be lost
+        raise ValueError(f"compile: params[{computed}] ({params[computed]!r}) is computed by the op "
+                         f"{params[computed].op!r}, not a leaf; parameters are leaf Values (model.parameters())")
+    arrays = [real_array(a, f"compile: batch array {i}") for i, a in enumerate(batch)]
     sizes = {len(a) if a.ndim else 0 for a in arrays}
     if len(sizes) > 1 or 0 in sizes:
         raise ValueError(f"compile: every array of the batch needs the same number of examples (>= 1), got {sorted(sizes)}")

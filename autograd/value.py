@@ -828,12 +828,15 @@ _traced: ContextVar[bool] = ContextVar("traced", default=False)
 
 class traced:
     """Context manager: a trace for `autograd.compile` runs inside, where comparing Values is
-    refused (for this thread or task only, as `no_grad`)."""
+    refused and every Value records its parents, even inside `no_grad` (for this thread or
+    task only, as `no_grad`)."""
 
     def __enter__(self) -> None:
         self._token = _traced.set(True)
+        self._grad = _grad_off.set(0)
 
     def __exit__(self, *exc: object) -> None:
+        _grad_off.reset(self._grad)
         _traced.reset(self._token)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 import autograd
 from autograd import Value, gc_paused
+from autograd.compile import real_array
 
 from . import losses
 from .callbacks import Callback, EarlyStopping, ProgressBar, Run, StepSchedule
@@ -227,7 +228,7 @@ def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss
 def _rows(X: Sequence, who: str) -> np.ndarray:
     """X as a float array, one example per row: (n, features), (n, steps, features) sequences,
     (n, C, H, W) images, or any shape the model takes after the first axis (a 1-D X is a common slip: say so)."""
-    X = np.asarray(X, dtype=float)
+    X = real_array(X, f"{who}: X")
     if X.ndim < 2:
         raise ValueError(f"{who}: X must be 2-D or more (one row of inputs per example), got shape {X.shape}; "
                          "for one input per example use X.reshape(-1, 1)")
