@@ -161,6 +161,8 @@ class MaxPool2d(Pool2d):
     values did not affect the output."""
 
     def pool(self, window: tuple) -> Value:
+        if type(window[0]) is not Value and not any(isinstance(v, Value) for v in window):
+            return Value(float(max(window)))  # an image of plain numbers: a leaf, as AvgPool2d gives
         return autograd.max(window)
 
 

@@ -147,6 +147,12 @@ def augment(images: np.ndarray, *, seed: SeedLike = None, shift: float = 0.0, ro
         raise ValueError(f"augment: images must be (n, height, width) or rows of a square image's pixels, got shape {shape}")
     shift, rotate = _non_negative(shift, "augment", "shift"), _non_negative(rotate, "augment", "rotate")
     noise = _non_negative(noise, "augment", "noise")
+    bad = np.argwhere(~np.isfinite(images))
+    if len(bad):  # one NaN pixel would spread through the interpolation and the clip to every image
+        raise ValueError(f"augment: images must be finite numbers; image {bad[0][0]} has {images[tuple(bad[0])]} "
+                         f"at row {bad[0][1]}, column {bad[0][2]}")
+    if not images.size:
+        return images.reshape(shape).copy()
     n, height, width = images.shape
     rng = np.random.default_rng(seed)
     angle = np.deg2rad(rng.uniform(-rotate, rotate, n))[:, None, None]

@@ -16,10 +16,24 @@ from .module import Module, Seed, seeded
 
 
 def map_values(fn: Callable[[Value], Value], x: Any) -> Any:
-    """`fn` applied to every Value in `x`, keeping its nesting (a Value, a list, a list of lists...)."""
-    if isinstance(x, (list, tuple)):
-        return [map_values(fn, item) for item in x]
-    return fn(x)
+    """`fn` applied to every Value in `x`, keeping its nesting (a Value, a list, a list of lists...).
+
+    Iterative, in the order a recursive walk would take: any depth of nesting works."""
+    if not isinstance(x, (list, tuple)):
+        return fn(x)
+    result: list = []
+    stack = [(iter(x), result)]
+    while stack:
+        items, out = stack[-1]
+        for item in items:
+            if isinstance(item, (list, tuple)):
+                out.append([])
+                stack.append((iter(item), out[-1]))
+                break
+            out.append(fn(item))
+        else:
+            stack.pop()
+    return result
 
 
 class ParameterFree(Module):
@@ -95,11 +109,16 @@ class Flatten(ParameterFree):
 
 
 def _flatten_into(flat: list, x: Any) -> None:
-    if isinstance(x, (list, tuple)):
-        for item in x:
-            _flatten_into(flat, item)
-    else:
-        flat.append(x)
+    """Every item of `x` that is not a list or tuple, in order, onto `flat` (iterative: any depth)."""
+    stack = [iter((x,))]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, (list, tuple)):
+                stack.append(iter(item))
+                break
+            flat.append(item)
+        else:
+            stack.pop()
 
 
 class Dropout(ParameterFree):

@@ -56,3 +56,15 @@ def test_a_turn_keeps_the_centre_of_an_odd_picture_and_tilts_a_ramp():
 def test_bad_arguments_are_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         data.augment(**kwargs)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_pixel_that_is_not_finite_is_refused_naming_the_image_and_place(bad):
+    images = np.zeros((3, 8, 8))
+    images[1, 2, 5] = bad  # once it spread through the interpolation and the clip to every image
+    with pytest.raises(ValueError, match=f"augment: images must be finite numbers; image 1 has {bad} at row 2, column 5"):
+        data.augment(images, seed=0, shift=1, rotate=10, noise=0.1)
+
+
+def test_no_images_give_no_images():
+    assert data.augment(np.zeros((0, 64)), seed=0, shift=1).shape == (0, 64)

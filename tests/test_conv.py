@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy.signal import correlate2d
 
 import autograd
+import nets
 from autograd import Value, gradcheck, gradcheck_leaves
 from nets import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from nets.conv import output_size
@@ -176,3 +177,24 @@ def test_same_seed_same_filters():
     assert Conv2d(1, 4, 3, seed=7).state_dict() == Conv2d(1, 4, 3, seed=7, fused=False).state_dict()
     assert Conv2d(1, 4, 3, seed=7).state_dict() != Conv2d(1, 4, 3, seed=8).state_dict()
     assert Conv2d(1, 4, 3, seed=random.Random(7)).state_dict() == Conv2d(1, 4, 3, seed=7).state_dict()
+
+
+@pytest.mark.parametrize("dtype", [float, int])
+def test_max_pooling_takes_a_numpy_image_of_plain_numbers(dtype):
+    image = np.arange(16).reshape(1, 4, 4).astype(dtype)
+    pooled = MaxPool2d(2)(image)
+    assert [[v.data for v in row] for row in pooled[0]] == [[5.0, 7.0], [13.0, 15.0]]
+    assert [[v.data for v in row] for row in AvgPool2d(2)(image)[0]] == [[2.5, 4.5], [10.5, 12.5]]
+
+
+def test_flatten_and_activations_take_any_depth_of_nesting():
+    deep: object = Value(-1.0)
+    for _ in range(10_000):  # far past Python's recursion limit
+        deep = [deep]
+    assert [v.data for v in Flatten()(deep)] == [-1.0]
+    out = nets.ReLU()(deep)
+    for _ in range(10_000):
+        out = out[0]
+    assert out.data == 0.0
+    shaped = nets.ReLU()([[Value(1.0), Value(-2.0)], [[Value(3.0)]], Value(-4.0)])
+    assert [[shaped[0][0].data, shaped[0][1].data], [[shaped[1][0][0].data]], shaped[2].data] == [[1.0, 0.0], [[3.0]], 0.0]
