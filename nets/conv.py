@@ -63,8 +63,8 @@ class Conv2d(Module):
         kernel_size: int,
         stride: int = 1,
         padding: int = 0,
-        seed: Seed = None,
         *,
+        seed: Seed = None,
         init: str | None = None,
         fused: bool = True,
     ) -> None:

@@ -134,29 +134,37 @@ def augment(images: np.ndarray, *, seed: SeedLike = None, shift: float = 0.0, ro
 
     A digit moved a pixel or turned a little is still the same digit, so image i of the
     result is a changed copy of image i and keeps its label: more training data for free.
-    `images` is (n, height, width), or rows of a square image's pixels as `digits` gives; the
-    result has the same shape.  Pixels brought in from outside the picture are 0 (blank);
+    `images` is (n, height, width), (n, channels, height, width) as `digits(images=True)` gives and
+    a CNN takes (every channel of an image moved and turned alike), or rows of a square image's
+    pixels as `digits()` gives; the result has the same shape.  Pixels brought in from outside the picture are 0 (blank);
     values are clipped to the range of `images`.  The same seed gives the same images.
     """
     images = np.asarray(images, dtype=float)
     shape = images.shape
     side = math.isqrt(shape[1]) if images.ndim == 2 else 0
+    channels = shape[1] if images.ndim == 4 else 1
     if images.ndim == 2 and side * side == shape[1]:
         images = images.reshape(len(images), side, side)
+    elif images.ndim == 4:
+        images = images.reshape(-1, *shape[2:])  # each channel an image; the same move for an image's channels
     elif images.ndim != 3:
-        raise ValueError(f"augment: images must be (n, height, width) or rows of a square image's pixels, got shape {shape}")
+        raise ValueError("augment: images must be (n, height, width), (n, channels, height, width) or rows of a "
+                         f"square image's pixels, got shape {shape}")
     shift, rotate = _non_negative(shift, "augment", "shift"), _non_negative(rotate, "augment", "rotate")
     noise = _non_negative(noise, "augment", "noise")
     bad = np.argwhere(~np.isfinite(images))
     if len(bad):  # one NaN pixel would spread through the interpolation and the clip to every image
-        raise ValueError(f"augment: images must be finite numbers; image {bad[0][0]} has {images[tuple(bad[0])]} "
+        image, channel = divmod(int(bad[0][0]), channels)
+        where = f"image {image}" + (f", channel {channel}," if channels > 1 else "")
+        raise ValueError(f"augment: images must be finite numbers; {where} has {images[tuple(bad[0])]} "
                          f"at row {bad[0][1]}, column {bad[0][2]}")
     if not images.size:
         return images.reshape(shape).copy()
-    n, height, width = images.shape
+    _, height, width = images.shape
+    n = len(images) // channels
     rng = np.random.default_rng(seed)
-    angle = np.deg2rad(rng.uniform(-rotate, rotate, n))[:, None, None]
-    dy, dx = (rng.uniform(-shift, shift, (2, n))[:, :, None, None])
+    angle = np.repeat(np.deg2rad(rng.uniform(-rotate, rotate, n)), channels)[:, None, None]
+    dy, dx = np.repeat(rng.uniform(-shift, shift, (2, n)), channels, axis=1)[:, :, None, None]
     # each output pixel takes its value from where it came from: undo the shift, then the turn
     rows, columns = np.mgrid[0:height, 0:width]
     cy, cx = (height - 1) / 2, (width - 1) / 2

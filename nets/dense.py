@@ -123,7 +123,7 @@ class Linear(Layer):
     follow it with `ReLU()` (and pass `init="he_uniform"`) for a hidden layer.
     """
 
-    def __init__(self, nin: int, nout: int, init: str | None = None, *, fused: bool = True, seed: Seed = None) -> None:
+    def __init__(self, nin: int, nout: int, *, init: str | None = None, fused: bool = True, seed: Seed = None) -> None:
         super().__init__(nin, nout, "linear", init, fused=fused, seed=seed)
 
     def config(self) -> dict[str, Any]:

@@ -37,7 +37,7 @@ class GatedCell(Module):
 
     GATES: tuple[str, ...] = ()
 
-    def __init__(self, input_size: int, hidden_size: int, init: str | None = None, *, seed: Seed = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, *, init: str | None = None, seed: Seed = None) -> None:
         who = type(self).__name__
         self.input_size = positive_size(input_size, who, "input_size")
         self.hidden_size = positive_size(hidden_size, who, "hidden_size")

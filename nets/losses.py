@@ -12,6 +12,7 @@ form for a compiled tape (`BatchedLoss`), written beside the function.  `fit` re
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
@@ -38,7 +39,7 @@ class BatchedLoss:
     encode: Encode
     graph: Callable[..., Value]
 
-EPS = 1e-12  # keeps log() away from log(0) in binary_cross_entropy
+LOG_FLOOR = -100.0  # binary_cross_entropy's logs are clamped here, as PyTorch's: finite at p = 0 and 1
 
 
 def sse(output: Output, target: Target) -> Value:
@@ -74,7 +75,10 @@ def _mse_graph(output: Value | Sequence[Value], target: Value | Sequence[Value])
 def binary_cross_entropy(prob: Value, target: float) -> Value:
     """-[t log p + (1 - t) log(1 - p)] for a probability p (after a sigmoid) and t in [0, 1].
 
-    A tiny EPS inside each log means a confident wrong answer costs about 27.6, not log(0).
+    As `torch.nn.functional.binary_cross_entropy`, each log is clamped at -100, so a confident
+    wrong answer (p = 0 for t = 1) costs 100, not infinity, with no gradient through the clamp.
+    Elsewhere the gradient is the exact derivative (PyTorch's own backward divides by
+    max(p(1 - p), 1e-12), which differs only within 1e-12 of 0 and 1).
     """
     t = _probability(target, "binary_cross_entropy")
     _one_output(prob, "binary_cross_entropy")
@@ -83,10 +87,15 @@ def binary_cross_entropy(prob: Value, target: float) -> Value:
                          "use a sigmoid output or bce_with_logits")
     terms = []
     if t > 0:
-        terms.append((prob + EPS).log() * -t)
+        terms.append(clamped_log(prob) * -t)
     if t < 1:
-        terms.append((1.0 + EPS - prob).log() * -(1.0 - t))
+        terms.append(clamped_log(1.0 - prob) * -(1.0 - t))
     return terms[0] if len(terms) == 1 else autograd.sum(terms)
+
+
+def clamped_log(p: Value) -> Value:
+    """max(log p, -100), also at p = 0 (where log is -inf): PyTorch's binary cross-entropy log."""
+    return p.clamp(math.exp(LOG_FLOOR)).log().clamp(LOG_FLOOR)
 
 
 def _bce_weights(y: ndarray, outputs: int) -> ndarray:
@@ -97,8 +106,9 @@ def _bce_weights(y: ndarray, outputs: int) -> ndarray:
 
 
 def _bce_graph(prob: Value, weights: Sequence[Value]) -> Value:
-    """-[t log(p + EPS) + (1 - t) log(1 + EPS - p)] with the weights (-t, -(1 - t)) as inputs."""
-    return autograd.sum([(prob + EPS).log() * weights[0], (1.0 + EPS - prob).log() * weights[1]])
+    """-[t log p + (1 - t) log(1 - p)], each log clamped (`clamped_log`), with the weights
+    (-t, -(1 - t)) as inputs."""
+    return autograd.sum([clamped_log(prob) * weights[0], clamped_log(1.0 - prob) * weights[1]])
 
 
 def bce_with_logits(logit: Value, target: float) -> Value:

@@ -31,7 +31,7 @@ class BatchNorm1d(Module):
     running statistics, and `bn(x)` works on one example.
     """
 
-    def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5) -> None:
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
             raise ValueError(f"BatchNorm1d: num_features must be a positive integer, got {num_features!r}")
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:

@@ -37,9 +37,9 @@ class RNNCell(Module):
         self,
         input_size: int,
         hidden_size: int,
+        *,
         activation: str | None = "tanh",
         init: str | None = None,
-        *,
         seed: Seed = None,
     ) -> None:
         self.input_size = _size(input_size, "input_size")
@@ -164,13 +164,13 @@ class RNN(Unrolled):
         self,
         input_size: int,
         hidden_size: int,
+        *,
         activation: str | None = "tanh",
         init: str | None = None,
-        *,
         truncate: int | None = None,
         seed: Seed = None,
     ) -> None:
-        super().__init__(RNNCell(input_size, hidden_size, activation, init, seed=seed), truncate)
+        super().__init__(RNNCell(input_size, hidden_size, activation=activation, init=init, seed=seed), truncate)
 
 
 class GRU(Unrolled):
@@ -178,9 +178,9 @@ class GRU(Unrolled):
 
     CELL = GRUCell
 
-    def __init__(self, input_size: int, hidden_size: int, init: str | None = None, *,
+    def __init__(self, input_size: int, hidden_size: int, *, init: str | None = None,
                  truncate: int | None = None, seed: Seed = None) -> None:
-        super().__init__(GRUCell(input_size, hidden_size, init, seed=seed), truncate)
+        super().__init__(GRUCell(input_size, hidden_size, init=init, seed=seed), truncate)
 
 
 class LSTM(Unrolled):
@@ -190,9 +190,9 @@ class LSTM(Unrolled):
 
     CELL = LSTMCell
 
-    def __init__(self, input_size: int, hidden_size: int, init: str | None = None, *,
+    def __init__(self, input_size: int, hidden_size: int, *, init: str | None = None,
                  truncate: int | None = None, seed: Seed = None) -> None:
-        super().__init__(LSTMCell(input_size, hidden_size, init, seed=seed), truncate)
+        super().__init__(LSTMCell(input_size, hidden_size, init=init, seed=seed), truncate)
 
     def _parts(self, state: Any) -> list[tuple[str, Any]]:
         h, c = (None, None) if state is None else state

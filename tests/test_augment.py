@@ -48,6 +48,20 @@ def test_a_turn_keeps_the_centre_of_an_odd_picture_and_tilts_a_ramp():
     assert np.allclose(steps, steps[0]) and 0 < abs(steps[0]) <= np.sin(np.deg2rad(20.0))
 
 
+def test_channels_first_images_for_a_cnn_are_augmented_as_their_pixel_rows():
+    """(n, channels, height, width), as digits(images=True) gives: each channel moved as its image."""
+    images, _ = data.digits("train", images=True)
+    options = {"seed": 3, "shift": 1.0, "rotate": 15.0}
+    augmented = data.augment(images[:50], **options)
+    assert augmented.shape == (50, 1, 8, 8)
+    assert np.array_equal(augmented.reshape(50, 64), data.augment(IMAGES, **options))
+    two = np.concatenate([images[:50], 1 - images[:50]], axis=1)  # a second channel: the negative
+    both = data.augment(two, **options)
+    assert both.shape == (50, 2, 8, 8) and np.array_equal(both[:, :1], augmented)
+    moved_alike = data.augment(two[:, 1:], **options)  # the same turn and shift as channel 0 got
+    assert np.allclose(both[:, 1:], moved_alike)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"images": np.zeros((2, 5))}, "square image"),
     ({"images": IMAGES, "shift": -1}, "shift must be a non-negative number"),

@@ -108,10 +108,19 @@ def test_bce_on_probabilities_matches_bce_with_logits(z, t):
         assert losses.binary_cross_entropy(Value(p), t).data == pytest.approx(losses.bce_with_logits(Value(z), t).data, rel=1e-5, abs=1e-9)
 
 
-def test_bce_is_guarded_against_log_zero():
-    assert losses.binary_cross_entropy(Value(0.0), 1).data == pytest.approx(-math.log(1e-12))
-    assert losses.binary_cross_entropy(Value(1.0), 0).data == pytest.approx(-math.log(1e-12), rel=1e-3)
-    assert losses.binary_cross_entropy(Value(1.0), 1).data == pytest.approx(0.0, abs=1e-11)
+def test_bce_clamps_its_logs_at_minus_100_as_pytorch():
+    """torch.nn.functional.binary_cross_entropy(tensor([0.]), tensor([1.])) is 100, and so on."""
+    for p, t in [(0.0, 1), (1.0, 0), (1e-50, 1), (1.0 - 1e-17, 0)]:
+        prob = Value(p)
+        loss = losses.binary_cross_entropy(prob, t)
+        assert loss.data == 100.0
+        loss.backward()
+        assert prob.grad == 0.0  # nothing flows back through the clamp
+    assert losses.binary_cross_entropy(Value(1.0), 1).data == 0.0
+    assert losses.binary_cross_entropy(Value(math.exp(-99)), 1).data == pytest.approx(99.0, rel=1e-15)
+    prob = Value(0.2)
+    losses.binary_cross_entropy(prob, 0.75).backward()
+    assert prob.grad == pytest.approx((0.2 - 0.75) / (0.2 * 0.8), rel=1e-14)  # PyTorch's (p - t) / (p (1 - p))
 
 
 def test_hinge_is_micrograds_max_margin_loss():

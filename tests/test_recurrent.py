@@ -26,7 +26,7 @@ def _loss(states):
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "linear"])
 def test_gradcheck_every_parameter_over_six_steps(activation):
-    rnn = RNN(2, 3, activation, seed=0)
+    rnn = RNN(2, 3, activation=activation, seed=0)
     result = gradcheck_leaves(lambda: _loss(rnn(SEQUENCE)), rnn.parameters())
     assert result, str(result)
     assert len(result.rows) == rnn.num_parameters() == (2 + 3 + 1) * 3

@@ -130,7 +130,7 @@ def build_cnn(args: argparse.Namespace, image_shape: tuple[int, ...], outputs: i
         if args.dropout:
             dense.append(Dropout(args.dropout, seed=args.seed + i))
         hidden = i < len(sizes) - 2
-        dense.append(Linear(nin, nout, init if hidden else None, seed=args.seed + i))
+        dense.append(Linear(nin, nout, init=init if hidden else None, seed=args.seed + i))
     conv = Conv2d(channels, n_filters, 3, seed=args.seed, init=init)
     return Sequential(conv, MaxPool2d(2), act(), Flatten(), *dense)
 
