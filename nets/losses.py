@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
 import autograd
 from autograd import Value
+from autograd.i18n import N_
 
 if TYPE_CHECKING:
     from numpy import ndarray
@@ -215,6 +216,7 @@ class LossSpec:
     threshold: float = 0.0  # a single output above it means class 1: 0 for scores, 0.5 near 0/1
     one_output: bool = False  # exactly one output per example (a score or a probability)
     batched: BatchedLoss | None = None
+    title: str = ""  # its name in words, for plots and reports ("cross-entropy"); translated with _()
 
     @property
     def name(self) -> str:
@@ -223,14 +225,16 @@ class LossSpec:
 
 # The losses by name: `fit(loss=...)`, `evaluate`, compiled training and `stepgrad train --loss` read this.
 LOSSES: dict[str, LossSpec] = {
-    "mse": LossSpec(mse, threshold=0.5, batched=BatchedLoss(_targets, _mse_graph)),
-    "sse": LossSpec(sse, threshold=0.5, batched=BatchedLoss(_targets, _sse_graph)),
+    "mse": LossSpec(mse, threshold=0.5, batched=BatchedLoss(_targets, _mse_graph), title=N_("mean squared error")),
+    "sse": LossSpec(sse, threshold=0.5, batched=BatchedLoss(_targets, _sse_graph), title=N_("sum of squared errors")),
     "bce": LossSpec(binary_cross_entropy, output_activation="sigmoid", threshold=0.5, one_output=True,
-                    batched=BatchedLoss(_bce_weights, _bce_graph)),
+                    batched=BatchedLoss(_bce_weights, _bce_graph), title=N_("binary cross-entropy")),
     "bce_with_logits": LossSpec(bce_with_logits, one_output=True,
-                                batched=BatchedLoss(_bce_with_logits_targets, _bce_with_logits_graph)),
-    "cross_entropy": LossSpec(cross_entropy, per_class=True, batched=BatchedLoss(_one_hot, _cross_entropy_graph)),
-    "hinge": LossSpec(hinge, one_output=True, batched=BatchedLoss(_hinge_signs, _hinge_graph)),
+                                batched=BatchedLoss(_bce_with_logits_targets, _bce_with_logits_graph),
+                                title=N_("binary cross-entropy (on logits)")),
+    "cross_entropy": LossSpec(cross_entropy, per_class=True, batched=BatchedLoss(_one_hot, _cross_entropy_graph),
+                              title=N_("cross-entropy")),
+    "hinge": LossSpec(hinge, one_output=True, batched=BatchedLoss(_hinge_signs, _hinge_graph), title=N_("hinge")),
 }
 
 

@@ -6,6 +6,7 @@ import argparse
 import inspect
 import os
 import time
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from autograd.files import write_atomically
 from autograd.i18n import gettext as _
 
 from .. import data, datasets, losses, optim
+from ..callbacks import ClipGradNorm, MaxNorm
 from ..conv import Conv2d, MaxPool2d
 from ..dense import MLP, Linear, Neuron
 from ..layers import ACTIVATION_MODULES, Dropout, Flatten
@@ -41,6 +43,8 @@ def train(args: argparse.Namespace) -> None:
             choices=_(" or ").join(ACTIVATION_MODULES), activation=args.activation))
     X, y, X_test, y_test = datasets.load(args.data, args.samples, args.seed, images=args.model == "cnn",
                                          folder=args.data_dir)
+    with_recipe(args, datasets.DATASETS[args.data].recipe)
+    X, y, X_val, y_val = split_validation(X, y, args.validation_split, args.seed)
     classes = int(y.max()) + 1
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
     entry = losses.LOSSES[loss]
@@ -62,15 +66,27 @@ def train(args: argparse.Namespace) -> None:
         raise ValueError(_("--momentum is for --optimizer sgd; {name} keeps its own momentum").format(
             name=registered.make.__name__))
     options = {"momentum": args.momentum} if args.momentum else {}
-    optimizer = registered.make(params, args.lr or registered.lr, weight_decay=args.weight_decay, **options)
+    lr = args.lr or registered.lr
+    optimizer = registered.make(params, lr, weight_decay=args.weight_decay, **options)
     description = " -> ".join(map(repr, model)) if isinstance(model, Sequential) else repr(model)
     print(_("{model}: {parameters} parameters, {points} training points, loss {loss}, {optimizer}").format(
         model=description, parameters=model.num_parameters(), points=len(X), loss=loss, optimizer=args.optimizer))
+    batches = _("full batch") if args.batch_size is None else _("batches of {n}").format(n=args.batch_size)
+    print(_("lr {lr:g}, {epochs} epochs, {batches}, {validation} validation points split off{compiled}").format(
+        lr=lr, epochs=args.epochs, batches=batches, validation=len(X_val),
+        compiled=_(", compiled (--compiled: whole batches with NumPy)") if args.compiled else ""))
     schedule = None if args.final_lr is None else optim.LinearDecay(optimizer, args.final_lr, max(args.epochs - 1, 1))
+    steering = ([MaxNorm(args.max_norm)] if args.max_norm else []) + ([ClipGradNorm(args.clip)] if args.clip else [])
+    start = time.process_time()
     history = fit(model, X, y, loss=loss, optimizer=optimizer, epochs=args.epochs, batch_size=args.batch_size,
-                  validation_data=(X_test, y_test), progress=not args.quiet, seed=args.seed, schedule=schedule,
-                  compiled=args.compiled)
-    _report(model, X, y, X_test, y_test, loss)
+                  validation_data=(X_val, y_val) if len(X_val) else None, progress=not args.quiet, seed=args.seed,
+                  schedule=schedule, compiled=args.compiled, callbacks=steering)
+    print(_("trained in {seconds:.1f} s of CPU time{compiled}").format(
+        seconds=time.process_time() - start, compiled=_(" (compiled)") if args.compiled else ""))
+    train_accuracy, _test = _report(model, X, y, X_test, y_test, loss, validation=(X_val, y_val))
+    hint = chance_hint(train_accuracy, y, lr)
+    if hint:
+        print(hint)
     if args.save:
         model.save(args.save)
         print(_("saved the model to {path}").format(path=args.save))
@@ -80,7 +96,7 @@ def train(args: argparse.Namespace) -> None:
         else:
             shape = f"{model[0].out_channels}-filter convolutional"
         written = write_plots(model, history, X, y, loss, args.plots, f"{args.data}: {shape} {args.activation} network",
-                              validation=f"validation: the {len(X_test)} held-out points")
+                              validation=f"validation: {len(X_val)} points split off the training data")
         print(_("wrote {path}").format(path=", ".join(written)))
 
 
@@ -96,7 +112,7 @@ def demo(args: argparse.Namespace) -> None:
     history = fit(model, X, y, loss="hinge", optimizer=optimizer, epochs=100, progress=not args.quiet,
                   validation_data=(X_val, y_val), seed=0, schedule=optim.LinearDecay(optimizer, 0.1, 100))
     print(f"trained in {time.perf_counter() - start:.1f} s")
-    test_accuracy = _report(model, X, y, X_test, y_test, "hinge")
+    _train, test_accuracy = _report(model, X, y, X_test, y_test, "hinge")
     title = f"Two moons, 2-16-16-1 relu network: {test_accuracy:.1%} held-out accuracy"
     written = write_plots(model, history, X, y, "hinge", args.out, title, grads=False,
                           validation=f"validation: {len(X_val)} other moons points (seed 1)")
@@ -139,7 +155,7 @@ def write_plots(model: Module, history: History, X: np.ndarray, y: np.ndarray, l
                 title: str, *, grads: bool = True, validation: str = "validation") -> list[str]:
     """Loss curves, the decision boundary (2-D data), per-layer gradient norms and a CNN's filters, as PNGs."""
     os.makedirs(directory, exist_ok=True)
-    figures = {"loss_curve.png": loss_curves(history, title=title, loss_name=f"{loss} loss",
+    figures = {"loss_curve.png": loss_curves(history, title=title, loss_name=_("{loss} loss").format(loss=_(losses.LOSSES[loss].title)),
                                              validation_name=validation)}
     if isinstance(model, Sequential) and isinstance(model[0], Conv2d):
         figures["filters.png"] = filters(model[0], title=f"{title}: learned filters")
@@ -182,12 +198,59 @@ def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
         return str(dot_path)
 
 
-def _report(model: Module, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, loss: str) -> float:
-    """Print train and test accuracy; return the test accuracy."""
+def with_recipe(args: argparse.Namespace, recipe: Mapping[str, Any]) -> None:
+    """Fill the flags not given from --data's recipe, then from the general defaults.  The
+    recipe's lr goes with its optimiser: `--optimizer sgd` on digits takes SGD's own lr."""
+    chosen = args.optimizer
+    for flag, value in recipe.items():
+        if flag == "lr" and chosen not in (None, recipe.get("optimizer")):
+            continue
+        if getattr(args, flag) is None:
+            setattr(args, flag, value)
+    for flag, value in datasets.DEFAULT_RECIPE.items():
+        if getattr(args, flag) is None:
+            setattr(args, flag, value)
+
+
+def split_validation(X: np.ndarray, y: np.ndarray, fraction: float, seed: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(X_train, y_train, X_val, y_val): `fraction` of the points, drawn by `seed`, held back to validate on."""
+    count = round(len(X) * fraction)
+    if fraction and not 1 <= count < len(X):
+        raise ValueError(_("--validation-split {fraction:g} of {n} training points leaves {left} to train on and "
+                           "{count} to validate on; give a fraction that leaves both some, or 0").format(
+            fraction=fraction, n=len(X), left=len(X) - count, count=count))
+    order = np.random.default_rng(seed).permutation(len(X))
+    return X[order[count:]], y[order[count:]], X[order[:count]], y[order[:count]]
+
+
+CHANCE_MARGIN = 0.02  # a train accuracy within this of always answering the commonest class is "at chance"
+
+
+def chance_hint(train_accuracy: float, y: np.ndarray, lr: float) -> str | None:
+    """One line when the network learned nothing: as accurate as always answering the commonest class.
+    Usually the learning rate was too large (relu units died, or the scores saturated)."""
+    labels = np.where(np.asarray(y) == -1, 0, y).astype(int)
+    chance = np.bincount(labels).max() / len(labels)
+    if train_accuracy > chance + CHANCE_MARGIN:
+        return None
+    return _("hint: the network ended at chance ({accuracy:.1%}, as good as always guessing the commonest class, "
+             "{chance:.1%}); try a smaller --lr, e.g. {smaller:g}").format(
+        accuracy=train_accuracy, chance=chance, smaller=lr / 100)
+
+
+def _report(model: Module, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, loss: str,
+            validation: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, float]:
+    """Print the train (and validation) accuracy, then the test accuracy, measured once, here;
+    return (train accuracy, test accuracy)."""
     train_accuracy = evaluate(model, X, y, loss=loss)[1]
+    print(_("train accuracy: {train:.1%}").format(train=train_accuracy))
+    if validation is not None and len(validation[0]):
+        print(_("validation accuracy: {accuracy:.1%} ({n} points split off the training data)").format(
+            accuracy=evaluate(model, *validation, loss=loss)[1], n=len(validation[0])))
     test_accuracy = evaluate(model, X_test, y_test, loss=loss)[1]
     held_out = _("the training points again") if np.array_equal(X, X_test) else _("{n} held-out points").format(n=len(X_test))
-    print(_("train accuracy: {train:.1%}   test accuracy: {test:.1%} ({held_out})").format(
-        train=train_accuracy, test=test_accuracy, held_out=held_out))
-    return test_accuracy
+    print(_("test accuracy: {test:.1%} ({held_out}, measured once, after training)").format(
+        test=test_accuracy, held_out=held_out))
+    return train_accuracy, test_accuracy
 
