@@ -279,20 +279,18 @@ def numbers_answer(answer: Any, want: Mapping[str, float], what: str, mistakes: 
 
 
 def function_answer(function: Any, cases: Sequence[tuple[tuple, Any]], name: str, source: str,
-                    mistakes: Sequence[tuple[Callable, str]] = (), *, compare: Callable[[Any, Any, str], None] | None = None,
-                    rtol: float = 1e-6) -> str:
+                    mistakes: Sequence[tuple[Callable, str]] = (), *, rtol: float = 1e-6) -> str:
     """The learner's `function` called on each case's inputs and compared with the engine's result.
 
-    Results may be numbers or lists (nested) of numbers; `compare` overrides the comparison.
-    A known mistake is recognised when its function gives the learner's results on every case.
+    Results may be numbers or lists (nested) of numbers.  A known mistake is recognised when
+    its function gives the learner's results on every case.
     """
-    compare = compare or (lambda got, want, what: _same_shape_numbers(got, want, what, rtol))
     results = []
     for args, want in cases:
         got = _answered(_call(function, *args, what=f"your {name}"), name)
         results.append(got)
         try:
-            compare(got, want, f"{name}({', '.join(_short(a) for a in args)})")
+            _same_shape_numbers(got, want, f"{name}({', '.join(_short(a) for a in args)})", rtol)
         except Wrong as wrong:
             hint = _match(results, mistakes, lambda got_all, wrong_fn: all(
                 _agrees(g, _bounded(wrong_fn, a), rtol) for g, (a, _) in zip(got_all, cases)))

@@ -94,6 +94,8 @@ def test_every_index_link_opens_a_page_with_no_error_and_nothing_from_outside(br
     pages = sorted({link.split("#")[0] for link in links if not outside(site, link)})
     for lesson in LESSONS:
         assert f"{site}{lesson}.html" in pages, f"the index does not link {lesson}"
+        if (course.NOTEBOOKS / "zh" / f"{lesson}.ipynb").exists():
+            assert f"{site}zh/{lesson}.html" in pages, f"the index does not link the Chinese {lesson}"
     assert f"{site}TEACHERS_GUIDE.html" in pages
     assert {f"{site}_static/steppers/{name}" for name, _, _ in course.STEPPERS} <= set(pages)
     console_errors(browser)  # the index's own messages were checked when it is visited below
@@ -107,11 +109,11 @@ def test_every_index_link_opens_a_page_with_no_error_and_nothing_from_outside(br
         assert not leaving, f"{page} names or loads addresses outside the site: {leaving[:5]}"
         errors = console_errors(browser)
         assert not errors, f"{page} logged console errors: {errors}"
-        if any(page.endswith(f"/{lesson}.html") for lesson in LESSONS):
-            text = browser.find_element("tag name", "main").text
-            assert "Exercises" in text and "check(" in text, f"{page} has no Exercises section"
-            raw = re.findall(r"\\\(|\\\[", browser.find_element("tag name", "main").text)
-            assert not raw, f"{page} shows untypeset TeX"
+        for folder, heading in (("", "Exercises"), ("zh/", "练习")):  # the Chinese series, where there is one
+            if page in {f"{site}{folder}{lesson}.html" for lesson in LESSONS}:
+                text = browser.find_element("tag name", "main").text
+                assert heading in text and "check(" in text, f"{page} has no {heading} section"
+                assert not re.findall(r"\\\(|\\\[", text), f"{page} shows untypeset TeX"
 
 
 def test_search_finds_the_lessons_that_use_a_word(browser, site):
