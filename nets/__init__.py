@@ -52,8 +52,9 @@ EXPORTS = {
     "save": "serialize",
     "set_language": "language",
 }
-SUBMODULES = ("activations", "conv", "data", "datasets", "dense", "gated", "history", "init", "layers", "losses", "module",
-              "normalization", "optim", "outputs", "plot", "recurrent", "sequential", "serialize", "training")
+SUBMODULES = ("activations", "callbacks", "conv", "data", "datasets", "dense", "gated", "history", "init", "layers",
+              "losses", "module", "normalization", "optim", "outputs", "plot", "recurrent", "sequential", "serialize",
+              "training")
 
 __all__ = [*EXPORTS, *SUBMODULES, "ShadowedEngineError"]
 

@@ -269,3 +269,13 @@ def test_live_view_in_jupyter_updates_one_output_in_place(tmp_path):
     import hashlib
 
     assert hashlib.sha256(base64.b64decode(outputs[0].data["image/png"])).hexdigest() == digest  # the last picture
+
+
+def test_callbacks_are_a_submodule_of_nets_and_named_parameters_is_documented():
+    import pathlib
+
+    import nets
+
+    assert nets.callbacks.EarlyStopping is EarlyStopping
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "`named_parameters()`" in readme and "nets.callbacks" in readme and "LiveView()" in readme
