@@ -41,6 +41,13 @@ def test_help_ends_with_examples_and_fits_80_columns(command, capsys, monkeypatc
     assert max(map(len, lines)) <= 80, max(lines, key=len)
 
 
+def test_trains_help_lists_each_data_sets_defaults_from_the_registry(capsys):
+    assert _help("train") == 0
+    out = capsys.readouterr().out
+    assert "  --data digits: --optimizer adam --lr 0.01 --batch-size 32 --epochs 20\n" in out
+    assert "  --data xor: --validation-split 0\n" in out
+
+
 def test_the_demos_help_says_what_it_does(capsys):
     build_parser().print_help()
     listed = " ".join(capsys.readouterr().out.split())

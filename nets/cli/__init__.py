@@ -224,15 +224,20 @@ EXPLAIN_EXAMPLES = N_("""examples:
   stepgrad explain "x*x" --svg graph.svg x=3   # options, values in any order
   stepgrad explain --html steps.html -- "-x + exp(x)" x=1
                           # put -- before an expression that starts with -""")
-TRAIN_EXAMPLES = N_("""--data's own defaults: digits: --optimizer adam --lr 0.01 --batch-size 32
---epochs 20; xor: --validation-split 0 (it needs all four points). A flag you
-give wins.
-
-examples:
+TRAIN_EXAMPLES = N_("""examples:
   stepgrad train --data digits               # ~96% test accuracy
   stepgrad train --data digits --compiled    # the same steps with NumPy: faster
   stepgrad train --data moons --hidden 8,8 --lr 0.3 --epochs 50 --plots plots/
   stepgrad train --data spiral --samples 300 --clip 1 --max-norm 3 --save s.json""")
+
+
+def _recipes(datasets: dict) -> str:
+    """The data sets' own defaults (`Dataset.recipe`) as flags, for the end of `train --help`."""
+    lines = [f"  --data {name}: " + " ".join(f"--{flag.replace('_', '-')} {value:g}" if isinstance(value, float)
+                                             else f"--{flag.replace('_', '-')} {value}"
+                                             for flag, value in dataset.recipe.items())
+             for name, dataset in datasets.items() if dataset.recipe]
+    return "\n".join([_("each data set's own defaults (a flag you give wins):"), *lines])
 
 
 def _expression_first(args: argparse.Namespace) -> None:
@@ -278,7 +283,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     default = _("(default: {value})")
     train = commands.add_parser("train", help=_("train a network on a dataset"), description=_("Train a network on a dataset."),
-                                formatter_class=examples, epilog=_(TRAIN_EXAMPLES))
+                                formatter_class=examples, epilog=_recipes(DATASETS) + "\n\n" + _(TRAIN_EXAMPLES))
     train.add_argument("--data", choices=DATASETS, default="moons",
                        help="; ".join(f"{name}: {_(dataset.about)}" for name, dataset in DATASETS.items())
                        + " " + default.format(value="moons"))
