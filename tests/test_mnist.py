@@ -208,4 +208,4 @@ def test_train_command_trains_on_unpacked_files_compiled(tmp_path, capsys):
     out = capsys.readouterr().out
     assert status == 0
     assert "MLP(784-16-16-10" in out, out
-    assert "40 training points" in out and "test accuracy" in out
+    assert "32 training points" in out and "8 validation points split off" in out and "test accuracy" in out  # 20% held back
