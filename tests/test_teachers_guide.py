@@ -75,3 +75,18 @@ def test_every_erratum_in_the_guide_is_tested_here():
     rows = re.findall(r"^\| (E\d+) \|", GUIDE.read_text(), re.M)
     tested = sorted(name.split("_")[1].upper() for name in globals() if re.match(r"test_e\d+_", name))
     assert sorted(rows) == tested and rows, (rows, tested)
+
+
+def test_every_section_the_guide_names_is_a_heading_of_its_notebook():
+    """`4: "Counting parameters"` must stay true when a notebook's sections are renamed."""
+    import nbformat
+
+    notebooks = {int(p.name[:2]): p for p in GUIDE.parent.glob("[0-9][0-9]_*.ipynb")}
+    named = [(int(n), title) for n, titles in re.findall(r"\b(\d{1,2}): ((?:\"[^\"]+\"(?:, )?)+)", GUIDE.read_text())
+             for title in re.findall(r"\"([^\"]+)\"", titles)]
+    assert len(named) > 15
+    for number, title in named:
+        cells = nbformat.read(notebooks[number], as_version=4).cells
+        headings = [line.lstrip("#").strip() for cell in cells if cell.cell_type == "markdown"
+                    for line in cell.source.splitlines() if line.startswith("#")]
+        assert any(h.startswith(title) for h in headings), f"notebook {number} has no section {title!r}: {headings}"
