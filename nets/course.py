@@ -10,7 +10,9 @@ notebook `notebooks/NN_name.ipynb` ends with the same cells, solutions replaced 
     python -m nets.course sync 04 09    # only these notebooks
     python -m nets.course site          # the course website in build/site (what `make site` runs)
 
-Only the Exercises section is run (in a fresh kernel: it imports what it needs), so the
+The section's cells are known by their ids (`exercises`, `setup`, `ex-...`), so a cell another
+author appends after the section is kept: `sync` moves it before the section, which ends the
+notebook.  Only the Exercises section is run (in a fresh kernel: it imports what it needs), so the
 rest of a notebook and its outputs are never touched.  Needs nbformat and nbclient (the
 dev extra); the site needs the `site` extra (Sphinx, MyST-NB, sphinx-book-theme).
 """
@@ -76,16 +78,18 @@ def learner_path(solution: Path) -> Path:
     return NOTEBOOKS / solution.name
 
 
+def ours(cell: Any) -> bool:
+    """A cell of the Exercises section: the heading, the set-up, or an exercise's (ids ex-...)."""
+    return cell.get("id") in ("exercises", "setup") or str(cell.get("id", "")).startswith("ex-")
+
+
 def body(notebook: Any) -> list[Any]:
-    """The notebook's cells before its Exercises section."""
-    for i, cell in enumerate(notebook.cells):
-        if SECTION in tags(cell):
-            return notebook.cells[:i]
-    return list(notebook.cells)
+    """The notebook's own cells: everything but the Exercises section, wherever another cell was put."""
+    return [cell for cell in notebook.cells if not ours(cell)]
 
 
 def section(notebook: Any) -> list[Any]:
-    return notebook.cells[len(body(notebook)):]
+    return [cell for cell in notebook.cells if ours(cell)]
 
 
 def execute(notebook: Any, budget: float = 120) -> None:

@@ -58,6 +58,19 @@ def test_the_learners_section_is_made_from_the_solutions(path):
     text = "\n".join(c.source for c in learner.cells)
     assert "BEGIN SOLUTION" not in text and "grade(" not in text
     assert course.section(learner)[0].source.startswith("## Exercises")
+    assert learner.cells[-len(made):] == course.section(learner), \
+        f"the Exercises section must end the notebook; run: python -m nets.course sync {path.name[:2]} (it moves it there)"
+
+
+def test_sync_keeps_cells_added_after_the_section_and_moves_them_before_it():
+    import nbformat
+
+    cells = [nbformat.v4.new_markdown_cell("# Lesson", id="intro"),
+             *course.learner_cells(read(SOLUTIONS[0])),
+             nbformat.v4.new_markdown_cell("## MNIST", id="mnist")]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    assert [c.id for c in course.body(notebook)] == ["intro", "mnist"]
+    assert course.section(notebook)[0].id == "exercises" and len(course.section(notebook)) == len(cells) - 2
 
 
 def test_solution_markers_become_stubs_at_their_indentation():
