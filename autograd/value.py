@@ -735,6 +735,9 @@ def topological(roots: Iterable[Value], *, leaves: bool = False) -> list[Value]:
             for parent in parents:
                 if (leaves or parent.parents) and parent not in seen:
                     seen.add(parent)
+                    if not parent.parents:  # a leaf goes straight in (most nodes of a wide layer are its weights)
+                        order.append(parent)
+                        continue
                     stack.append((parent, iter(parent.parents)))
                     break
             else:

@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import cnn, demo, depth, digits, memory, recurrent, throughput
+from . import cnn, compiled, demo, depth, digits, memory, recurrent, throughput
 from .common import FULL, SMOKE, Row, micrograd
 from .report import as_json, table, write_json
 
-WORKLOADS = (demo, memory, depth, throughput, digits, recurrent, cnn)
+WORKLOADS = (demo, memory, depth, throughput, digits, recurrent, cnn, compiled)
 DEFAULT_JSON = Path(__file__).with_name("results.json")
 
 

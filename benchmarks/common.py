@@ -53,6 +53,9 @@ class Sizes:
     rnn_sequences: int  # training sequences of each recurrent task
     rnn_epochs: int
     cnn_epochs: int
+    compiled_rows: int  # MNIST-shaped images for the compiled / hand-written NumPy comparison
+    compiled_rounds: int  # interleaved timing rounds of each compiled / NumPy pair
+    compiled_width: int  # hidden width of the compile-time and step-memory rows
 
 
 FULL = Sizes(
@@ -64,6 +67,7 @@ FULL = Sizes(
     digits_rows=None, digits_epochs=8, digits_compiled_epochs=15,
     rnn_sequences=200, rnn_epochs=12,
     cnn_epochs=8,
+    compiled_rows=60_000, compiled_rounds=9, compiled_width=512,
 )
 SMOKE = Sizes(
     demo_points=10, demo_repeats=1, demo_train_steps=2,
@@ -74,6 +78,7 @@ SMOKE = Sizes(
     digits_rows=40, digits_epochs=1, digits_compiled_epochs=1,
     rnn_sequences=8, rnn_epochs=1,
     cnn_epochs=1,
+    compiled_rows=300, compiled_rounds=1, compiled_width=16,
 )
 
 

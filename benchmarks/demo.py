@@ -182,16 +182,15 @@ class CompiledDemo(StepgradDemo):
     def __init__(self, X: np.ndarray, y: np.ndarray, weights: list[float] | None = None) -> None:
         super().__init__(X, y, weights)
         self.optimizer.weight_decay = 2 * ALPHA
-        self.trainer = CompiledTraining(self.model, "hinge", X, np.array(self.labels))
+        self.labels_array = np.array(self.labels)
+        self.trainer = CompiledTraining(self.model, "hinge", X, self.labels_array, self.optimizer)
 
     def step(self) -> tuple[float, float]:
-        data_loss, classes = self.trainer.forward(self.X, self.labels)
-        self.optimizer.zero_grad()
-        self.trainer.backward()
-        loss = data_loss + ALPHA * math.fsum(p.data * p.data for p in self.params)
-        self.optimizer.step()
+        theta = self.trainer.tape.theta
+        penalty = ALPHA * float(theta @ theta)  # before the step, as the scalar loss
+        data_loss, classes = self.trainer.step(self.X, self.labels_array)
         self.schedule.step()
-        return loss, sum(c == t for c, t in zip(classes, self.labels)) / len(classes)
+        return data_loss + penalty, sum(c == t for c, t in zip(classes, self.labels)) / len(classes)
 
 
 class TorchDemo:

@@ -39,6 +39,11 @@ class BatchedLoss:
 
     encode: Encode
     graph: Callable[..., Value]
+    # The same loss over a whole batch in NumPy, which compiled training uses instead of tracing
+    # `graph`: `arrays(Z, t)` takes the outputs Z, shape (outputs, B), and the targets as given,
+    # shape (B,) or (B, outputs) (checked once for the whole set by `encode`), and returns the
+    # per-example losses (B,) and d loss / d Z (outputs, B).
+    arrays: Callable[[ndarray, ndarray], tuple[ndarray, ndarray]] | None = None
 
 LOG_FLOOR = -100.0  # binary_cross_entropy's logs are clamped here, as PyTorch's: finite at p = 0 and 1
 
@@ -71,6 +76,17 @@ def _sse_graph(output: Value | Sequence[Value], target: Value | Sequence[Value])
 
 def _mse_graph(output: Value | Sequence[Value], target: Value | Sequence[Value]) -> Value:
     return _sse_graph(output, target) * (1.0 / (1 if isinstance(output, Value) else len(output)))
+
+
+def _sse_arrays(Z: ndarray, t: ndarray) -> tuple[ndarray, ndarray]:
+    d = Z - t.reshape(len(t), -1).T
+    return (d * d).sum(axis=0), 2.0 * d
+
+
+def _mse_arrays(Z: ndarray, t: ndarray) -> tuple[ndarray, ndarray]:
+    loss, dZ = _sse_arrays(Z, t)
+    scale = 1.0 / len(Z)
+    return loss * scale, dZ * scale
 
 
 def binary_cross_entropy(prob: Value, target: float) -> Value:
@@ -112,6 +128,23 @@ def _bce_graph(prob: Value, weights: Sequence[Value]) -> Value:
     return autograd.sum([clamped_log(prob) * weights[0], clamped_log(1.0 - prob) * weights[1]])
 
 
+def _clamped_log_arrays(p: ndarray) -> tuple[ndarray, ndarray]:
+    """`clamped_log` on arrays: (value, slope d/dp), the slope 0 where either clamp holds."""
+    import numpy as np
+
+    floor = math.exp(LOG_FLOOR)
+    q = np.where(p >= floor, p, floor)
+    log = np.log(q)
+    value = np.where(log >= LOG_FLOOR, log, LOG_FLOOR)
+    return value, ((p >= floor) & (log >= LOG_FLOOR)) / q
+
+
+def _bce_arrays(Z: ndarray, t: ndarray) -> tuple[ndarray, ndarray]:
+    up, up_slope = _clamped_log_arrays(Z[0])
+    down, down_slope = _clamped_log_arrays(1.0 - Z[0])
+    return up * -t + down * -(1.0 - t), (up_slope * -t + down_slope * (1.0 - t))[None]
+
+
 def bce_with_logits(logit: Value, target: float) -> Value:
     """Binary cross-entropy on a raw score z, without computing sigmoid(z) first.
 
@@ -136,6 +169,19 @@ def _bce_with_logits_graph(z: Value, t: Value) -> Value:
     -|z| is min(-z, z), so that at z = 0 both kinks take the z >= 0 side, as the branch does.
     """
     return (autograd.max([z, 0.0]) - z * t) + (autograd.min([-z, z]).exp() + 1.0).log()
+
+
+def _bce_with_logits_arrays(Z: ndarray, t: ndarray) -> tuple[ndarray, ndarray]:
+    """Both branches of `bce_with_logits`, chosen per example; the gradient s(z) - t."""
+    import numpy as np
+
+    z = Z[0]
+    positive = z >= 0
+    e = np.exp(np.where(positive, -z, z))
+    log = np.log(e + 1.0)
+    loss = np.where(positive, z * (1.0 - t) + log, log - z * t)
+    slope = np.where(positive, (1.0 - t) - e / (e + 1.0), e / (e + 1.0) - t)
+    return loss, slope[None]
 
 
 def cross_entropy(logits: Sequence[Value], target: int) -> Value:
@@ -168,6 +214,19 @@ def _cross_entropy_graph(logits: Sequence[Value], one_hot: Sequence[Value]) -> V
     return log_sum_exp - autograd.weighted_sum(one_hot, logits)
 
 
+def _cross_entropy_arrays(Z: ndarray, y: ndarray) -> tuple[ndarray, ndarray]:
+    """logsumexp(z) - z[y] shifted by the largest logit, as above; the gradient softmax(z) - one_hot(y)."""
+    import numpy as np
+
+    m = Z.max(axis=0)
+    e = np.exp(Z - m)
+    total = e.sum(axis=0)
+    examples, classes = np.arange(Z.shape[1]), y.astype(np.intp)
+    dZ = e / total
+    dZ[classes, examples] -= 1.0
+    return np.log(total) + m - Z[classes, examples], dZ
+
+
 def hinge(score: Value, target: float) -> Value:
     """max(0, 1 - y * score) with y = +-1: the max-margin loss of micrograd's demo.
 
@@ -191,6 +250,14 @@ def _hinge_signs(y: ndarray, outputs: int) -> ndarray:
 def _hinge_graph(score: Value, sign: Value) -> Value:
     """max(0, 1 - y * score) with sign = -y given as an input."""
     return (score * sign + 1.0).relu()
+
+
+def _hinge_arrays(Z: ndarray, y: ndarray) -> tuple[ndarray, ndarray]:
+    import numpy as np
+
+    sign = np.where(y == 1, -1.0, 1.0)
+    margin = Z[0] * sign + 1.0
+    return np.maximum(margin, 0.0), ((margin > 0) * sign)[None]
 
 
 def l2(parameters: Sequence[Value], alpha: float = 1e-4) -> Value:
@@ -225,16 +292,17 @@ class LossSpec:
 
 # The losses by name: `fit(loss=...)`, `evaluate`, compiled training and `stepgrad train --loss` read this.
 LOSSES: dict[str, LossSpec] = {
-    "mse": LossSpec(mse, threshold=0.5, batched=BatchedLoss(_targets, _mse_graph), title=N_("mean squared error")),
-    "sse": LossSpec(sse, threshold=0.5, batched=BatchedLoss(_targets, _sse_graph), title=N_("sum of squared errors")),
+    "mse": LossSpec(mse, threshold=0.5, batched=BatchedLoss(_targets, _mse_graph, _mse_arrays), title=N_("mean squared error")),
+    "sse": LossSpec(sse, threshold=0.5, batched=BatchedLoss(_targets, _sse_graph, _sse_arrays), title=N_("sum of squared errors")),
     "bce": LossSpec(binary_cross_entropy, output_activation="sigmoid", threshold=0.5, one_output=True,
-                    batched=BatchedLoss(_bce_weights, _bce_graph), title=N_("binary cross-entropy")),
+                    batched=BatchedLoss(_bce_weights, _bce_graph, _bce_arrays), title=N_("binary cross-entropy")),
     "bce_with_logits": LossSpec(bce_with_logits, one_output=True,
-                                batched=BatchedLoss(_bce_with_logits_targets, _bce_with_logits_graph),
+                                batched=BatchedLoss(_bce_with_logits_targets, _bce_with_logits_graph,
+                                                    _bce_with_logits_arrays),
                                 title=N_("binary cross-entropy (on logits)")),
-    "cross_entropy": LossSpec(cross_entropy, per_class=True, batched=BatchedLoss(_one_hot, _cross_entropy_graph),
+    "cross_entropy": LossSpec(cross_entropy, per_class=True, batched=BatchedLoss(_one_hot, _cross_entropy_graph, _cross_entropy_arrays),
                               title=N_("cross-entropy")),
-    "hinge": LossSpec(hinge, one_output=True, batched=BatchedLoss(_hinge_signs, _hinge_graph), title=N_("hinge")),
+    "hinge": LossSpec(hinge, one_output=True, batched=BatchedLoss(_hinge_signs, _hinge_graph, _hinge_arrays), title=N_("hinge")),
 }
 
 

@@ -57,7 +57,8 @@ class Module:
         return _named(self, lambda module: module.own_buffers())
 
     def parameters(self) -> list[Value]:
-        return [p for _, p in self.named_parameters()]
+        """Every parameter, in the order of `named_parameters` (without building the names)."""
+        return [p for module in self.modules() for _, p in module.own_parameters()]
 
     def num_parameters(self) -> int:
         return len(self.named_parameters())

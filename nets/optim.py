@@ -32,8 +32,15 @@ class Optimizer:
         for p in self.params:
             p.grad = 0.0
 
+    # The names of the per-parameter state lists, in the order `update(p, g, *state)` takes them:
+    # compiled training keeps them as NumPy vectors for a whole `fit` and writes them back.
+    state: tuple[str, ...] = ()
+
     def step(self) -> None:
         raise NotImplementedError
+
+    def advance(self) -> None:
+        """What `step()` does once before updating the parameters (Adam counts its steps)."""
 
     def trainable(self) -> Iterator[tuple[int, Value]]:
         """(index, parameter) for each parameter to update: frozen modules' parameters are skipped."""
@@ -55,6 +62,8 @@ class SGD(Optimizer):
         self.momentum = _fraction(momentum, "SGD", "momentum")
         self.weight_decay = non_negative(weight_decay, "SGD", "weight_decay")
         self.velocity = [0.0] * len(self.params)
+
+    state = ("velocity",)
 
     def step(self) -> None:
         v = self.velocity
@@ -99,8 +108,13 @@ class Adam(Optimizer):
         self.v = [0.0] * len(self.params)
         self.t = 0  # steps taken: the t of the bias correction
 
-    def step(self) -> None:
+    state = ("m", "v")
+
+    def advance(self) -> None:
         self.t += 1
+
+    def step(self) -> None:
+        self.advance()
         m, v = self.m, self.v
         for i, p in self.trainable():
             p.data, m[i], v[i] = self.update(p.data, p.grad, m[i], v[i])

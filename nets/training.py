@@ -95,9 +95,10 @@ def fit(
     if compiled:
         from .compiled import CompiledTraining  # imports the compiler, and so NumPy's part of it
 
-        trainer = CompiledTraining(model.train(), loss, X, y)
+        trainer = CompiledTraining(model.train(), loss, X, y, optimizer)
     for callback in callbacks:
         callback.set_run(run)
+    sync = trainer is not None and any(map(_touches_values_per_batch, callbacks))
     try:
         _each(callbacks, "on_train_begin")
         for epoch in range(1, epochs + 1):
@@ -111,13 +112,19 @@ def fit(
                     batch_loss, classes = _train_step(model, xb, yb.tolist(), loss_fn, optimizer, where, threshold,
                                                       callbacks, b)
                 else:
-                    batch_loss, classes = _compiled_step(trainer, xb, yb, optimizer, where, callbacks, b)
+                    batch_loss, classes = _compiled_step(trainer, xb, yb, where, callbacks, b, sync)
                 total += batch_loss * len(yb)
                 correct += count_correct(classes, yb.tolist())
                 seen += len(yb)
+                if sync:
+                    trainer.write_back()
                 _each(callbacks, "on_batch_end", b, {"loss": batch_loss})
+                if sync:
+                    trainer.read_back()
                 if run.stop_training:
                     break
+            if trainer is not None:
+                trainer.write_back()  # the model's Values, for validation, callbacks and the caller
             record = {"loss": total / seen}
             if metrics:
                 record["accuracy"] = correct / seen
@@ -132,9 +139,20 @@ def fit(
             if run.stop_training:
                 break
     finally:
+        if trainer is not None:
+            trainer.write_back()  # however training ends: before on_train_end (EarlyStopping puts back the best)
         _each(callbacks, "on_train_end")
         model.eval()
     return history
+
+
+def _touches_values_per_batch(callback: Callback) -> bool:
+    """Whether a callback may read or change weights or gradients between batches (clipping,
+    max-norm, your own): then compiled training keeps the model's Values current each batch."""
+    if isinstance(callback, ProgressBar):
+        return False
+    kind = type(callback)
+    return any(getattr(kind, hook) is not getattr(Callback, hook) for hook in ("on_batch_begin", "on_before_step", "on_batch_end"))
 
 
 def _each(callbacks: Sequence[Callback], hook: str, *args: object) -> None:
@@ -162,18 +180,24 @@ def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Lo
     return batch_loss.data, output_classes(outs, threshold)
 
 
-def _compiled_step(trainer: CompiledTraining, xb: np.ndarray, yb: np.ndarray, optimizer: Optimizer,
-                   where: str, callbacks: Sequence[Callback] = (), batch: int = 1) -> tuple[float, list[int]]:
-    """`_train_step` through the tape: the same step, on the whole batch at once."""
-    optimizer.zero_grad()
+def _compiled_step(trainer: CompiledTraining, xb: np.ndarray, yb: np.ndarray, where: str,
+                   callbacks: Sequence[Callback] = (), batch: int = 1, sync: bool = False) -> tuple[float, list[int]]:
+    """`_train_step` through the tape: the same step, on the whole batch at once, with the
+    parameters and the optimiser's state as NumPy vectors (see `CompiledTraining`).  With
+    `sync`, the Values hold the weights and gradients while the callbacks run (for clipping)."""
     with _overflow_means_divergence(f"{where}: the forward pass"):
         batch_loss, classes = trainer.forward(xb, yb)
     try:
-        trainer.backward()  # the tape refuses a gradient that overflows, too
+        grad = trainer.backward()  # refuses a gradient that is not finite
     except OverflowError as error:
         raise _gradient_diverged(where, error) from error
+    if sync:
+        trainer.write_back(grad)
     _each(callbacks, "on_before_step", batch)
-    _step_keeping_finite_weights(optimizer, where)
+    if sync:
+        grad = trainer.read_back()
+    if not trainer.update(grad):  # the last finite weights are kept
+        raise _weight_diverged(where)
     return batch_loss, classes
 
 
@@ -189,8 +213,11 @@ def _step_keeping_finite_weights(optimizer: Optimizer, where: str) -> None:
     if not all(math.isfinite(p.data) for p in optimizer.params):  # put the last finite weights back
         for p, data in zip(optimizer.params, before):
             p.data = data
-        raise DivergenceError(f"training diverged at {where}: the step made a weight infinite; "
-                              "try a smaller learning rate")
+        raise _weight_diverged(where)
+
+
+def _weight_diverged(where: str) -> DivergenceError:
+    return DivergenceError(f"training diverged at {where}: the step made a weight infinite; try a smaller learning rate")
 
 
 def predict(model: Module, X: Sequence, *, threshold: float = 0.0) -> list[int]:

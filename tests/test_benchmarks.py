@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKLOADS = ("demo", "memory", "depth", "throughput", "digits", "binary addition", "sine", "cnn")
+WORKLOADS = ("demo", "memory", "depth", "throughput", "digits", "binary addition", "sine", "cnn", "compiled")
 
 
 @pytest.mark.slow
@@ -31,6 +31,12 @@ def test_smoke_run_prints_the_table_and_writes_the_json(tmp_path: Path) -> None:
     for row in rows.values():
         assert row["figure"] in run.stdout
         assert isinstance(row["stepgrad"], (int, float)) and row["stepgrad"] >= 0, row
+
+    hand = [row for figure, row in rows.items() if figure.startswith("compiled / hand-written NumPy step")]
+    assert len(hand) == 5  # every benchmarked network, each checked against its hand-written NumPy step first
+    for row in hand:
+        assert row["notes"]["max relative difference, losses and weights"] < 1e-9
+        assert "1 thread" in row["notes"]["threads"]
 
     step = rows["demo step: forward + backward + SGD"]
     if importlib.util.find_spec("micrograd") is None:
