@@ -18,7 +18,7 @@ def number(value: float | str, unit: str) -> str:
     if unit == "s":
         return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.2f} s"
     if unit == "bytes":
-        return f"{value:,.0f} B"
+        return f"{value / 1e6:.1f} MB" if value >= 1e6 else f"{value:,.0f} B"
     if unit == "nodes/s":
         return f"{value / 1e6:.2f} M/s" if value >= 1e6 else f"{value / 1e3:.0f} k/s"
     if unit == "%":
