@@ -222,6 +222,7 @@ def test_on_a_terminal_a_live_bar_per_epoch_leaves_one_line_per_finished_epoch(m
     _moons_fit(ProgressBar(terminal), epochs=3, validation_data=data.moons(n=10, seed=1))
     out = terminal.getvalue()
     assert "\r" in out and "batch" in out  # the live bar was drawn over the epoch's batches
+    assert max(len(piece.rstrip()) for piece in re.split("[\r\n]", out)) <= 80  # every drawing of the bar too
     screen = _screen(out)
     assert len(screen) == 3 and all(len(line) <= 80 for line in screen), screen
     assert all(re.fullmatch(rf"epoch {e}/3 loss=\d\.\d{{4}} accuracy=\d\.\d{{4}} val_loss=\d\.\d{{4}} "
