@@ -187,9 +187,11 @@ def gradient_norms(norms: Sequence[float] | Module, *, title: str = "Gradient no
 
 
 def gradient_norms_through_time(
-    norms: Sequence[float] | dict[str, Sequence[float]], *, title: str = "Gradient reaching each time step"
+    norms: Sequence[float] | dict[str, Sequence[float]], *, title: str = "Gradient reaching each time step",
+    ylabel: str = "||dL/dh_t||",
 ) -> Figure:
-    """||dL/dh_t|| against the time step t, on a log scale: one line per labelled series.
+    """||dL/dh_t|| (or `ylabel`'s quantity, an LSTM's ||dL/dc_t||) against the time step t, on a log
+    scale: one line per labelled series.
 
     With the loss at the last step, a line falling towards t = 1 is the gradient vanishing
     back through time; rising, exploding.  Norms from `nets.recurrent.hidden_grad_norms`.
@@ -202,7 +204,7 @@ def gradient_norms_through_time(
         ax.plot(range(1, len(values) + 1), [max(v, 1e-30) for v in values], marker="o", markersize=3,
                 color=COLOURS[i % len(COLOURS)], label=label or None)
     ax.set_yscale("log")
-    ax.set(title=title, xlabel="time step t (the loss is at the end)", ylabel="||dL/dh_t||  (log scale)")
+    ax.set(title=title, xlabel="time step t (the loss is at the end)", ylabel=f"{ylabel}  (log scale)")
     ax.grid(alpha=0.3)
     if any(series):
         ax.legend()
@@ -254,7 +256,10 @@ def filters(conv: Conv2d, *, title: str = "Learned filters") -> Figure:
 
 
 def feature_maps(model: Sequential, image: Sequence, *, title: str = "Feature maps") -> Figure:
-    """One image, then the feature maps that come out of each Conv2d of `model` (no graph built)."""
+    """One image, then the feature maps that come out of each Conv2d of `model` (no graph built).
+
+    A convolution's output is signed, so each row of maps shares one symmetric red-blue scale
+    (white is 0, red positive, blue negative) with its colour bar; the input is drawn in grey."""
     rows = [("input", np.asarray(image, dtype=float))]
     model.eval()
     with no_grad():
@@ -264,15 +269,18 @@ def feature_maps(model: Sequential, image: Sequence, *, title: str = "Feature ma
             if isinstance(module, Conv2d):
                 rows.append((f"after {i}: {type(module).__name__}", np.array([[[v.data for v in r] for r in ch] for ch in x])))
     cols = max(len(maps) for _, maps in rows)
-    fig = Figure(figsize=(1.3 * cols + 1.5, 1.4 * len(rows) + 0.6), layout="constrained")
+    fig = Figure(figsize=(1.3 * cols + 2.3, 1.4 * len(rows) + 0.6), layout="constrained")
     fig.suptitle(title)
     axes = fig.subplots(len(rows), cols, squeeze=False)
     for r, (name, maps) in enumerate(rows):
+        limit = max(float(np.abs(maps).max()), 1e-12)
+        scale = {"cmap": "gray_r"} if r == 0 else {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}
         for c in range(cols):
             axes[r][c].axis("off")
             if c < len(maps):
-                axes[r][c].imshow(maps[c], cmap="gray_r" if r == 0 else "viridis")
+                shown = axes[r][c].imshow(maps[c], **scale)
                 axes[r][c].set_title(f"channel {c}", fontsize=8)
+        fig.colorbar(shown, ax=axes[r].tolist(), shrink=0.9, label="pixel" if r == 0 else "output")
         axes[r][0].text(-0.15, 0.5, name, transform=axes[r][0].transAxes, ha="right", va="center", fontsize=9)
     return fig
 

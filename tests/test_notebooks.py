@@ -76,8 +76,40 @@ def test_notebook_is_committed_with_outputs(path: Path):
     assert not errors, f"{path.name} was committed with errors: {errors}"
 
 
+# What the prose of a notebook relies on, checked in its own kernel after its last cell: an
+# assertion that fails if a re-run stops showing what the text says (a cell the reader never sees).
+FACTS = {
+    "10_recurrent_networks_and_bptt": """
+assert truncated_seconds < full_seconds, (truncated_seconds, full_seconds)  # CPU seconds
+assert lstm_first / rnn_first > 1e12, (lstm_first, rnn_first)
+assert cell_paths["LSTM, forget bias 0 (dL/dc_t)"][0] < 1e-12 < 0.01 < lstm_first / cell_paths["LSTM, forget bias 3 (dL/dc_t)"][-1]
+""",
+    "05_why_hidden_layers": """
+assert course_history["accuracy"][-1] == today_history["accuracy"][-1] == 1.0
+assert today_history["accuracy"].index(1.0) < course_history["accuracy"].index(1.0)
+assert abs(course_history["loss"][100] - 0.25) < 0.01  # the plateau
+assert all(np.allclose(by_hand[k], from_backward[k], rtol=0, atol=1e-15) for k in by_hand)
+""",
+    "11_gradient_descent_by_hand": """
+assert methods[-1][0].startswith("Adam") and distance[25] < 0.1 < 0.5 < distance[40]  # Adam passes the bottom, swings out
+assert after_epochs[4] < after_epochs[1] < after_epochs[None]  # per epoch: mini-batch, then one example, then full batch
+assert abs(ends[-2.0] - ends[-0.5]) < 1e-6 and abs(ends[0.5] - ends[2.0]) < 1e-6 and f(ends[-2.0]) < -3.5 and -1.1 < f(ends[2.0]) < -1.0
+""",
+    "13_batch_normalisation": """
+assert 0.08 < bn.running_var[2].data / 900 - 1 < 0.15 and abs(big.running_var[2].data / 900 - 1) < 0.05
+assert abs((1 - m) ** 50 + weights @ feature3 - bn.running_var[2].data) < 1e-9
+""",
+}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS + TRANSLATED, ids=[str(p.relative_to(FOLDER).with_suffix("")) for p in NOTEBOOKS + TRANSLATED])
 def test_notebook_runs_top_to_bottom(path: Path):
     nb = nbformat.read(path, as_version=4)
+    if path.stem in FACTS:
+        nb.cells.append(nbformat.v4.new_code_cell(FACTS[path.stem]))
     _client(nb, path.parent).execute()  # raises at the first error, or when the budget runs out
+
+
+def test_every_fact_names_a_notebook():
+    assert set(FACTS) <= {p.stem for p in NOTEBOOKS}
