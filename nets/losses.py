@@ -49,20 +49,31 @@ LOG_FLOOR = -100.0  # binary_cross_entropy's logs are clamped here, as PyTorch's
 
 
 def sse(output: Output, target: Target) -> Value:
-    """Sum of squared errors: sum((y_i - t_i)^2)."""
-    outputs, targets = _pairs(output, target, "sse")
+    """Sum of squared errors: sum((y_i - t_i)^2); a class label for several outputs is one-hot, as in `mse`."""
+    return _squared_errors(*_pairs(output, target, "sse"))
+
+
+def _squared_errors(outputs: list[Value], targets: list[float]) -> Value:
     return autograd.sum((y - t) ** 2 for y, t in zip(outputs, targets))
 
 
 def mse(output: Output, target: Target) -> Value:
-    """Mean squared error: the average of (y_i - t_i)^2, for regression."""
-    outputs, _ = _pairs(output, target, "mse")
-    return sse(output, target) * (1.0 / len(outputs))
+    """Mean squared error: the average of (y_i - t_i)^2, for regression; with several outputs
+    and a class label as the target, against that label's one-hot row (the classic course's
+    classifier: one sigmoid output per class, each pushed towards 0 or 1)."""
+    outputs, targets = _pairs(output, target, "mse")
+    return _squared_errors(outputs, targets) * (1.0 / len(outputs))
 
 
 def _targets(y: ndarray, outputs: int) -> ndarray:
-    """The targets as they are: a squared error has no branch."""
-    return y
+    """The targets as they are (a squared error has no branch), or one-hot rows where each
+    target is a class label for several outputs."""
+    if y.ndim != 1 or outputs == 1:
+        return y
+    import numpy as np
+
+    _labels(y, range(outputs), "mse", f"a class index in 0..{outputs - 1} (or a row of {outputs} targets)")
+    return np.eye(outputs)[y.astype(int)]
 
 
 def _sse_graph(output: Value | Sequence[Value], target: Value | Sequence[Value]) -> Value:
@@ -79,7 +90,7 @@ def _mse_graph(output: Value | Sequence[Value], target: Value | Sequence[Value])
 
 
 def _sse_arrays(Z: ndarray, t: ndarray) -> tuple[ndarray, ndarray]:
-    d = Z - t.reshape(len(t), -1).T
+    d = Z - _targets(t, len(Z)).reshape(len(t), -1).T  # class labels for several outputs: one-hot rows
     return (d * d).sum(axis=0), 2.0 * d
 
 
@@ -282,6 +293,7 @@ class LossSpec:
     output_activation: str | None = None  # e.g. "sigmoid": the loss wants a probability
     threshold: float = 0.0  # a single output above it means class 1: 0 for scores, 0.5 near 0/1
     one_output: bool = False  # exactly one output per example (a score or a probability)
+    one_hot: bool = False  # several outputs and a class label: the label is one-hot inside (sigmoid outputs)
     batched: BatchedLoss | None = None
     title: str = ""  # its name in words, for plots and reports ("cross-entropy"); translated with _()
 
@@ -292,8 +304,8 @@ class LossSpec:
 
 # The losses by name: `fit(loss=...)`, `evaluate`, compiled training and `stepgrad train --loss` read this.
 LOSSES: dict[str, LossSpec] = {
-    "mse": LossSpec(mse, threshold=0.5, batched=BatchedLoss(_targets, _mse_graph, _mse_arrays), title=N_("mean squared error")),
-    "sse": LossSpec(sse, threshold=0.5, batched=BatchedLoss(_targets, _sse_graph, _sse_arrays), title=N_("sum of squared errors")),
+    "mse": LossSpec(mse, threshold=0.5, one_hot=True, batched=BatchedLoss(_targets, _mse_graph, _mse_arrays), title=N_("mean squared error")),
+    "sse": LossSpec(sse, threshold=0.5, one_hot=True, batched=BatchedLoss(_targets, _sse_graph, _sse_arrays), title=N_("sum of squared errors")),
     "bce": LossSpec(binary_cross_entropy, output_activation="sigmoid", threshold=0.5, one_output=True,
                     batched=BatchedLoss(_bce_weights, _bce_graph, _bce_arrays), title=N_("binary cross-entropy")),
     "bce_with_logits": LossSpec(bce_with_logits, one_output=True,
@@ -336,7 +348,13 @@ def _named(name: str) -> LossSpec:
 
 
 def _pairs(output: Output, target: Target, who: str) -> tuple[list[Value], list[float]]:
+    """The outputs and the targets as two lists; a class label for several outputs becomes its one-hot row."""
     outputs = [output] if isinstance(output, Value) else list(output)
+    if isinstance(target, numbers.Real) and len(outputs) > 1:
+        if isinstance(target, bool) or target != int(target) or not 0 <= target < len(outputs):
+            raise ValueError(f"{who}: with {len(outputs)} outputs, a single target must be a class index in "
+                             f"0..{len(outputs) - 1}, got {target!r}")
+        return outputs, [float(i == target) for i in range(len(outputs))]
     targets = [target] if isinstance(target, numbers.Real) else [float(t) for t in target]
     if len(outputs) != len(targets):
         raise ValueError(f"{who}: {len(outputs)} outputs but {len(targets)} targets")

@@ -49,8 +49,15 @@ def threshold_for(loss: str | losses.Loss | losses.LossSpec) -> float:
 
 
 def count_correct(classes: list[int], targets: list) -> int:
-    """Matches between predicted classes and targets; a hinge target -1 means class 0."""
-    return sum(c == (0 if t == -1 else t) for c, t in zip(classes, targets))
+    """Matches between predicted classes and targets; a hinge target -1 means class 0, and a
+    row of targets for one example's outputs (a one-hot row) means the class of its largest."""
+    return sum(c == _target_class(c, t) for c, t in zip(classes, targets))
+
+
+def _target_class(predicted: Any, target: Any) -> Any:
+    if isinstance(predicted, int) and isinstance(target, Sequence):  # one example's row of targets
+        return max(range(len(target)), key=target.__getitem__)
+    return 0 if target == -1 else target
 
 
 def output_classes(outs: Sequence[Value | list[Value]], threshold: float) -> list[int]:

@@ -175,3 +175,15 @@ def test_figures_are_saved_whole(tmp_path):
     figure = nets.plot.gradient_norms([1.0, 0.1])
     path = nets.plot.save(figure, tmp_path / "norms.png")
     assert Path(path).read_bytes().startswith(b"\x89PNG") and sorted(p.name for p in tmp_path.iterdir()) == ["norms.png"]
+
+
+def test_train_digits_with_the_squared_error_uses_ten_sigmoid_outputs(tmp_path, capsys):
+    model_path = tmp_path / "digits.json"
+    status = main(["train", "--data", "digits", "--loss", "mse", "--optimizer", "sgd", "--lr", "2", "--epochs", "3",
+                   "--batch-size", "20", "--compiled", "--quiet", "--save", str(model_path)])
+    out = capsys.readouterr().out
+    assert status == 0 and "loss mse" in out
+    accuracy = float(out.split("test accuracy")[1].split("%")[0].strip(" :"))
+    assert accuracy > 50, out
+    config = nets.load(model_path).config()
+    assert config["nouts"][-1] == 10 and config["output_activation"] == "sigmoid"

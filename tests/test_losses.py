@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -148,3 +150,39 @@ def test_mse_and_sse_by_hand():
 def test_bad_targets_are_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ---- squared error on many classes: the classic course's 10 sigmoid outputs ----
+
+
+def test_a_class_label_for_several_outputs_is_its_one_hot_row():
+    outs = [Value(0.2), Value(0.7), Value(0.1)]
+    for name, fn in (("mse", losses.mse), ("sse", losses.sse)):
+        by_label, by_row = fn(outs, 1), fn(outs, [0.0, 1.0, 0.0])
+        assert by_label.data == by_row.data == pytest.approx((0.04 + 0.09 + 0.01) / (3 if name == "mse" else 1))
+    by_label = losses.mse(outs, 2)
+    by_label.backward()
+    assert [v.grad for v in outs] == pytest.approx([2 * 0.2 / 3, 2 * 0.7 / 3, 2 * (0.1 - 1) / 3])
+    with pytest.raises(ValueError, match=r"mse: with 3 outputs, a single target must be a class index in 0..2, got 3"):
+        losses.mse(outs, 3)
+    with pytest.raises(ValueError, match=r"sse: with 3 outputs, a single target must be a class index in 0..2, got 0.5"):
+        losses.sse(outs, 0.5)
+    assert losses.mse(Value(0.3), 0.5).data == pytest.approx(0.04)  # one output: regression, as before
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_fit_with_mse_on_ten_classes_reports_argmax_accuracy(compiled):
+    from nets import MLP, data, evaluate, fit, optim
+
+    X, y = data.digits("train")
+    X, y = X[:300], y[:300]
+    results = []
+    for targets in (y, np.eye(10)[y]):  # class labels (one-hot inside) or one-hot rows: the same training
+        model = MLP(64, [16, 10], output_activation="sigmoid", seed=0)
+        history = fit(model, X, targets, loss="mse", optimizer=optim.SGD(model.parameters(), lr=2.0), epochs=4,
+                      batch_size=20, progress=False, seed=0, compiled=compiled)
+        results.append((history["loss"], history["accuracy"], evaluate(model, X, targets, loss="mse")))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-9) and results[0][1] == results[1][1]
+    accuracy = results[0][1]
+    assert accuracy[-1] > max(0.3, accuracy[0]), accuracy  # not the 0.0 every epoch of one-hot rows compared with labels
+    assert results[0][2][1] == results[1][2][1] > 0.3

@@ -48,15 +48,16 @@ def train(args: argparse.Namespace) -> None:
     classes = int(y.max()) + 1
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
     entry = losses.LOSSES[loss]
-    if not entry.per_class and classes != 2:
+    if not (entry.per_class or entry.one_hot) and classes != 2:
         raise ValueError(_("--loss {loss} needs two classes but --data {data} has {classes}; use --loss cross_entropy").format(
             loss=loss, data=args.data, classes=classes))
-    outputs = classes if entry.per_class else 1
+    one_hot = entry.one_hot and classes > 2  # one sigmoid output per class, the label one-hot inside the loss
+    outputs = classes if entry.per_class or one_hot else 1
     model = build_cnn(args, X.shape[1:], outputs) if args.model == "cnn" else MLP(
         X.shape[1],
         [*(args.hidden if args.hidden is not None else [16, 16]), outputs],
         activation=args.activation,
-        output_activation=entry.output_activation,
+        output_activation="sigmoid" if one_hot else entry.output_activation,
         seed=args.seed,
         dropout=args.dropout,
     )
