@@ -79,6 +79,15 @@ def test_notebook_is_committed_with_outputs(path: Path):
 # What the prose of a notebook relies on, checked in its own kernel after its last cell: an
 # assertion that fails if a re-run stops showing what the text says (a cell the reader never sees).
 FACTS = {
+    "08_handwritten_digits": """
+assert largest_gap < 1e-9 and compiled_seconds < seconds
+assert course_history["val_accuracy"][-1] > 0.9 and course_history["val_accuracy"][0] < 0.5 < 0.85 < compiled_history["val_accuracy"][0]
+assert course_history["val_accuracy"][-1] < compiled_history["val_accuracy"][-1]
+""",
+    "09_convolutions": """
+assert (edge_map == [[0, 30, 30, 0]] * 4).all() and np.allclose(as_array(maps1), summed)
+assert evaluate(cnn, X_test, y_test, loss="cross_entropy")[1] >= 0.97  # trained to its full accuracy, compiled
+""",
     "10_recurrent_networks_and_bptt": """
 assert truncated_seconds < full_seconds, (truncated_seconds, full_seconds)  # CPU seconds
 assert lstm_first / rnn_first > 1e12, (lstm_first, rnn_first)
