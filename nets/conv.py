@@ -73,6 +73,9 @@ class Conv2d(Module):
         self.kernel_size = _size(kernel_size, "Conv2d", "kernel_size")
         self.stride = _size(stride, "Conv2d", "stride")
         self.padding = _size(padding, "Conv2d", "padding", minimum=0)
+        if self.padding >= self.kernel_size:  # (a model file's padding of 10**6 asked for 10**12 outputs per image)
+            raise ValueError(f"Conv2d: padding must be less than kernel_size ({self.kernel_size}), got {self.padding}: "
+                             "a window further out would see only the padding's zeros")
         if not isinstance(fused, bool):
             raise TypeError(f"Conv2d: fused must be True or False, got {fused!r}")
         self.fused = fused

@@ -92,6 +92,14 @@ class BatchNorm1d(Module):
         return ([(f"running_mean.{i}", v) for i, v in enumerate(self.running_mean)]
                 + [(f"running_var.{i}", v) for i, v in enumerate(self.running_var)])
 
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        """As `Module.load_state_dict`, refusing a negative running variance (nothing is set then)."""
+        bad = next((name for name, value in state.items() if name.startswith("running_var.")
+                    and isinstance(value, (int, float)) and value < 0), None)
+        if bad is not None:
+            raise ValueError(f"load_state_dict: {bad} must be a variance, >= 0, got {state[bad]!r}")
+        super().load_state_dict(state)
+
     def config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
 

@@ -92,16 +92,22 @@ def load(path: str | os.PathLike) -> Saveable:
         raise ValueError(f"{path}: the \"config\" and \"state\" fields must be JSON objects")
     try:
         parts = _parts(kind, config)
-        too_big = [n for _, part in parts for n in _sizes(part) if n > MAX_SIZE]
+        numbers = [n for _, part in parts for n in _sizes(part)]
+        too_big = [n for n in numbers if n > MAX_SIZE]
         if too_big:
             raise ValueError(f"a layer size of {too_big[0]} is too large (at most {MAX_SIZE})")
+        if any(n < 0 for n in numbers):  # a negative size would cancel a sibling's count
+            raise ValueError(f"a size of {min(numbers)} is negative")
         counts = [cls.parameter_count(part) for cls, part in parts]
+        uncounted = next((f"{cls.__name__} {shown(part, 80)}" for (cls, part), n in zip(parts, counts) if n is None), None)
+        if uncounted:  # every module is counted before any is built, a Sequential's siblings too
+            raise ValueError(f"the sizes of {uncounted} are not integers, so its parameters cannot be counted")
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: {error}") from None
-    implied = None if None in counts else sum(counts)
-    if implied is not None and implied > MAX_PARAMETERS:  # refused before anything is built
+    implied = sum(counts)
+    if implied > MAX_PARAMETERS:  # refused before anything is built
         raise ValueError(f"{path}: the architecture has {implied:,} parameters, more than {MAX_PARAMETERS:,}")
-    if implied is not None and len(state) < implied:  # (more is for load_state_dict: running statistics, say)
+    if len(state) < implied:  # (more is for load_state_dict: running statistics, say)
         raise ValueError(f"{path}: the architecture has {implied:,} parameters but the file holds only {len(state):,} weights")
     try:
         model = build(kind, config)

@@ -141,7 +141,9 @@ def test_save_and_load_keep_the_running_statistics(tmp_path):
 
 def test_a_negative_running_variance_is_refused_with_its_value():
     bn = BatchNorm1d(2).eval()
-    bn.load_state_dict({**bn.state_dict(), "running_var.1": -3.0})
+    with pytest.raises(ValueError, match=r"running_var.1 must be a variance, >= 0, got -3.0"):
+        bn.load_state_dict({**bn.state_dict(), "running_var.1": -3.0})
+    bn.running_var[1].data = -3.0  # set by hand
     with pytest.raises(ValueError, match=r"running_var \+ eps must be positive.*-3.0"):
         bn([0.0, 1.0])
 
