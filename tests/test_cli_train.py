@@ -1,5 +1,6 @@
 """`stepgrad train` and `stepgrad demo`: happy paths, files written, one-line errors with status 2."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import nets
-from nets.cli import main
+from nets.cli import commands, main
 
 
 @pytest.mark.slow
@@ -187,3 +188,17 @@ def test_train_digits_with_the_squared_error_uses_ten_sigmoid_outputs(tmp_path, 
     assert accuracy > 50, out
     config = nets.load(model_path).config()
     assert config["nouts"][-1] == 10 and config["output_activation"] == "sigmoid"
+
+
+@pytest.mark.parametrize("argv", [
+    ["--data", "digits", "--hidden", "4096,4096", "--compiled"],
+    ["--data", "moons", "--samples", "100000", "--hidden", "4096,4096"],
+    ["--data", "digits", "--model", "cnn", "--channels", "64", "--hidden", "4096,4096", "--compiled"],
+])
+def test_a_network_and_batch_too_big_for_memory_is_one_line_before_anything_is_built(capsys, monkeypatch, argv):
+    monkeypatch.setattr(commands, "available_memory", lambda: 16 * 2**30)  # whatever this machine has free
+    assert main(["train", *argv, "--epochs", "1"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert re.match(r"stepgrad train: error: this network \([0-9,]+ parameters\) on batches of [0-9,]+ needs about "
+                    r"[0-9,.]+ GiB of memory, more than the [0-9,.]+ GiB available", err)

@@ -12,6 +12,7 @@ import numpy as np
 
 import autograd
 from autograd import Value
+from autograd.compile import available_memory
 from autograd.files import write_atomically
 from autograd.i18n import gettext as _
 
@@ -53,6 +54,7 @@ def train(args: argparse.Namespace) -> None:
             loss=loss, data=args.data, classes=classes))
     one_hot = entry.one_hot and classes > 2  # one sigmoid output per class, the label one-hot inside the loss
     outputs = classes if entry.per_class or one_hot else 1
+    check_memory(args, X.shape[1:], outputs, args.batch_size or len(X))
     model = build_cnn(args, X.shape[1:], outputs) if args.model == "cnn" else MLP(
         X.shape[1],
         [*(args.hidden if args.hidden is not None else [16, 16]), outputs],
@@ -129,6 +131,33 @@ def make_directory(path: str) -> None:
         raise ValueError(_("cannot write plots into {path!r}: {why}").format(path=path, why=error.strerror or error)) from None
     if not os.access(path, os.W_OK):
         raise ValueError(_("cannot write plots into {path!r}: {why}").format(path=path, why=_("permission denied")))
+
+
+# Measured (tracemalloc, an MLP on the digits): a parameter costs about 180 bytes (its Value and
+# the optimiser's state), and each weight a batch's graph or tape reads, about 26-34 bytes per example.
+BYTES_PER_PARAMETER = 250
+BYTES_PER_WEIGHT_AND_EXAMPLE = 40
+
+
+def check_memory(args: argparse.Namespace, shape: tuple[int, ...], outputs: int, batch: int) -> None:
+    """Refuse, in one line before anything is built, a network and batch that cannot fit in memory."""
+    if args.model == "cnn":
+        channels, height, width = shape
+        filters = args.channels or DEFAULT_CHANNELS
+        conv = filters * (channels * 9 + 1)
+        sizes = [filters * ((height - 2) // 2) * ((width - 2) // 2), *(args.hidden or []), outputs]
+        read = conv * (height - 2) * (width - 2)  # the filters, at every position of an image
+    else:
+        sizes = [int(np.prod(shape)), *(args.hidden if args.hidden is not None else [16, 16]), outputs]
+        conv = read = 0
+    dense = sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))
+    needed = (conv + dense) * BYTES_PER_PARAMETER + (read + dense) * batch * BYTES_PER_WEIGHT_AND_EXAMPLE
+    room = available_memory()
+    if room is not None and needed > room:
+        raise ValueError(_("this network ({parameters:,} parameters) on batches of {batch:,} needs about {needed:,.1f} GiB "
+                           "of memory, more than the {room:,.1f} GiB available; use smaller --hidden, --samples or "
+                           "--batch-size").format(parameters=conv + dense, batch=batch, needed=needed / 2**30,
+                                                  room=room / 2**30))
 
 
 def build_cnn(args: argparse.Namespace, image_shape: tuple[int, ...], outputs: int) -> Sequential:
