@@ -126,7 +126,7 @@ def _read(path: str | os.PathLike) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"{path}: not a stepgrad model: not a regular file")
-        raw = file.read(MAX_BYTES + 1)
+        raw = file.read(min(info.st_size, MAX_BYTES) + 1)  # read(MAX_BYTES) would allocate them all at once
     if len(raw) > MAX_BYTES:
         raise ValueError(f"{path}: not a stepgrad model: larger than {MAX_BYTES:,} bytes")
     return raw

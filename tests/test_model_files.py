@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
+import tracemalloc
 
 import pytest
 
@@ -44,7 +44,8 @@ def test_a_negative_sibling_does_not_cancel_the_count(tmp_path, small_limit):
 
 
 @pytest.mark.parametrize("kind, config", [
-    ("MLP", {"nin": 2, "nouts": [-2]}),  # once a ZeroDivisionError in Xavier's fan_in + fan_out
+    ("Neuron", {"nin": 2, "fan_out": -2}),  # once a ZeroDivisionError in Xavier's fan_in + fan_out
+    ("MLP", {"nin": 2, "nouts": [-2]}),
     ("MLP", {"nin": 2, "nouts": [3, -2, 1]}),
     ("Conv2d", {"in_channels": 1, "out_channels": -1, "kernel_size": 3}),
     ("RNN", {"input_size": 2, "hidden_size": -3}),
@@ -85,3 +86,14 @@ def test_a_negative_running_variance_is_refused_and_nothing_is_set(tmp_path):
     with pytest.raises(ValueError, match="running_var.1"):
         bn.load_state_dict(bad)
     assert bn.state_dict() == state
+
+
+def test_loading_a_small_file_allocates_little(tmp_path):
+    path = _write(tmp_path, "ReLU", {})  # once read with read(MAX_BYTES + 1): 400 MB for 90 bytes
+    tracemalloc.start()
+    try:
+        nets.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20
