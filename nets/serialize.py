@@ -76,7 +76,7 @@ def load(path: str | os.PathLike) -> Saveable:
     raw = _read(path)
     try:
         document = json.loads(raw.decode("utf-8"), parse_int=_json_int, parse_float=_json_float,
-                              parse_constant=_json_constant)
+                              parse_constant=_json_constant, object_pairs_hook=_unique_keys)
     except (UnicodeDecodeError, ValueError) as error:  # json.JSONDecodeError is a ValueError
         raise ValueError(f"{path}: not a stepgrad model: the JSON is truncated or corrupt ({error})") from None
     except RecursionError:
@@ -143,6 +143,16 @@ def _json_float(text: str) -> float:
     if not math.isfinite(number):
         raise ValueError(f"the number {shown(text)} is too large for a float")
     return number
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused if a key appears twice (JSON keeps the last silently: which weight was meant?)."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"the key {shown(twice)} appears twice")
+    return document
 
 
 def _json_constant(text: str) -> float:

@@ -97,3 +97,12 @@ def test_loading_a_small_file_allocates_little(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 5 * 2**20
+
+
+def test_a_key_given_twice_is_refused_naming_it(tmp_path):
+    path = tmp_path / "model.json"
+    nets.Linear(1, 1, seed=0).save(path)
+    text = path.read_text().replace('"state": {', '"state": {"neurons.0.w1": 5.0, ', 1)
+    path.write_text(text)
+    with pytest.raises(ValueError, match="the key 'neurons.0.w1' appears twice"):
+        nets.load(path)
