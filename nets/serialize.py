@@ -101,7 +101,8 @@ def load(path: str | os.PathLike) -> Saveable:
         counts = [cls.parameter_count(part) for cls, part in parts]
         uncounted = next((f"{cls.__name__} {shown(part, 80)}" for (cls, part), n in zip(parts, counts) if n is None), None)
         if uncounted:  # every module is counted before any is built, a Sequential's siblings too
-            raise ValueError(f"the sizes of {uncounted} are not integers, so its parameters cannot be counted")
+            raise ValueError(f"the config of {uncounted} does not give its sizes as integers, so its parameters "
+                             "cannot be counted")
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: {error}") from None
     implied = sum(counts)

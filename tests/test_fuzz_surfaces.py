@@ -60,7 +60,8 @@ def _configs(document):
         config = stack.pop()
         if isinstance(config, dict):
             found.append(config)
-            stack += [m.get("config") for m in config.get("modules", []) if isinstance(m, dict)]
+            modules = config.get("modules")
+            stack += [m.get("config") for m in modules if isinstance(m, dict)] if isinstance(modules, list) else []
     return found
 
 

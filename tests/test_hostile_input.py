@@ -47,7 +47,7 @@ def _document(**changes):
 
 @pytest.mark.parametrize("text, message", [
     (json.dumps(_document(kind=[])), "unknown model kind []"),
-    (json.dumps(_document(kind="MLP", config={"nin": 2, "nouts": 5})), "the architecture or weights are wrong"),
+    (json.dumps(_document(kind="MLP", config={"nin": 2, "nouts": 5})), "does not give its sizes as integers"),
     (json.dumps(_document()).replace("0.5", "9" * 400), "a number of 400 digits is too large"),
     (json.dumps(_document()).replace("0.5", "9" * 4301), "a number of 4,301 digits is too large"),
     (json.dumps(_document()).replace("0.5", "1" + "0" * 400 + ".0"), "is too large for a float"),

@@ -32,7 +32,7 @@ def small_limit(monkeypatch):
 def test_a_sibling_with_a_size_that_is_not_an_integer_does_not_skip_the_count(tmp_path, small_limit):
     path = _write(tmp_path, "Sequential", _sequential(("Linear", {"nin": 1000, "nout": 1000}),
                                                       ("Linear", {"nin": "3", "nout": 2})))
-    with pytest.raises(ValueError, match=r"the sizes of Linear .* are not integers"):
+    with pytest.raises(ValueError, match=r"the config of Linear .* does not give its sizes as integers"):
         nets.load(path)
 
 
