@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 READY := $(VENV)/.installed
 DOT ?= dot
 APT := DEBIAN_FRONTEND=noninteractive apt-get
+# Every pip install takes the versions the suite was last run with (README: "Versions");
+# `make constraints` moves them to the newest, on purpose.
+CONSTRAINTS := .ci/constraints.txt
+PIP := $(PY) -m pip install --quiet --constraint $(CONSTRAINTS)
 
 .PHONY: demo test quick bench notebooks site site-tools dot fonts catalogues translations browser clean
 
@@ -19,11 +23,11 @@ quick: $(READY) dot fonts catalogues
 	$(PY) -m pytest -m "not slow"
 
 bench: $(READY)
-	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PIP) -e '.[bench]'
 	$(PY) -m benchmarks
 
 notebooks: $(READY) dot fonts catalogues
-	$(PY) -m pip install --quiet -e '.[notebooks]'
+	$(PIP) -e '.[notebooks]'
 	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # The course website: every notebook as a page, the Stepper pages, the teacher's guide, search and a
@@ -35,7 +39,7 @@ site-tools: $(READY)
 	@$(PY) -c "import sphinx, myst_nb, sphinx_book_theme, jupyter_server_mathjax" 2>/dev/null || $(PY) -m pip install --quiet -e '.[site]'
 
 # The virtual environment, with the project installed editable and its dev extra.
-$(READY): pyproject.toml
+$(READY): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -m venv $(VENV) >/dev/null 2>&1 && [ -x $(VENV)/bin/pip ] || { \
 	  rm -rf $(VENV); \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -44,8 +48,8 @@ $(READY): pyproject.toml
 	  else \
 	    echo "error: '$(PYTHON) -m venv' does not work here; run: sudo apt-get install python3-venv"; exit 1; \
 	  fi; }
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PIP) --upgrade pip
+	$(PIP) -e '.[dev]'
 	@touch $(READY)
 
 # Graphviz's `dot` renders the drawings; the Python package only writes DOT source.
@@ -91,7 +95,19 @@ browser: $(READY)
 	  else \
 	    echo "error: Chromium is missing; run: sudo apt-get install chromium chromium-driver"; exit 1; \
 	  fi; }
-	@$(PY) -c "import selenium, jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet -e '.[browser]'
+	@[ $(VENV)/.browser -nt $(READY) ] || { $(PIP) -e '.[browser]' && touch $(VENV)/.browser; }
+
+# The newest versions of every extra, resolved in a scratch environment, become the constraints;
+# then run `make test` and commit .ci/constraints.txt with what had to change.
+constraints:
+	set -e; scratch=$$(mktemp -d); \
+	$(PYTHON) -m venv $$scratch; \
+	$$scratch/bin/python -m pip install --quiet --upgrade pip; \
+	$$scratch/bin/python -m pip install --quiet '.[dev,browser,notebooks,widgets,bench]'; \
+	{ echo "# pip constraints for every install of the Makefile (README: Versions); written by make constraints"; \
+	  echo "# on $$(date -u +%Y-%m-%d), $$($$scratch/bin/python -V)"; \
+	  $$scratch/bin/python -m pip freeze | grep -v -i '^stepgrad[ =@]'; } > $(CONSTRAINTS).tmp; \
+	mv $(CONSTRAINTS).tmp $(CONSTRAINTS); rm -rf $$scratch
 
 clean:
 	rm -rf $(VENV) stepgrad-demo .pytest_cache .hypothesis
