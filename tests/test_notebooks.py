@@ -104,6 +104,12 @@ assert methods[-1][0].startswith("Adam") and distance[25] < 0.1 < 0.5 < distance
 assert after_epochs[4] < after_epochs[1] < after_epochs[None]  # per epoch: mini-batch, then one example, then full batch
 assert abs(ends[-2.0] - ends[-0.5]) < 1e-6 and abs(ends[0.5] - ends[2.0]) < 1e-6 and f(ends[-2.0]) < -3.5 and -1.1 < f(ends[2.0]) < -1.0
 """,
+    "12_regularisation": """
+assert all(a == 1.0 for a in train_accuracy["no regularisation"])
+assert all(np.mean(val_accuracy["no regularisation"]) < np.mean(v) for name, v in val_accuracy.items() if name != "no regularisation")
+assert max(np.mean(v) for v in easy.values()) == np.mean(easy["no regularisation"])  # the easy problem: nothing gained
+assert np.mean(easy["no regularisation"]) - np.mean(easy["max-norm 1"]) > max(np.std(v) for v in easy.values())
+""",
     "13_batch_normalisation": """
 assert 0.08 < bn.running_var[2].data / 900 - 1 < 0.15 and abs(big.running_var[2].data / 900 - 1) < 0.05
 assert abs((1 - m) ** 50 + weights @ feature3 - bn.running_var[2].data) < 1e-9
