@@ -110,6 +110,10 @@ assert all(np.mean(val_accuracy["no regularisation"]) < np.mean(v) for name, v i
 assert max(np.mean(v) for v in easy.values()) == np.mean(easy["no regularisation"])  # the easy problem: nothing gained
 assert np.mean(easy["no regularisation"]) - np.mean(easy["max-norm 1"]) > max(np.std(v) for v in easy.values())
 """,
+    "14_transfer_learning_and_augmentation": """
+assert all(min(parity["frozen"][k], parity["fine-tuned"][k]) > parity["from scratch"][k] for k in range(4))
+assert accuracies["from scratch"] > accuracies["fine-tuned"] > accuracies["frozen"]  # the other case: transfer loses
+""",
     "13_batch_normalisation": """
 assert 0.08 < bn.running_var[2].data / 900 - 1 < 0.15 and abs(big.running_var[2].data / 900 - 1) < 0.05
 assert abs((1 - m) ** 50 + weights @ feature3 - bn.running_var[2].data) < 1e-9
