@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Protocol, Union
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, Mapping, Optional, Protocol, Union
 
 from .files import check_writable, write_atomically
 from .ops import compact, lookup
@@ -234,9 +234,22 @@ def digraph(
     rankdir: str,
     params: set[Value] = frozenset(),  # type: ignore[assignment]
     edge_labels: Mapping[tuple[Value, int], str] | None = None,
+    data_text: Callable[[Value], str] | None = None,
+    expand: Collection[Value] | None = None,
+    fold: Mapping[Value, tuple[list[int], str]] | None = None,
+    ids: Mapping[Value, str] | None = None,
+    stacked: bool = False,
 ) -> graphviz.Digraph:
     """The drawing itself; `grad_text(node)` says what to show as a node's grad (None: nothing),
-    `edge_labels[(node, i)]` what to write on the edge from its i-th input."""
+    `data_text(node)` its data (default: the number), `edge_labels[(node, i)]` what to write on
+    the edge from its i-th input.
+
+    A part of a graph (the Stepper's close-up) passes only the `nodes` to draw and the nodes
+    whose operation to `expand` (default: all), with the edges from the inputs that are
+    drawn; `fold[node] = (indices, text)` draws those inputs as one box with `text`.  `ids`
+    are the nodes' ids in the SVG (`id` attributes), so a page can find a node in a drawing;
+    `stacked` puts a record's fields one above the other (narrow enough for a phone).
+    """
     import graphviz  # imported here: building graphs must not need it
 
     if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -246,22 +259,32 @@ def digraph(
         node_attr={"fontname": "Helvetica", "fontsize": "12", "penwidth": "1.2"},
         edge_attr={"color": "#616161", "arrowsize": "0.7", "fontsize": "9", "fontcolor": "#757575", "fontname": "Helvetica"},
     )
-    ids = {node: f"n{i}" for i, node in enumerate(nodes)}
+    ids = ids or {node: f"n{i}" for i, node in enumerate(nodes)}
+    drawn = set(nodes)
     far = far_inputs(nodes, labelled=bool(edge_labels) or any(lookup(n.op).ordered for n in nodes if n.parents))
-    sideways = rankdir in ("LR", "RL")  # records lay fields out across the rank direction
+    sideways = (rankdir in ("LR", "RL")) != stacked  # records lay fields out across the rank direction
     for node in nodes:
         fill = fills.get(node)
-        fields = [names[node], f"data {number(node.data)}", grad_text(node)]
+        data = number(node.data) if data_text is None else data_text(node)
+        fields = [names[node], f"data {data}", grad_text(node)]
         text = " | ".join(_escape(field) for field in fields if field is not None)
         style = _value_style(node, root, params)
         graph.node(ids[node], "{ " + text + " }" if sideways else text, shape="record", style=style[0],
-                   fillcolor=fill or style[1], penwidth="2" if fill else None)
-        if node.parents:
+                   fillcolor=fill or style[1], penwidth="2" if fill else None, id=ids[node])
+        if node.parents and (expand is None or node in expand):
             op = ids[node] + "_op"
             graph.node(op, _plain(op_label(node)), shape="ellipse", style="filled",
                        fillcolor=HIGHLIGHT if fill == HIGHLIGHT else OPERATION,
-                       fontsize="11", height="0.3", margin="0.04,0.02")
+                       fontsize="11", height="0.3", margin="0.04,0.02", id=op)
+            folded, fold_text = (fold or {}).get(node, ([], ""))
+            if folded:
+                box = op + "_fold"
+                graph.node(box, _escape(fold_text), shape="record", style="rounded,filled", fillcolor=PARAMETER,
+                           fontsize="11", id=box)
+                graph.edge(box, op, style="bold")
             for i, (side, parent) in enumerate(zip(lookup(node.op).edge_labels(node), node.parents)):
+                if parent not in drawn or i in folded:
+                    continue
                 slope = (edge_labels or {}).get((node, i))
                 label = f"{side}: {slope}" if side and slope else side or slope
                 emphasis = {"fontcolor": "#e65100", "fontsize": "12", "color": "#e65100"} if slope else {}

@@ -71,9 +71,11 @@ class Op:
     `inputs` names the parent Values for the templates, one per input (None: any number,
     texts are functions); `const` names the plain numbers kept in `node.const` (one name:
     `node.const` is that number; several: a tuple in that order).  `ordered` labels a
-    drawing's edges with the input names where their order matters (`a - b`).  `summary`
-    stands in for the slopes of a node with many inputs.  `batched` is its rule over a batch
-    (None: `autograd.compile` refuses the op, naming it).
+    drawing's edges with the input names where their order matters (`a - b`).  `weights`
+    gives the indices of the parents that are a layer's weights (a fused weighted sum's), which
+    a step with many inputs folds away behind `summary`, their rule; the other inputs' clauses
+    are always shown, since they carry the gradient down a layer or back in time.  `batched`
+    is its rule over a batch (None: `autograd.compile` refuses the op, naming it).
     """
 
     code: str
@@ -84,6 +86,7 @@ class Op:
     const: tuple[str, ...] = ()
     ordered: bool = True
     summary: str = ""
+    weights: Callable[[Node], range] | None = None
     explain: bool = False
     forward: Callable[..., Node] | None = None
     batched: Batched | None = None

@@ -8,18 +8,18 @@ notebook, or saves them as one web page (`save_html`).
 
 from __future__ import annotations
 
-import html
-import json
+import math
 import os
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Union
 
+from . import texts
 from .draw import (
     HIGHLIGHT,
     HIGHLIGHT_INPUT,
+    PARAMETER,
     Params,
     checked_nodes,
     digraph,
@@ -28,7 +28,6 @@ from .draw import (
     number,
     parameter_names,
     parameter_values,
-    pipe,
 )
 from .files import check_writable, write_atomically
 from .ops import lookup
@@ -38,7 +37,9 @@ if TYPE_CHECKING:
     import graphviz
     import ipywidgets
 
-LISTED = 6  # a step with more updates than this lists the first few and summarises the rest
+LISTED = 12  # a step with more updates than this folds its weights' clauses (never its inputs')
+IDENTITIES = frozenset({"+c", "c+", "-c", "*c", "c*", "/c", "sum", "max", "min"})  # pass a grad on unchanged when trivial
+TOLERANCE = (1e-3, 1e-3)  # a quiz answer is right within max(absolute, relative * |answer|)
 
 
 class Update(NamedTuple):
@@ -48,6 +49,26 @@ class Update(NamedTuple):
     local: float  # d(node)/d(input), stored by the forward pass
     added: float  # local * node.grad
     grad: float  # input.grad right after the addition
+
+
+class Question(NamedTuple):
+    """What the quiz asks at a step, about one of its inputs: the local derivative and the new grad."""
+
+    input: Value
+    name: str  # the input's name
+    local: float
+    grad: float  # input.grad right after the step
+    before: float  # input.grad just before it
+    slope: str  # the rule, as the op's table writes it (`1 - o**2`)
+
+    def check(self, local: float, grad: float) -> bool:
+        """Both answers within the stated tolerance (`TOLERANCE`)."""
+        return close(local, self.local) and close(grad, self.grad)
+
+
+def close(answer: float, expected: float) -> bool:
+    absolute, relative = TOLERANCE
+    return math.isfinite(answer) and abs(answer - expected) <= max(absolute, relative * abs(expected))
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,10 +94,26 @@ class Step:
         """The rule this step applies, in words: local slope times the gradient from above."""
         o, out = self.walk.names[self.node], self.walk.names[self.walk.root]
         if self.node is self.walk.root:
-            return (f"Chain rule: {out}.grad starts at d{out}/d{out} = 1; each input's grad grows by "
-                    f"d{out}/d(input), the local slope.")
-        return (f"Chain rule: d{out}/d(input) += d{o}/d(input) × d{out}/d{o}: each input's grad grows by the "
-                f"local slope times {o}.grad ({number(self.grad)}), the gradient arriving from {out}.")
+            return texts.chain_rule_first(out)
+        return texts.chain_rule(out, o, number(self.grad))
+
+    def is_identity(self) -> bool:
+        """A step that teaches nothing: `x * 1`, `x + 0`, a sum of one term (the grad passes on unchanged)."""
+        if len(self.updates) != 1 or self.node.op not in IDENTITIES:
+            return False
+        (update,) = self.updates
+        return update.local == 1.0 and self.node.data == update.input.data
+
+    def question(self) -> Question:
+        """The quiz's question: the input the gradient flows on through (an inner node or an
+        input before a weight), else the first."""
+        weights = set(_weight_indices(self.node))
+        chosen = next((i for i, u in enumerate(self.updates) if u.input.parents and i not in weights),
+                      next((i for i in range(len(self.updates)) if i not in weights), 0))
+        update = self.updates[chosen]
+        slope = lookup(self.node.op).slope_texts(self.node, self.walk.names)[chosen]
+        return Question(update.input, self.walk.names[update.input], update.local, update.grad,
+                        update.grad - update.added, slope)
 
     def draw(self, **options: Any) -> graphviz.Digraph:
         """The graph as it stood after this step: this node and its inputs in orange, each
@@ -87,9 +124,38 @@ class Step:
         """
         return self.walk.draw(self, **options)
 
+    def focus(self, *, before: bool = False, rankdir: str = "LR") -> graphviz.Digraph:
+        """The close-up of this step: the node, its inputs (a long step's weights folded into
+        one box) and the nodes it feeds, at reading size whatever the graph's size.  With
+        `before`, the grads as they stood just before the step (for the quiz), no slopes."""
+        return self.walk.focus(self, before=before, rankdir=rankdir)
+
     def _repr_html_(self) -> str:
-        """In a notebook: the sentence above the drawing."""
-        return f'<div style="{_BOX}">{_step_heading(self)}{_step_text(self)}{_step_drawing(self)}</div>'
+        """In a notebook: the sentence above the close-up."""
+        from .stepview import step_html
+
+        return step_html(self)
+
+
+@dataclass(frozen=True, eq=False)
+class ForwardStep:
+    """One node of the forward pass computed from its inputs (which are known by then)."""
+
+    node: Value
+    index: int
+    total: int
+    walk: _Walk = field(repr=False)
+
+    def explain(self) -> str:
+        names = self.walk.names
+        return texts.forward_sentence(names[self.node], formula(self.node, names), number(self.node.data))
+
+    def focus(self, *, rankdir: str = "LR") -> graphviz.Digraph:
+        """The node and its inputs, every value computed so far shown (`?` for the rest)."""
+        return self.walk.focus(self, rankdir=rankdir)
+
+
+Frame = Union[ForwardStep, Step, None]  # None: the final table of gradients
 
 
 class _Walk:
@@ -107,9 +173,83 @@ class _Walk:
         return node_names(self.nodes, parameter_names(self.params))
 
     @cached_property
+    def ids(self) -> dict[Value, str]:
+        """Each node's id in the drawings, the same in the close-ups and the whole graph."""
+        return {node: f"n{i}" for i, node in enumerate(self.nodes)}
+
+    @cached_property
+    def parameters(self) -> set[Value]:
+        return parameter_values(self.params)
+
+    @cached_property
     def last_use(self) -> dict[Value, int]:
         """For each node, the index of the last step that adds to its grad."""
         return {parent: i for i, node in enumerate(self.order) for parent in node.parents}
+
+    @cached_property
+    def users(self) -> dict[Value, list[Value]]:
+        """For each node, the nodes computed from it, in graph order."""
+        users: dict[Value, list[Value]] = {}
+        for node in self.nodes:
+            for parent in dict.fromkeys(node.parents):
+                users.setdefault(parent, []).append(node)
+        return users
+
+    def grads_after(self, index: int) -> dict[Value, float]:
+        """The grads as they stood after step `index` (-1: before the first)."""
+        known = {self.root: 1.0}
+        for earlier in self.steps[: index + 1]:
+            known.update((update.input, update.grad) for update in earlier.updates)
+        return known
+
+    def grad_text(self, index: int):  # noqa: ANN201 - a GradText
+        known = self.grads_after(index)
+
+        def grad_text(node: Value) -> str:
+            if node not in known:
+                return "grad ?"
+            done = self.last_use.get(node, -1) <= index
+            return f"grad {number(known[node])}" + ("" if done else " so far")
+
+        return grad_text
+
+    def draw(self, step: Step, *, rankdir: str = "LR", max_nodes: int = 300, params: Params | None = None
+             ) -> graphviz.Digraph:
+        checked_nodes(self.root, max_nodes)
+        fills = {update.input: HIGHLIGHT_INPUT for update in step.updates}
+        fills[step.node] = HIGHLIGHT
+        return digraph(self.root, self.nodes, self.names, grad_text=self.grad_text(step.index), fills=fills,
+                       rankdir=rankdir, params=parameter_values(self.params if params is None else params),
+                       edge_labels=self.slopes(step))
+
+    def slopes(self, step: Step) -> dict[tuple[Value, int], str]:
+        o = self.names[step.node]
+        return {(step.node, i): f"d{o}/d{self.names[update.input]} = {number(update.local)}"
+                for i, update in enumerate(step.updates)}
+
+    def focus(self, frame: Step | ForwardStep, *, before: bool = False, rankdir: str = "LR") -> graphviz.Digraph:
+        node = frame.node
+        fold = folded(node)
+        shown = [parent for i, parent in enumerate(node.parents) if i not in fold]
+        fills = dict.fromkeys(shown, HIGHLIGHT_INPUT)
+        fills[node] = HIGHLIGHT
+        folds = {}
+        if fold:
+            weights = [node.parents[i] for i in fold]
+            folds[node] = (list(fold), f"{len(weights)} weights: {self.names[weights[0]]} … {self.names[weights[-1]]}")
+        if isinstance(frame, ForwardStep):
+            computed = {n for n in self.nodes if not n.parents} | set(self.order[len(self.order) - frame.index - 1:])
+            nodes = [n for n in self.nodes if n in set(shown) or n is node]
+            return digraph(self.root, nodes, self.names, grad_text=lambda n: None, fills=fills, rankdir=rankdir,
+                           params=self.parameters, ids=self.ids, expand={node}, fold=folds,
+                           data_text=lambda n: number(n.data) if n in computed else "?")
+        users = self.users.get(node, [])
+        wanted = set(shown) | {node} | set(users)
+        nodes = [n for n in self.nodes if n in wanted]
+        index = frame.index - 1 if before else frame.index
+        return digraph(self.root, nodes, self.names, grad_text=self.grad_text(index), fills=fills, rankdir=rankdir,
+                       params=self.parameters, ids=self.ids, expand={node, *users}, fold=folds,
+                       edge_labels=None if before else self.slopes(frame))
 
     def pass_on(self, node: Value) -> Step:
         """`node` gives its gradient to its inputs by `pass_gradient`, as in `backward()`;
@@ -126,27 +266,6 @@ class _Walk:
         step = Step(node, len(self.steps), len(self.order), g, tuple(updates), self)
         self.steps.append(step)
         return step
-
-    def draw(self, step: Step, *, rankdir: str = "LR", max_nodes: int = 300, params: Params | None = None
-             ) -> graphviz.Digraph:
-        checked_nodes(self.root, max_nodes)
-        known = {self.root: 1.0}  # the grads as they stood after `step`
-        for earlier in self.steps[: step.index + 1]:
-            known.update((update.input, update.grad) for update in earlier.updates)
-
-        def grad_text(node: Value) -> str:
-            if node not in known:
-                return "grad ?"
-            done = self.last_use.get(node, -1) <= step.index
-            return f"grad {number(known[node])}" + ("" if done else " so far")
-
-        fills = {update.input: HIGHLIGHT_INPUT for update in step.updates}
-        fills[step.node] = HIGHLIGHT
-        o = self.names[step.node]
-        slopes = {(step.node, i): f"d{o}/d{self.names[update.input]} = {number(update.local)}"
-                  for i, update in enumerate(step.updates)}
-        return digraph(self.root, self.nodes, self.names, grad_text=grad_text, fills=fills, rankdir=rankdir,
-                       params=parameter_values(self.params if params is None else params), edge_labels=slopes)
 
 
 def backward_steps(root: Value, *, params: Params = ()) -> Iterator[Step]:
@@ -207,211 +326,110 @@ def _add_back(before: list[tuple[Value, float]], steps: list[Step]) -> None:
 
 
 class Stepper:
-    """A backward pass to browse: Previous / Next (or Play) through the steps, each with its
-    sentence and drawing.
+    """Backprop to browse, one node at a time: the forward pass (each value computed), the
+    backward pass (each node passing its gradient on, with its sentence), then the final
+    gradients as a table.
+
+    Each step shows a close-up of the current node's neighbourhood at reading size, and the
+    whole graph with the current node highlighted, so networks of any size stay readable
+    (micrograd's 2-16-16-1 too); `max_nodes` bounds the whole-graph drawing only (above it,
+    the close-ups are drawn alone).  Backward steps that pass a gradient on unchanged
+    (`x * 1`, a sum of one term) are skipped.
 
     Creating one runs the whole pass, as `root.backward()` does: grads accumulate, and a
     note says so when the graph already had some (the steps themselves show this pass
     alone).  With ipywidgets installed (`pip install 'stepgrad[widgets]'`) it displays as
     buttons in a notebook; without, as every step one after another.  `save_html(path)`
     writes the steps as one web page that works offline.  Pass `params=model` to name a
-    network's parameters by their place (`L1.N4.w1`).
+    network's parameters by their place (`L1.N4.w1`).  With `quiz=True` each backward step
+    first asks for the local derivative and the new grad of one input, and keeps a score.
     """
 
-    def __init__(self, root: Value, *, params: Params = ()) -> None:
+    def __init__(self, root: Value, *, params: Params = (), quiz: bool = False, rankdir: str = "LR",
+                 max_nodes: int = 1000) -> None:
+        checked_nodes(root, float("inf"))  # a Value, or a TypeError naming it
+        if rankdir not in ("LR", "RL", "TB", "BT"):
+            raise ValueError(f"Stepper: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+        if not isinstance(max_nodes, int) or max_nodes < 1:
+            raise ValueError(f"Stepper: max_nodes must be a positive int, got {max_nodes!r}")
         self.root = root
+        self.quiz, self.rankdir, self.max_nodes = quiz, rankdir, max_nodes
         self.had_grads = any(node.grad for node in graph_nodes(root))
         self.steps = list(backward_steps(root, params=params))
+        self.walk = self.steps[0].walk if self.steps else _Walk(root, [], params)
+        order = self.walk.order[::-1]
+        self.forward = [ForwardStep(node, i, len(order), self.walk) for i, node in enumerate(order)]
+        self.shown = [step for step in self.steps if not step.is_identity()]
+        self.frames: list[Frame] = [*self.forward, *self.shown] + [None] * bool(self.steps)
         self.index = 0
 
     def __len__(self) -> int:
         return len(self.steps)
 
     def __repr__(self) -> str:
-        return "\n".join(f"{step.index + 1}. {step.explain()}" for step in self.steps) or "no steps: the output is a leaf"
+        return "\n".join(f"{step.index + 1}. {step.explain()}" for step in self.steps) or texts.no_steps()
 
     def note(self) -> str:
         """What a learner must know about this pass beyond the steps ('' if nothing)."""
-        if not self.had_grads:
-            return ""
-        return ("This graph already had gradients (from an earlier backward() or Stepper). The steps show "
-                "this pass alone, as on a fresh graph; the grads now hold the sum of both passes, as "
-                "backward() leaves them. Rebuild the graph, or set every grad to 0, to start afresh.")
+        return texts.earlier_grads_note() if self.had_grads else ""
+
+    def skipped(self) -> list[str]:
+        """The names of the nodes whose backward steps are skipped: they pass the grad on unchanged."""
+        return [self.walk.names[step.node] for step in self.steps if step.is_identity()]
+
+    def heading(self, index: int) -> str:
+        """`Step 3 of 12 · Forward 3 of 5`: where frame `index` is in the whole story."""
+        frame = self.frames[index]
+        if frame is None:
+            part = texts.final_heading()
+        elif isinstance(frame, ForwardStep):
+            part = texts.forward_heading(frame.index + 1, len(self.forward))
+        else:
+            part = texts.backward_heading(self.shown.index(frame) + 1, len(self.shown))
+        return texts.counter(index + 1, len(self.frames), part)
+
+    def gradients(self) -> list[tuple[str, str, float, float]]:
+        """The final table: each leaf's name, role (parameter or input), data and grad, in graph order."""
+        walk = self.walk
+        return [(walk.names[node], texts.ROLE_PARAMETER if node in walk.parameters else texts.ROLE_INPUT,
+                 node.data, node.grad) for node in walk.nodes if not node.parents]
 
     def _ipython_display_(self) -> None:
         from IPython.display import HTML, display
 
+        from .stepview import first_frame_html, static_html
+
         try:
             widget = self.widget()
         except ImportError:
-            display(HTML(_note_html(self.note()) + "".join(step._repr_html_() for step in self.steps))
-                    if self.steps else repr(self))
+            display(HTML(static_html(self)) if self.steps else repr(self))
             return
         bundle = widget._repr_mimebundle_()
         if self.steps:  # where no kernel runs the buttons (a saved notebook on the web), the first step
-            bundle["text/html"] = _note_html(self.note()) + self.steps[0]._repr_html_()
+            bundle["text/html"] = first_frame_html(self)
         display(bundle, raw=True)
 
     def widget(self) -> ipywidgets.VBox:
-        """Previous / Next / Play and a step slider above the current step (needs ipywidgets).
+        """Previous / Next / Play and a step slider above the current step (needs ipywidgets):
+        its sentence, a close-up at reading size and the whole graph scrolled to the node."""
+        from .stepview import widget
 
-        The controls stay above the drawing, and the drawing is scaled to fit the output's
-        width, so the buttons and the highlighted node stay in view at every step.
-        """
-        import ipywidgets
+        return widget(self)
 
-        full = ipywidgets.Layout(width="auto", align_self="stretch")  # not 100%: widgets have margins
-        previous = ipywidgets.Button(description="Previous", icon="arrow-left", tooltip="the step before")
-        next_ = ipywidgets.Button(description="Next", icon="arrow-right", tooltip="the next step")
-        last = max(len(self.steps) - 1, 0)
-        play = ipywidgets.Play(min=0, max=last, interval=2000, description="Play", tooltip="step on its own")
-        slider = ipywidgets.IntSlider(min=0, max=last, readout=False, continuous_update=False,
-                                      layout=ipywidgets.Layout(width="220px"))
-        ipywidgets.jslink((play, "value"), (slider, "value"))
-        counter = ipywidgets.HTML()
-        text, drawing = ipywidgets.HTML(layout=full), ipywidgets.HTML(layout=full)
-
-        def show(index: int) -> None:
-            self.index = index
-            previous.disabled = index <= 0
-            next_.disabled = index >= len(self.steps) - 1
-            if not self.steps:
-                text.value = _sentence_html(repr(self))
-                return
-            step = self.steps[index]
-            counter.value = _step_heading(step)
-            text.value = _step_text(step)
-            drawing.value = _step_drawing(step)
-            slider.value = index
-
-        previous.on_click(lambda _: show(self.index - 1))
-        next_.on_click(lambda _: show(self.index + 1))
-        slider.observe(lambda change: show(change["new"]), names="value")
-        show(self.index)
-        controls = ipywidgets.HBox([previous, next_, play, slider, counter],
-                                   layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap"))
-        parts = [controls, text, drawing]
-        if self.note():
-            parts.insert(0, ipywidgets.HTML(_note_html(self.note()), layout=full))
-        box = ipywidgets.VBox(parts, layout=ipywidgets.Layout(width="auto"))
-        box.add_class("stepgrad-stepper")
-        return box
-
-    def save_html(self, path: str | os.PathLike[str], title: str | None = None) -> Path:
-        """Write every step, its sentence and drawing, as one self-contained web page: no
+    def save_html(self, path: str | os.PathLike[str], title: str | None = None, *, quiz: bool | None = None,
+                  rankdir: str | None = None, max_nodes: int | None = None) -> Path:
+        """Write every step, its sentence and drawings, as one self-contained web page: no
         server, no network, Previous / Next buttons and the arrow keys.  For a teacher to
-        share or put on a course page.  Written atomically; returns the path."""
+        share or put on a course page.  `quiz`, `rankdir` and `max_nodes` override the
+        Stepper's own.  Written atomically; returns the path."""
+
+        from .stepview import html_page
 
         path = check_writable(Path(path))
-        write_atomically(path, html_page(self, title or f"Backprop, step by step: {len(self)} steps"))
+        options = {"quiz": self.quiz if quiz is None else quiz, "rankdir": rankdir or self.rankdir,
+                   "max_nodes": self.max_nodes if max_nodes is None else max_nodes}
+        write_atomically(path, html_page(self, title or texts.page_title(len(self.frames)), **options))
         return path
-
-
-# ---- the markup shared by the notebook widget and the web page ----
-
-_BOX = "max-width:100%; overflow:hidden"
-_TEXT = ("white-space:normal; overflow-wrap:anywhere; font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"
-         "monospace; font-size:13px; line-height:1.45")
-_SVG_SIZE = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
-
-
-def _step_heading(step: Step) -> str:
-    return f'<b class="stepgrad-counter">Step {step.index + 1} of {step.total}</b>'
-
-
-def _sentence_html(text: str) -> str:
-    return f'<div class="stepgrad-sentence" style="{_TEXT}">{html.escape(text)}</div>'
-
-
-def _step_text(step: Step) -> str:
-    """The sentence, one clause a line, then the chain rule in words."""
-    head, clauses = sentence_parts(step, step.walk.names)
-    lines = [head] + [clause + ";" for clause in clauses[:-1]] + clauses[-1:]
-    body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
-    rule = f'<div class="stepgrad-rule" style="{_TEXT}; color:#616161; margin-top:4px">{html.escape(step.chain_rule())}</div>'
-    return f'<div class="stepgrad-sentence" style="{_TEXT}">{body}</div>' + rule
-
-
-def _step_drawing(step: Step) -> str:
-    """The step's drawing as inline SVG, scaled down to fit the width and most of the window's
-    height (never up: small graphs keep their size), or the reason there is none."""
-    try:
-        svg = pipe(step.draw(), "svg").decode()
-    except (ValueError, FileNotFoundError) as why:
-        return f"<p><i>(no drawing: {html.escape(str(why))})</i></p>"
-    svg = svg[svg.index("<svg"):]
-    svg = _SVG_SIZE.sub(r'<svg width="\1pt" style="max-width:100%; height:auto; max-height:62vh"', svg, count=1)
-    return f'<div class="stepgrad-drawing" style="{_BOX}; margin-top:6px">{svg}</div>'
-
-
-def _note_html(note: str) -> str:
-    if not note:
-        return ""
-    return (f'<div class="stepgrad-note" style="white-space:normal; background:#fff8e1; border-left:4px solid '
-            f'#ffb300; padding:4px 8px; margin-bottom:6px">{html.escape(note)}</div>')
-
-
-def html_page(stepper: Stepper, title: str) -> str:
-    """The steps of `stepper` as one HTML document that needs nothing else: inline SVG, CSS
-    and a few lines of JavaScript for the buttons and the arrow keys."""
-    sections = "".join(
-        f'<section class="stepgrad-step" data-index="{step.index}"{"" if step.index == 0 else " hidden"}>'
-        f'{_step_text(step)}{_step_drawing(step)}</section>' for step in stepper.steps
-    ) or _sentence_html(repr(stepper))
-    return _PAGE.format(title=html.escape(title), note=_note_html(stepper.note()), steps=sections,
-                        total=len(stepper.steps), headings=json.dumps([f"Step {i + 1} of {len(stepper)}"
-                                                                        for i in range(len(stepper))]))
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-  body {{ font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0 16px 16px; }}
-  .stepgrad-controls {{ position: sticky; top: 0; background: white; padding: 10px 0 6px; z-index: 1;
-                        display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }}
-  button {{ font-size: 14px; padding: 4px 12px; }}
-  .stepgrad-hint {{ color: #757575; font-size: 13px; }}
-</style>
-</head>
-<body>
-<h1 style="font-size:18px">{title}</h1>
-{note}
-<div class="stepgrad-controls">
-  <button id="previous" type="button">&larr; Previous</button>
-  <button id="next" type="button">Next &rarr;</button>
-  <b id="counter" class="stepgrad-counter"></b>
-  <span class="stepgrad-hint">(or the arrow keys)</span>
-</div>
-{steps}
-<script>
-(function () {{
-  var steps = document.querySelectorAll(".stepgrad-step"), headings = {headings}, current = 0;
-  var previous = document.getElementById("previous"), next = document.getElementById("next");
-  function show(index) {{
-    if (index < 0 || index >= steps.length) return;
-    steps[current].hidden = true;
-    current = index;
-    steps[current].hidden = false;
-    document.getElementById("counter").textContent = headings[current] || "no steps";
-    previous.disabled = current === 0;
-    next.disabled = current >= steps.length - 1;
-  }}
-  previous.addEventListener("click", function () {{ show(current - 1); }});
-  next.addEventListener("click", function () {{ show(current + 1); }});
-  document.addEventListener("keydown", function (event) {{
-    if (event.key === "ArrowRight") show(current + 1);
-    if (event.key === "ArrowLeft") show(current - 1);
-  }});
-  if (steps.length) show(0); else {{ previous.disabled = next.disabled = true; }}
-}})();
-</script>
-</body>
-</html>
-"""
 
 
 # ---- the sentences ----
@@ -420,27 +438,40 @@ _PAGE = """<!DOCTYPE html>
 def sentence(step: Step, names: dict[Value, str]) -> str:
     """`o = tanh(n): do/dn = 1 - o**2 = 0.5000; n.grad += 0.5000 * o.grad (1.0000) = 0.5000`.
 
-    One clause per input, its slope as the op's table entry writes it; a fused node with
-    many inputs lists the first few and summarises the rest.
+    One clause per input, its slope as the op's table entry writes it; a fused weighted sum
+    with many inputs shows every input's clause and folds its weights' into one.
     """
-    head, clauses = sentence_parts(step, names)
+    head, clauses, weights, rule = sentence_parts(step, names)
+    if weights:
+        clauses = clauses + [texts.folded_clauses(len(weights), rule)]
     return f"{head} " + "; ".join(clauses)
 
 
-def sentence_parts(step: Step, names: dict[Value, str]) -> tuple[str, list[str]]:
-    """The sentence as its head, `o = tanh(n):`, and its clauses (shown a line each)."""
+def sentence_parts(step: Step, names: dict[Value, str]) -> tuple[str, list[str], list[str], str]:
+    """The sentence as its head, `o = tanh(n):`, the clauses always shown (shown a line each),
+    the weights' clauses a long step folds ([] if none) and their rule."""
     node, o = step.node, names[step.node]
     entry = lookup(node.op)
-    clauses = []
-    for update, slope in zip(step.updates, entry.slope_texts(node, names)):
-        name = names[update.input]
+    fold = folded(node)
+    shown, weights = [], []
+    for i, (update, slope) in enumerate(zip(step.updates, entry.slope_texts(node, names))):
         value = number(update.local)
-        text = f"d{o}/d{name} = {_with_slope(value, slope)}; "
-        text += f"{name}.grad += {value} * {o}.grad ({number(step.grad)}) = {number(update.added)}"
-        clauses.append(text + ("" if update.grad == update.added else f", now {number(update.grad)}"))
-    if len(clauses) > LISTED and entry.summary:
-        clauses[3:] = [f"and {len(clauses) - 3} more like these ({entry.summary.format(out=o)})"]
-    return f"{o} = {entry.formula_text(node, names)}:", clauses
+        now = None if update.grad == update.added else number(update.grad)
+        text = texts.backward_clause(o, names[update.input], _with_slope(value, slope), value, number(step.grad),
+                                     number(update.added), now)
+        (weights if i in fold else shown).append(text)
+    return f"{o} = {entry.formula_text(node, names)}:", shown, weights, entry.summary.format(out=o)
+
+
+def folded(node: Value) -> range:
+    """The indices of the parents a long step folds: a weighted sum's weights, past `LISTED` inputs."""
+    weights = lookup(node.op).weights
+    return weights(node) if weights and len(node.parents) > LISTED else range(0)
+
+
+def _weight_indices(node: Value) -> range:
+    weights = lookup(node.op).weights
+    return weights(node) if weights else range(0)
 
 
 def formula(node: Value, names: dict[Value, str]) -> str:

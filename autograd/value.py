@@ -358,8 +358,7 @@ def _sum_formula(node: Value, names: Names) -> str:
 
 
 @define(Op("sum", formula=_sum_formula, slopes=lambda node, names: ["1"] * len(node.parents), inputs=None,
-           const=("total",), label=lambda node: "Σ" if node.const is None else f"Σ + {compact(node.const)}",
-           summary="each d{out}/d(term) = 1"))
+           const=("total",), label=lambda node: "Σ" if node.const is None else f"Σ + {compact(node.const)}"))
 def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum; not in __all__
     """`sum(v_i)` as a single node (each local derivative is 1); `const` is the total of
     the plain numbers among the terms (None if there are none)."""
@@ -386,7 +385,7 @@ def _extreme_label(node: Value) -> str:
 _EXTREME_TEXTS = dict(formula=_extreme_formula, slopes=_extreme_slopes, label=_extreme_label, inputs=None, const=("c",))
 
 
-@define(Op("max", summary="d{out}/d(term) = 1 for the first maximum, 0 for the others", **_EXTREME_TEXTS))
+@define(Op("max", **_EXTREME_TEXTS))
 def max(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.max; not in __all__
     """The largest of `values` as one node: slope 1 to the first maximal Value, 0 to the rest
     (max pooling routes the gradient to the maximum only).  `const` is the largest plain
@@ -394,7 +393,7 @@ def max(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.max; 
     return _extreme(values, "max", operator.gt)
 
 
-@define(Op("min", summary="d{out}/d(term) = 1 for the first minimum, 0 for the others", **_EXTREME_TEXTS))
+@define(Op("min", **_EXTREME_TEXTS))
 def min(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.min; not in __all__
     """The smallest of `values` as one node: slope 1 to the first minimal Value, 0 to the rest."""
     return _extreme(values, "min", operator.lt)
@@ -446,12 +445,16 @@ def _weighted_slopes(node: Value, names: Names) -> list[str]:
     return ["1" if parent is bias else partner[parent] for parent in node.parents]
 
 
-_WEIGHTED_TEXTS = dict(formula=_weighted_formula, slopes=_weighted_slopes, inputs=None, const=("inputs",))
+def _weight_indices(node: Value) -> range:
+    return range(len(weighted_sum_parts(node)[0]))
 
 
-@define(Op("wsum", label=lambda node: "Σ w·x + b", summary="d{out}/dw_i = x_i, d{out}/dx_i = w_i, d{out}/db = 1",
-           **_WEIGHTED_TEXTS),
-        Op("dot", label=lambda node: "Σ w·x", summary="d{out}/dw_i = x_i, d{out}/dx_i = w_i", **_WEIGHTED_TEXTS))
+_WEIGHTED_TEXTS = dict(formula=_weighted_formula, slopes=_weighted_slopes, inputs=None, const=("inputs",),
+                       summary="d{out}/dw_i = x_i", weights=_weight_indices)
+
+
+@define(Op("wsum", label=lambda node: "Σ w·x + b", **_WEIGHTED_TEXTS),
+        Op("dot", label=lambda node: "Σ w·x", **_WEIGHTED_TEXTS))
 def weighted_sum(weights: Sequence[Value], inputs: Sequence[Operand], bias: Value | None = None) -> Value:
     """`sum(w_i * x_i) + b` as a single node: a neuron's pre-activation.
 

@@ -92,7 +92,63 @@ def test_html_writes_every_step_as_one_page(tmp_path, capsys):
     status, out, _ = run(capsys, *NEURON, "--html", str(page))
     assert status == 0 and out.splitlines()[-1] == f"wrote {page}"
     text = page.read_text()
-    assert text.count("<svg") == 5 and "ArrowRight" in text and "stepgrad explain tanh(x1*w1" in text
+    assert text.count("<svg") == 5 + 5 + 1 and "ArrowRight" in text and "stepgrad explain tanh(x1*w1" in text
+    assert '<form class="stepgrad-quiz"' not in text  # only with --quiz
+
+
+@needs_dot
+def test_html_quiz_writes_a_quiz_page(tmp_path, capsys):
+    page = tmp_path / "quiz.html"
+    status, out, _ = run(capsys, *NEURON, "--html", str(page), "--quiz")
+    assert status == 0 and out.splitlines()[-1] == f"wrote {page}"
+    text = page.read_text()
+    assert text.count('<form class="stepgrad-quiz"') == 5 and "Score: 0 of 0" in text and "0.001 or 0.1%" in text
+
+
+def test_quiz_in_the_terminal_hints_then_gives_a_second_try(capsys, monkeypatch):
+    answers = iter(["0.1", "0.2",  # wrong: a hint naming tanh's rule
+                    "0.5", "0.5",  # right on the second try
+                    "1", "nonsense", "0.5",  # not a number: asked again; right
+                    ])
+    monkeypatch.setattr(builtins, "input", lambda prompt="": next(answers))  # then the input ends (StopIteration)
+    monkeypatch.setattr(builtins, "input", lambda prompt="", it=answers: _next_or_eof(it))
+    status, out, _ = run(capsys, *NEURON, "--quiz")
+    assert status == 0
+    assert "Hint: v5 = tanh(v4), so dv5/dv4 = 1 - v5**2" in out and out.count("Right.") == 2
+    assert "Answer with a number" in out and "Score: 2 of 2" in out and "Quiz over: 2 of 2 right." in out
+    assert "v5 = tanh(v4): dv5/dv4 = 1 - v5**2 = 0.5000; v4.grad += 0.5000 * v5.grad (1.0000) = 0.5000" in out
+    assert out.rstrip().splitlines()[-1].split()[0] == "b"  # the gradient table still ends it
+
+
+def _next_or_eof(answers):
+    try:
+        return next(answers)
+    except StopIteration:
+        raise EOFError from None
+
+
+@pytest.mark.parametrize("network, loss, grads", [("2-2-2", "E = v5 * 0.5 = 0.2984", 10),
+                                                  ("2-4-1", "L = v3 * 1 = 0.1754", 17)])
+def test_the_hand_worked_networks_are_one_command(capsys, network, loss, grads):
+    status, out, _ = run(capsys, "--network", network)
+    assert status == 0 and loss in out
+    table = out.split("gradients:\n")[1].splitlines()[1:]
+    assert len(table) == grads and table[0].split()[0] == "w1"
+
+
+def test_the_2_2_2_network_has_the_hand_worked_gradients():
+    from nets.handworked import two_two_two
+
+    loss, p = two_two_two()
+    loss.backward()  # the classic example's numbers: dE/dw5 = 0.082167, dE/dw1 = 0.000438568
+    assert p["w5"].grad == pytest.approx(0.0821670407, abs=1e-9) and p["w1"].grad == pytest.approx(0.000438568, abs=1e-8)
+
+
+def test_network_and_expression_together_are_refused(capsys):
+    status, _, err = run(capsys, "x*2", "x=1", "--network", "2-2-2")
+    assert status == 2 and "--network builds its own graph" in err
+    status, _, err = run(capsys, "--network", "3-3-3")
+    assert status == 2 and "--network must be one of 2-2-2, 2-4-1" in err
 
 
 def test_one_step_is_one_step(capsys):

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import Step, Stepper, Value, backward_order, backward_steps, draw_graph, weighted_sum
 from autograd.draw import graph_nodes, op_label
+from autograd.steps import sentence_parts
 from test_properties import STRATEGIES
 
 
@@ -194,19 +195,23 @@ def test_weighted_sum_of_30_inputs_stays_readable():
     x = [Value(0.02 * i, label=f"x{i}") for i in range(1, 31)]
     n = weighted_sum(w, x, Value(0.5, label="b"))
     n.label = "n"
-    text = next(backward_steps(n)).explain()
-    assert text.startswith("n = w1*x1 + w2*x2 + ... + w30*x30 (30 terms) + b: dn/dw1 = x1 = 0.02000; ")
-    assert text.endswith("and 58 more like these (dn/dw_i = x_i, dn/dx_i = w_i, dn/db = 1)")
-    assert text.count(".grad +=") == 3 and len(text) < 400
+    step = next(backward_steps(n))
+    text = step.explain()  # every input's clause (the gradient passed down a layer), the weights' folded
+    assert text.startswith("n = w1*x1 + w2*x2 + ... + w30*x30 (30 terms) + b: dn/dx1 = w1 = 0.01000; ")
+    assert text.endswith("; db/db = 1.0000; b.grad += 1.0000 * n.grad (1.0000) = 1.0000; "
+                         "and 30 weight updates like these (dn/dw_i = x_i)".replace("db/db", "dn/db"))
+    assert text.count(".grad +=") == 31 and all(f"x{i}.grad +=" in text for i in range(1, 31))
+    head, shown, weights, rule = sentence_parts(step, step.walk.names)
+    assert len(shown) == 31 and len(weights) == 30 and weights[0].startswith("dn/dw1 = x1 = 0.02000; w1.grad +=")
 
 
 def test_a_max_of_many_summarises_its_own_rule():
     xs = [Value(float(i % 4), label=f"x{i}") for i in range(10)]
     m = autograd.max(xs)
     m.label = "m"
-    text = next(backward_steps(m)).explain()
+    text = next(backward_steps(m)).explain()  # every input is shown: none is a weight
     assert text.startswith("m = max(x0, x1, ..., x9 (10 terms)): dm/dx0 = 0.0000; ")
-    assert text.endswith("and 7 more like these (dm/d(term) = 1 for the first maximum, 0 for the others)")
+    assert text.count(".grad +=") == 10 and "like these" not in text
 
 
 def test_a_leaf_output_has_no_steps_and_gets_its_seed():
@@ -294,7 +299,7 @@ def test_draw_marks_a_grad_still_being_summed():
 def test_step_repr_html_has_the_sentence_and_the_drawing():
     o, _ = neuron()
     html = next(backward_steps(o))._repr_html_()
-    assert "Step 1 of 5" in html and "do/dn = 1 - o**2 = 0.5000" in html and "<svg" in html
+    assert "Backward 1 of 5" in html and "do/dn = 1 - o**2 = 0.5000" in html and "<svg" in html
 
 
 def test_stepper_runs_the_pass_and_lists_the_steps():
@@ -313,8 +318,9 @@ def test_stepper_without_ipywidgets_shows_the_steps_one_after_another(monkeypatc
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets now fails
     o, _ = neuron()
     Stepper(o)._ipython_display_()
-    (page,) = shown
-    assert page.data.count("<svg") == 5 and "Step 5 of 5" in page.data
+    (page,) = shown  # 5 forward steps, 5 backward, each with its close-up, then the table
+    assert page.data.count("<svg") == 10 and "Step 11 of 11 · Final gradients" in page.data
+    assert "stepgrad-legend" in page.data and "stepgrad-table" in page.data
 
 
 def test_stepper_widget_buttons_move_between_steps():
@@ -322,18 +328,46 @@ def test_stepper_widget_buttons_move_between_steps():
     o, _ = neuron()
     stepper = Stepper(o)
     box = stepper.widget()
-    controls, text, drawing = box.children
+    legend, controls, body, overview = box.children
     previous, next_, play, slider, counter = controls.children
-    assert previous.disabled and not next_.disabled and "Step 1 of 5" in counter.value
-    assert "do/dn = 1 - o**2 = 0.5000;" in text.value and "<svg" in drawing.value
-    next_.click()
-    next_.click()
-    assert stepper.index == 2 and "Step 3 of 5" in counter.value and slider.value == 2
+    assert "stepgrad-legend" in legend.value
+    assert previous.disabled and not next_.disabled and "Step 1 of 11 · Forward 1 of 5" in counter.value
+    assert "v1 = x1 * w1 = -6.0000" in body.value and "<svg" in body.value
+    for _ in range(5):
+        next_.click()
+    assert stepper.index == 5 and "Step 6 of 11 · Backward 1 of 5" in counter.value and slider.value == 5
+    assert "do/dn = 1 - o**2 = 0.5000; n.grad += 0.5000 * o.grad (1.0000) = 0.5000</div>" in body.value
+    assert 'class="stepgrad-overview"' in overview.value and "<svg" in overview.value
     previous.click()
-    assert "Step 2 of 5" in counter.value
-    slider.value = 4  # the slider (and Play, linked to it) jumps too
-    assert "Step 5 of 5" in counter.value and next_.disabled and not previous.disabled
-    assert (play.min, play.max) == (0, 4)
+    assert "Step 5 of 11" in counter.value
+    slider.value = 10  # the slider (and Play, linked to it) jumps too
+    assert "Final gradients" in counter.value and next_.disabled and not previous.disabled
+    assert "stepgrad-table" in body.value and "<td" in body.value
+    assert (play.min, play.max) == (0, 10)
+
+
+def test_the_widget_quiz_hints_once_then_reveals_and_scores():
+    pytest.importorskip("ipywidgets")
+    o, _ = neuron()
+    stepper = Stepper(o, quiz=True)
+    legend, controls, quiz, body, overview = stepper.widget().children
+    intro, form, feedback, score = quiz.children
+    local, grad, check, reveal = form.children
+    controls.children[3].value = 5  # the first backward step: o = tanh(n), asked about n
+    assert "do/dn =" in local.description and form.layout.display == "flex"
+    assert "1 - o**2 = 0.5000" not in body.value  # not revealed yet
+    local.value, grad.value = "0.5", "0.6"
+    check.click()  # wrong grad: a hint naming the rule, and a second try
+    assert "do/dn = 1 - o**2" in feedback.value and "Try again" in feedback.value and "Score: 0 of 0" in score.value
+    grad.value = "0.5004"  # within the stated tolerance
+    check.click()
+    assert "Right" in feedback.value and "Score: 1 of 1" in score.value and "1 - o**2 = 0.5000" in body.value
+    controls.children[1].click()  # next: n = v3 + b, asked again
+    local.value, grad.value = "2", "2"
+    check.click()
+    check.click()  # wrong twice: the answer is shown
+    assert "Still not right" in feedback.value and "Score: 1 of 2" in score.value and form.layout.display == "none"
+    local.value = "oops"
 
 
 def test_a_stepper_displays_as_its_widget_with_the_first_step_for_static_viewers(monkeypatch):
@@ -346,16 +380,34 @@ def test_a_stepper_displays_as_its_widget_with_the_first_step_for_static_viewers
     Stepper(o)._ipython_display_()
     ((bundle,), options), = shown
     assert options == {"raw": True} and "application/vnd.jupyter.widget-view+json" in bundle
-    assert "Step 1 of 5" in bundle["text/html"] and "<svg" in bundle["text/html"]
+    assert "Step 1 of 11" in bundle["text/html"] and "<svg" in bundle["text/html"]
 
 
-def test_the_drawing_is_scaled_to_fit_and_the_sentence_wraps():
+def test_the_close_up_keeps_its_natural_size_in_a_box_that_scrolls_to_the_node():
     o, _ = neuron()
     html = next(backward_steps(o))._repr_html_()
     svg = html[html.index("<svg"):]
-    assert svg.startswith('<svg width="') and 'style="max-width:100%; height:auto; max-height:62vh"' in svg
-    assert 'height="' not in svg[: svg.index(">")]  # the height follows the width
+    assert svg.startswith('<svg style="display:block" width="') and "max-width" not in svg[: svg.index(">")]
+    assert 'class="stepgrad-focus"' in html and "overflow:auto" in html
+    anchor = html[html.index('class="stepgrad-anchor"'):]
+    assert "scroll-initial-target:nearest" in anchor and "left:" in anchor
     assert "white-space:normal" in html and "overflow-wrap:anywhere" in html
+
+
+def test_the_close_up_of_a_big_graph_is_its_neighbourhood():
+    from nets import MLP
+    from nets.losses import mse
+
+    model = MLP(2, [16, 16, 1], seed=0)
+    loss = mse(model([0.5, -1.2]), 1.0)
+    stepper = Stepper(loss, params=model)
+    assert len(stepper.walk.nodes) > 300  # micrograd's network: more than draw_graph draws by default
+    step = next(s for s in stepper.shown if s.node.op == "wsum" and len(s.node.parents) == 33)
+    source = step.focus().source  # 16 activations below, the bias, the 16 weights in one box, the user above
+    assert source.count("shape=record") == 1 + 16 + 1 + 1 + 1
+    assert "16 weights" in source and "L2.N1.w1" not in source.split("16 weights")[0][-200:]
+    assert [s.node for s in stepper.shown] == [s.node for s in stepper.steps if not s.is_identity()]
+    assert len(stepper.steps) - len(stepper.shown) == 2  # mse of one output: `* 1` and a sum of one term
 
 
 def test_rerunning_a_stepper_shows_the_same_steps_and_accumulates_like_backward():
@@ -417,7 +469,7 @@ def test_save_html_writes_one_page_that_needs_nothing_else(tmp_path):
     stepper = Stepper(o)
     path = stepper.save_html(tmp_path / "steps.html")
     page = path.read_text()
-    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 5
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 5 + 5 + 1  # close-ups, the whole graph
     assert 'id="previous"' in page and "ArrowRight" in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page  # nothing fetched
     for step in stepper.steps:

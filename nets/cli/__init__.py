@@ -61,7 +61,8 @@ def _argparse_in(lang: str) -> Iterator[None]:
 def _explain(args: argparse.Namespace) -> None:
     from .explain import explain
 
-    print(explain(args.expression, args.values, svg=args.svg, png=args.png, html=args.html))
+    print(explain(args.expression, args.values, svg=args.svg, png=args.png, html=args.html, quiz=args.quiz,
+                  network=args.network))
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -169,7 +170,7 @@ def _directory_to_write(text: str) -> str:
     return text
 
 
-EXPLAIN_OPTIONS = ("-h", "--help", "--svg", "--png", "--html", "--lang")
+EXPLAIN_OPTIONS = ("-h", "--help", "--svg", "--png", "--html", "--lang", "--quiz", "--network")
 
 
 def _dash_hint(argv: list[str]) -> str | None:
@@ -183,7 +184,8 @@ def _dash_hint(argv: list[str]) -> str | None:
     for token in tokens:
         name = token.split("=", 1)[0]
         if name in EXPLAIN_OPTIONS:
-            options += [token] + ([next(tokens, "")] if "=" not in token and name not in ("-h", "--help") else [])
+            takes_value = "=" not in token and name not in ("-h", "--help", "--quiz")
+            options += [token] + ([next(tokens, "")] if takes_value else [])
         else:
             rest.append(token)
     dashed = [token for token in rest if token.startswith("-")]
@@ -273,11 +275,18 @@ def _build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help=_("evaluate an expression and explain its backward pass node by node"),
                                   description=_("Evaluate an expression and explain its backward pass node by node."),
                                   formatter_class=examples, epilog=_(EXPLAIN_EXAMPLES))
-    explain.add_argument("expression", help=_('for example "tanh(x1*w1 + x2*w2 + b)" (put -- before one that starts with -)'))
+    explain.add_argument("expression", nargs="?",
+                         help=_('for example "tanh(x1*w1 + x2*w2 + b)" (put -- before one that starts with -)'))
     explain.add_argument("values", nargs="*", metavar="NAME=VALUE", help=_("a value for each name in the expression"))
     explain.add_argument("--svg", metavar="FILE", help=_("also write the graph's drawing as SVG"))
     explain.add_argument("--png", metavar="FILE", help=_("also write the graph's drawing as PNG"))
     explain.add_argument("--html", metavar="FILE", help=_("also write every step as one web page (works offline)"))
+    explain.add_argument("--quiz", action="store_true",
+                         help="ask for each backward step's local derivative and new grad before showing it: "
+                              "on the page with --html, else here in the terminal")
+    explain.add_argument("--network", metavar="NAME",
+                         help="instead of an expression, a network the course works by hand: 2-2-2 or 2-4-1 "
+                              "(sigmoid, mean squared error)")
     _lang_option(explain)
     explain.set_defaults(run=_explain)
 

@@ -16,11 +16,12 @@ import unicodedata
 from pathlib import Path
 from typing import Callable, Mapping, Sequence, Union
 
-from autograd.i18n import N_, gettext as _, language, ngettext
-from autograd.draw import draw_graph, drawing_path, graph_nodes, node_names, number, render_all
+from autograd import texts
+from autograd.draw import draw_graph, drawing_path, number, render_all
 from autograd.files import check_writable
+from autograd.i18n import N_, gettext as _, language, ngettext
 from autograd.ops import explained, lookup
-from autograd.steps import Stepper, formula
+from autograd.steps import TOLERANCE, Stepper, formula
 from autograd.value import Value, shown
 
 Operand = Union[Value, float]
@@ -40,44 +41,44 @@ TOO_DEEP = N_("the expression is too long or nested too deeply for Python's pars
 ALLOWED = (ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.USub, ast.Call, *OPERATORS)
 
 
-def explain(expression: str, assignments: Sequence[str], *, svg: str | None = None, png: str | None = None,
-            html: str | None = None, lang: str | None = None) -> str:
+def explain(expression: str | None, assignments: Sequence[str], *, svg: str | None = None, png: str | None = None,
+            html: str | None = None, lang: str | None = None, quiz: bool = False, network: str | None = None,
+            ask: Callable[[str], str] | None = None, say: Callable[[str], None] = print) -> str:
     """The forward pass, every backward step's sentence and the inputs' gradients, as text,
     ending with a line for each file written.
 
-    `assignments` are `NAME=VALUE` strings, one for each name in `expression`.  With `svg`
-    or `png` the graph's drawing is also written to that file; with `html`, every step as
-    one web page to click through (`Stepper.save_html`).  Every mistake in the input
+    `assignments` are `NAME=VALUE` strings, one for each name in `expression`; or, instead
+    of an expression, `network` names one of the hand-worked networks (`2-2-2`, `2-4-1`).
+    With `svg` or `png` the graph's drawing is also written to that file; with `html`, every
+    step as one web page to click through (`Stepper.save_html`, a quiz page with `quiz`).
+    With `quiz` and no `html`, the backward pass is a quiz in the terminal: `ask(prompt)`
+    reads each answer (`input` by default) and `say` prints the rest as it goes.  Every mistake in the input
     raises ValueError (or the engine's own error, such as ZeroDivisionError) with one line
     saying what is wrong.  The files are checked before anything is computed, and nothing is
     written unless every drawing could be made.  `lang` is the language of the words (the
     formulas, names and numbers stay as they are); default: the language in force.
     """
     with language(lang):
-        return _explained(expression, assignments, svg=svg, png=png, html=html)
+        return _explained(expression, assignments, svg=svg, png=png, html=html, quiz=quiz, network=network,
+                          ask=ask or input, say=say)
 
 
-def _explained(expression: str, assignments: Sequence[str], *, svg: str | None, png: str | None,
-               html: str | None) -> str:
+def _explained(expression: str | None, assignments: Sequence[str], *, svg: str | None, png: str | None,
+               html: str | None, quiz: bool, network: str | None, ask: Callable[[str], str],
+               say: Callable[[str], None]) -> str:
     outputs = output_paths(svg=svg, png=png)
     page = None if html is None else page_path(html)
-    values = parse_assignments(assignments)
-    tree = parse(expression, values)
-    inputs: dict[str, Value] = {}  # in the order they appear
-    root = _evaluate(tree, values, inputs, expression.strip())
-    if not isinstance(root, Value):
-        raise ValueError(_("the expression has no names, so nothing to differentiate: use at least one NAME"))
-    stepper = Stepper(root)
+    root, inputs, params, title = _graph(expression, assignments, network)
+    stepper = Stepper(root, params=params, quiz=quiz)
     steps = stepper.steps
     if outputs:
-        render_all(draw_graph(root), outputs)
+        render_all(draw_graph(root, params=params), outputs)
     if page is not None:
-        stepper.save_html(page, title=f"stepgrad explain {expression.strip()}")
+        stepper.save_html(page, title=title)
 
-    nodes = graph_nodes(root)
-    names = node_names(nodes)
+    names = stepper.walk.names
     lines = [_("forward pass:")]
-    for node in nodes:
+    for node in stepper.walk.nodes:
         if node.parents:
             lines.append(f"  {names[node]} = {formula(node, names)} = {number(node.data)}")
         elif node.label:
@@ -85,7 +86,11 @@ def _explained(expression: str, assignments: Sequence[str], *, svg: str | None, 
     count = ngettext("{n} step", "{n} steps", len(steps)).format(n=len(steps))
     lines += ["", _("backward pass ({count}, {out}.grad starts at 1; each step: input.grad += "
                     "local slope * the node's grad):").format(count=count, out=names[root])]
-    lines += [f"  {step.index + 1}. {step.explain()}" for step in steps]
+    if quiz and page is None:
+        say("\n".join(lines))
+        lines = ["", run_quiz(stepper, ask, say)]
+    else:
+        lines += [f"  {step.index + 1}. {step.explain()}" for step in steps]
     width = max(4, *(len(name) for name in inputs))
     heading = _pad(_("name"), width) + " " + _pad(_("value"), 12, right=True) + " " + _pad(_("grad"), 12, right=True)
     lines += ["", _("gradients:"), "  " + heading]
@@ -93,6 +98,72 @@ def _explained(expression: str, assignments: Sequence[str], *, svg: str | None, 
     written = [path for path, _format in outputs] + ([] if page is None else [page])
     lines += [""] * bool(written) + [_("wrote {path}").format(path=path) for path in written]
     return "\n".join(lines)
+
+
+def _graph(expression: str | None, assignments: Sequence[str], network: str | None
+           ) -> tuple[Value, dict[str, Value], dict[str, Value], str]:
+    """The output to explain, its named inputs, the parameters to name, and the page's title."""
+    if network is not None:
+        from ..handworked import NETWORKS
+
+        if expression is not None or assignments:
+            raise ValueError("--network builds its own graph: give no expression and no NAME=VALUE with it")
+        if network not in NETWORKS:
+            raise ValueError(f"--network must be one of {', '.join(NETWORKS)}, got {shown(network)}")
+        root, params = NETWORKS[network]()
+        return root, params, params, f"stepgrad explain --network {network}"
+    if expression is None:
+        raise ValueError("give an expression to explain (or --network 2-2-2 or 2-4-1)")
+    values = parse_assignments(assignments)
+    tree = parse(expression, values)
+    inputs: dict[str, Value] = {}  # in the order they appear
+    root = _evaluate(tree, values, inputs, expression.strip())
+    if not isinstance(root, Value):
+        raise ValueError(_("the expression has no names, so nothing to differentiate: use at least one NAME"))
+    return root, inputs, {}, f"stepgrad explain {expression.strip()}"
+
+
+def run_quiz(stepper: Stepper, ask: Callable[[str], str], say: Callable[[str], None]) -> str:
+    """The backward pass as a quiz on the terminal: for each step, the local derivative and
+    the new grad of one input, a hint naming the rule after a wrong answer and a second try,
+    then the step's sentence.  Ends early, with the score so far, when the input ends."""
+    say(texts.QUIZ_INTRO.format(tolerance=texts.tolerance_text(*TOLERANCE)))
+    right = asked = 0
+    for number_, step in enumerate(stepper.shown, 1):
+        q, names = step.question(), step.walk.names
+        o = names[step.node]
+        say(f"\n{texts.backward_heading(number_, len(stepper.shown))}: {o} = {formula(step.node, names)}")
+        for attempt in range(2):
+            try:
+                local = _answer(ask, say, texts.quiz_local(o, q.name) + " ")
+                grad = _answer(ask, say, texts.quiz_grad(q.name) + " ")
+            except EOFError:
+                return texts.quiz_done(right, asked)
+            if q.check(local, grad):
+                say(texts.quiz_right())
+                right += 1
+                break
+            if attempt == 0:
+                say(texts.quiz_hint(o, formula(step.node, names), q.name, q.slope))
+        else:
+            say(texts.quiz_wrong(number(q.local), number(q.grad)))
+        asked += 1
+        say(f"  {step.explain()}")
+        say(texts.score(right, asked))
+    return texts.quiz_done(right, asked)
+
+
+def _answer(ask: Callable[[str], str], say: Callable[[str], None], prompt: str) -> float:
+    """A number read with `ask`, asked again until it is one; EOFError when the input ends."""
+    while True:
+        text = ask(prompt)
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if math.isfinite(value):
+            return value
+        say(texts.quiz_not_a_number())
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
