@@ -335,8 +335,6 @@ class _Quiz:
         intro = ipywidgets.HTML(f'<div style="font-size:13px">{html.escape(texts.QUIZ_INTRO.format(tolerance=tolerance()))}</div>')
         check.on_click(lambda _: self.check())
         reveal.on_click(lambda _: self.finish(False))
-        self.local.on_submit(lambda _: self.check())  # Enter checks, as on the page
-        self.grad.on_submit(lambda _: self.check())
         self.form = ipywidgets.HBox([self.local, self.grad, check, reveal],
                                     layout=ipywidgets.Layout(flex_flow="row wrap", align_items="center"))
         self.box = ipywidgets.VBox([intro, self.form, self.feedback, self.score])

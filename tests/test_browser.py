@@ -1,12 +1,15 @@
 """The Stepper as a learner sees it: in JupyterLab and as a `save_html` page, in headless Chromium.
 
-JupyterLab runs on 127.0.0.1 with a notebook that displays a Stepper; Chromium (Debian's
-`chromium` and `chromium-driver`, driven by selenium: nothing is downloaded) clicks through
-every step at 1366x768 and checks what a learner would: the buttons are in view at every
-step, so is the highlighted node, the sentence shown is `step.explain()`, the ends disable
-the right button, and the page logs no errors.  `make browser` installs all of it; every
-process started here is stopped here.  Set STEPGRAD_SCREENSHOTS=DIR to keep a screenshot per
-step, to look at.
+For the neuron, a 2-4-1 MLP, micrograd's 2-16-16-1 and a 3-step RNN, Chromium (Debian's
+`chromium` and `chromium-driver`, driven by selenium: nothing is downloaded) steps through
+the saved page and the JupyterLab widget at 1366x768 and at a 390x844 phone screen, and
+checks at every step (a sample of the 2-16-16-1's) what a learner would: the heading, every
+clause of the step's sentence, the current node in view in the close-up with its text at
+11 px or more, the node highlighted and scrolled into view in the whole graph, the buttons
+in view, the legend, the final table of gradients, and no errors logged.  The quiz is
+answered right and wrong, with the keyboard alone.  `make browser` installs all of it;
+every process started here is stopped here.  Set STEPGRAD_SCREENSHOTS=DIR to keep a
+screenshot per checked step, to look at.
 """
 
 from __future__ import annotations
@@ -40,25 +43,25 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 # nothing on a quiet machine and keeps the suite green while other jobs use both cores.
 WAIT = float(os.environ.get("STEPGRAD_BROWSER_WAIT", 300))
 
-NOTEBOOK_CODE = '''\
-from nets import MLP
-from autograd import Stepper
+TESTS = Path(__file__).parent
+sys.path.insert(0, str(TESTS))
+from stepper_graphs import make  # noqa: E402 - the notebook's kernel imports the same module
 
-model = MLP(2, [3, 1], seed=0)
-loss = (model([0.5, -1.2]) - 1.0) ** 2
-loss.label = "loss"
-Stepper(loss, params=model)
-'''
+NAMES = ["neuron", "2-4-1", "2-16-16-1", "rnn"]
+SIZES = {"desktop": (1366, 768), "phone": (390, 844)}
+NOTEBOOK_CELLS = [f"import sys\nsys.path.insert(0, {str(TESTS)!r})\nfrom stepper_graphs import make"]
+NOTEBOOK_CELLS += [f"make({name!r})" for name in NAMES] + ["make('neuron', quiz=True)"]
 
 
-def the_graph() -> tuple[Value, Any]:
-    """The graph the notebook builds, built here too, to know what it must show."""
-    from nets import MLP
+def stepper(name: str, **options: Any) -> Stepper:
+    return make(name, **options)
 
-    model = MLP(2, [3, 1], seed=0)
-    loss = (model([0.5, -1.2]) - 1.0) ** 2
-    loss.label = "loss"
-    return loss, model
+
+def sampled(count: int, name: str) -> list[int]:
+    """Every frame of the small graphs; of micrograd's network, a spread of them and the ends."""
+    if name != "2-16-16-1":
+        return list(range(count))
+    return sorted({0, 1, count // 4, count // 2, count // 2 + 1, count // 2 + 20, count - 3, count - 2, count - 1})
 
 
 def needs(condition: object, what: str) -> None:
@@ -102,7 +105,7 @@ def jupyterlab(tmp_path_factory) -> Iterator[str]:
     pytest.importorskip("jupyterlab", reason="jupyterlab is missing: `make browser` installs it")
     root = tmp_path_factory.mktemp("lab")
     home = tmp_path_factory.mktemp("jupyter-home")  # settings, workspaces, runtime files: not the user's
-    (root / "stepper.ipynb").write_text(json.dumps(notebook(NOTEBOOK_CODE)))
+    (root / "stepper.ipynb").write_text(json.dumps(notebook(NOTEBOOK_CELLS)))
     quiet = home / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
     quiet.mkdir(parents=True)  # no "get notified about Jupyter news?" toast over the page
     (quiet / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
@@ -126,11 +129,11 @@ def jupyterlab(tmp_path_factory) -> Iterator[str]:
         log.close()
 
 
-def notebook(code: str) -> dict[str, Any]:
+def notebook(cells: list[str]) -> dict[str, Any]:
     return {"nbformat": 4, "nbformat_minor": 5,
             "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-            "cells": [{"cell_type": "code", "id": "stepper", "metadata": {}, "source": code, "outputs": [],
-                       "execution_count": None}]}
+            "cells": [{"cell_type": "code", "id": f"cell{i}", "metadata": {}, "source": code, "outputs": [],
+                       "execution_count": None} for i, code in enumerate(cells)]}
 
 
 def answers(url: str) -> bool:
@@ -187,41 +190,89 @@ def assert_visible(driver, element, what: str) -> None:
     assert seen["inside"] and seen["uncovered"], f"{what} is not in view: {seen}"
 
 
-def highlighted(root) -> list:
-    """The current node's shapes in the drawing (its record and its operation, in orange)."""
-    return root.find_elements("css selector", f'svg [fill="{HIGHLIGHT}"]')
+# The current node's record in the close-up, how large its smallest text is drawn, and every text of the
+# close-up; and where the node lies in the whole graph's scrolling box.
+FOCUS = """
+const frame = arguments[0], id = arguments[1];
+const focus = Array.from(frame.querySelectorAll(".stepgrad-focus")).find(f => f.offsetParent !== null);
+if (!focus) return null;
+const node = focus.querySelector('g[id="' + id + '"]');
+const px = t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a;
+const texts = Array.from(focus.querySelectorAll("text"));
+return {node: node, nodeText: node ? Math.min(...Array.from(node.querySelectorAll("text")).map(px)) : 0,
+        smallest: Math.min(...texts.map(px)), fill: node && node.querySelector("path, polygon").getAttribute("fill")};
+"""
+OVERVIEW = """
+const root = arguments[0], id = arguments[1];
+const box = root.querySelector(".stepgrad-overview");
+const node = box && box.querySelector('g[id="' + id + '"]');
+if (!node) return null;
+const shape = node.querySelector("path, polygon"), b = box.getBoundingClientRect(), r = shape.getBoundingClientRect();
+return {fill: getComputedStyle(shape).fill, inside: r.left >= b.left - 1 && r.right <= b.right + 1
+        && r.top >= b.top - 1 && r.bottom <= b.bottom + 1, rect: [r.left, r.top, r.right, r.bottom],
+        box: [b.left, b.top, b.right, b.bottom]};
+"""
+ORANGE = "rgb(255, 204, 128)"  # HIGHLIGHT, as the browser computes it
 
 
-def shown_text(element) -> str:
-    return " ".join(element.text.split())
+def wanted_clauses(stepper: Stepper, index: int) -> list[str]:
+    """Every clause frame `index` must show: a forward step's sentence, or a backward step's
+    head and each clause, the folded weights' too."""
+    from autograd.steps import Step, sentence_parts
+
+    frame = stepper.frames[index]
+    if frame is None:
+        return []
+    if not isinstance(frame, Step):
+        return [frame.explain()]
+    head, shown, weights, _ = sentence_parts(frame, frame.walk.names)
+    return [head] + [c + ";" for c in shown[:-1]] + shown[-1:] + weights
 
 
-def check_steps(driver, root, expected: list[str], step: Callable[[int], None], shots: str) -> None:
-    """Walk every step with `step(i)` (to reach step i from i - 1) and check what is shown."""
+def check_frame(driver, root, frame_root, stepper: Stepper, index: int, shots: str) -> None:
+    """What frame `index` must show, once its heading is on screen."""
+    counter = stepper.heading(index)
+    wait_for(lambda: root.find_element("css selector", ".stepgrad-counter").text == counter, counter,
+             lambda: root.find_element("css selector", ".stepgrad-counter").text)
+    frame = frame_root()
     previous = root.find_element("xpath", ".//button[contains(., 'Previous')]")
     next_ = root.find_element("xpath", ".//button[contains(., 'Next')]")
-    for i, sentence in enumerate(expected):
-        if i:
-            step(i)
-        counter, wanted = f"Step {i + 1} of {len(expected)}", " ".join(sentence.split())
+    wait_for(lambda: (previous.get_attribute("disabled"), next_.get_attribute("disabled")) == (
+        "true" if index == 0 else None, "true" if index == len(stepper.frames) - 1 else None), "the right buttons disabled")
+    assert_visible(driver, previous, f"Previous at {counter}")
+    assert_visible(driver, next_, f"Next at {counter}")
+    assert root.find_elements("css selector", ".stepgrad-legend"), "no legend"
+    clauses = [" ".join(e.get_attribute("textContent").split())
+               for e in frame.find_elements("css selector", ".stepgrad-head, .stepgrad-clause")]
+    assert clauses == [" ".join(c.split()) for c in wanted_clauses(stepper, index)], f"the clauses at {counter}"
+    current = stepper.frames[index]
+    if current is None:  # the final table: a row per leaf
+        rows = frame.find_elements("css selector", ".stepgrad-table tbody tr")
+        assert len(rows) == len(stepper.gradients()) and rows[0].text.split()[0] == stepper.gradients()[0][0]
+    else:
+        node_id = stepper.walk.ids[current.node]
+        seen = wait_for(lambda: driver.execute_script(FOCUS, frame, node_id), f"the close-up at {counter}")
+        assert seen["node"] is not None and seen["fill"] == HIGHLIGHT, f"the current node is not drawn at {counter}"
+        assert_visible(driver, seen["node"], f"the current node at {counter}")
+        assert seen["nodeText"] >= 11 and seen["smallest"] >= 11, f"text below 11 px at {counter}: {seen}"
+        if len(stepper.walk.nodes) <= stepper.max_nodes:
+            where = wait_for(lambda: (lambda w: w if w and w["fill"] == ORANGE and w["inside"] else None)(
+                driver.execute_script(OVERVIEW, root, node_id)), f"the node highlighted and in view in the whole graph at {counter}",
+                lambda: str(driver.execute_script(OVERVIEW, root, node_id)))
+            assert where
+    if os.environ.get("STEPGRAD_SCREENSHOTS"):
+        driver.save_screenshot(os.path.join(os.environ["STEPGRAD_SCREENSHOTS"], f"{shots}-{index + 1:03d}.png"))
 
-        def shown() -> tuple[str, str]:
-            return (root.find_element("css selector", ".stepgrad-counter").text,
-                    shown_text(root.find_element("css selector", ".stepgrad-sentence")))
 
-        wait_for(lambda: shown() == (counter, wanted), f"{counter} and its sentence {wanted!r}",
-                 lambda: f"shown: {shown()}")
-        wait_for(lambda: (previous.get_attribute("disabled"), next_.get_attribute("disabled")) == (
-            "true" if i == 0 else None, "true" if i == len(expected) - 1 else None), "the right buttons disabled")
-        assert_visible(driver, previous, f"Previous at step {i + 1}")
-        assert_visible(driver, next_, f"Next at step {i + 1}")
-        name = sentence.split(" = ", 1)[0]  # the current node, drawn in orange with its name on it
-        wait_for(lambda: name in [shape.find_element("xpath", "..").text.split("\n")[0].strip()
-                                  for shape in highlighted(root)], f"{name} highlighted in the drawing")
-        for shape in highlighted(root):
-            assert_visible(driver, shape, f"the highlighted node at step {i + 1}")
-        if os.environ.get("STEPGRAD_SCREENSHOTS"):
-            driver.save_screenshot(os.path.join(os.environ["STEPGRAD_SCREENSHOTS"], f"{shots}-{i + 1:02d}.png"))
+def set_size(driver, size: str) -> None:
+    """The window's size; a phone is emulated (a desktop window cannot be made 390 px wide)."""
+    width, height = SIZES[size]
+    if size == "phone":
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True})
+    else:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        driver.set_window_size(width, height)
 
 
 def console_errors(driver) -> list[str]:
@@ -229,30 +280,90 @@ def console_errors(driver) -> list[str]:
 
 
 def test_the_stepper_in_jupyterlab(browser, jupyterlab):
-    loss, model = the_graph()
-    expected = [step.explain() for step in Stepper(loss, params=model).steps]
     browser.get(jupyterlab)
     wait_for(lambda: browser.execute_script(KERNEL_READY), "the notebook and its kernel")
     console_errors(browser)  # JupyterLab's own start-up is not under test; the notebook's run is
 
-    def run_cell() -> Any:  # retried until the widget shows
+    def run_cells() -> Any:  # retried until every widget shows
         browser.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        return wait_for_briefly(lambda: browser.find_elements("css selector", ".stepgrad-stepper"), 30)
+        return wait_for_briefly(lambda: len(browser.find_elements("css selector", ".stepgrad-stepper")) == len(NAMES) + 1, 120)
 
-    (root,) = wait_for(run_cell, "the Stepper widget")
+    wait_for(run_cells, "the Stepper widgets")
     assert not browser.find_elements("css selector", ".jp-Dialog"), "a dialog is in the way"
+    for size in SIZES:
+        set_size(browser, size)
+        for k, name in enumerate(NAMES):
+            check_widget(browser, k, stepper(name), name, size)
+    quiz_in_widget(browser)
+    assert console_errors(browser) == []
+
+
+def widget_root(driver, k: int):
+    return driver.find_elements("css selector", ".stepgrad-stepper")[k]
+
+
+def check_widget(driver, k: int, expected: Stepper, name: str, size: str) -> None:
+    """Step through widget `k` with its buttons: forwards on a desktop, backwards on a phone
+    (where the desktop pass left it), checking the sampled frames."""
+    root = widget_root(driver, k)
     output = root.find_element("xpath", "ancestor::div[contains(@class, 'jp-OutputArea-output')]")
     for box in (output, root):
-        assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth + 1", box), \
+        assert driver.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth + 1", box), \
             "the widget is wider than the notebook's output: it scrolls sideways"
-    browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", root)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", root)
+    forwards = size == "desktop"
+    button = root.find_element("xpath", f".//button[contains(., '{'Next' if forwards else 'Previous'}')]")
+    count = len(expected.frames)
+    checked = set(sampled(count, name))
+    order = range(count) if forwards else range(count - 1, -1, -1)
+    for n, index in enumerate(order):
+        if n:
+            button.click()
+        if index in checked:
+            check_frame(driver, root, lambda: root, expected, index, f"lab-{size}-{name}")
+        else:
+            wait_for(lambda: root.find_element("css selector", ".stepgrad-counter").text == expected.heading(index),
+                     expected.heading(index))
+
+
+def quiz_in_widget(driver) -> None:
+    """The neuron's quiz in the widget: wrong, then right on the second try; wrong twice; by keyboard."""
+    from selenium.webdriver.common.keys import Keys
+
+    set_size(driver, "desktop")
+    expected = stepper("neuron", quiz=True)
+    root = widget_root(driver, len(NAMES))
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", root)
     next_ = root.find_element("xpath", ".//button[contains(., 'Next')]")
-    previous = root.find_element("xpath", ".//button[contains(., 'Previous')]")
-    check_steps(browser, root, expected, lambda i: next_.click(), "lab")
-    previous.click()  # and back again
-    wait_for(lambda: f"Step {len(expected) - 1} of" in root.find_element("css selector", ".stepgrad-counter").text,
-             "Previous to go back")
-    assert console_errors(browser) == []
+    first = len(expected.forward)
+    for index in range(first):
+        next_.click()
+        wait_for(lambda: root.find_element("css selector", ".stepgrad-counter").text == expected.heading(index + 1),
+                 expected.heading(index + 1))
+    score = root.find_element("css selector", ".stepgrad-score")
+    feedback = lambda: root.find_element("css selector", ".stepgrad-quiz").text  # noqa: E731
+    local, grad = root.find_elements("css selector", ".stepgrad-quiz input[type=text]")
+    local.send_keys("0.5", Keys.TAB)
+    driver.switch_to.active_element.send_keys("0.7", Keys.TAB)  # a wrong grad; the focus moves on to Check
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for(lambda: "Hint: o = tanh(n), so do/dn = 1 - o**2" in feedback(), "the hint", feedback)
+    assert "Score: 0 of 0" in score.text
+    grad.clear()
+    grad.send_keys("0.5", Keys.TAB)
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for(lambda: "Right." in feedback() and "Score: 1 of 1" in score.text, "a right answer scored", feedback)
+    wait_for(lambda: "do/dn = 1 - o**2 = 0.5000" in root.text, "the step revealed")
+    next_.click()
+    local, grad = root.find_elements("css selector", ".stepgrad-quiz input[type=text]")
+    wait_for(lambda: local.is_displayed(), "the next question")
+    for _ in range(2):
+        local.clear()
+        local.send_keys("9")
+        grad.clear()
+        grad.send_keys("9", Keys.TAB)
+        driver.switch_to.active_element.send_keys(Keys.ENTER)
+        wait_for_briefly(lambda: "Hint" in feedback() or "Still not right" in feedback(), 30)
+    wait_for(lambda: "Still not right" in feedback() and "Score: 1 of 2" in score.text, "a wrong answer scored", feedback)
 
 
 KERNEL_READY = """
@@ -279,42 +390,78 @@ def wait_for_briefly(ready: Callable[[], Any], seconds: float = 15) -> Any:
     return None
 
 
-def stepper_page(tmp_path: Path) -> tuple[Path, list[str]]:
-    loss, model = the_graph()
-    stepper = Stepper(loss, params=model)
-    return stepper.save_html(tmp_path / "steps.html"), [step.explain() for step in stepper.steps]
-
-
-def explain_page(tmp_path: Path) -> tuple[Path, list[str]]:
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> dict[str, tuple[Path, Stepper]]:
+    """Each graph's page, and the explain --html page of the neuron; written once for both sizes."""
     from nets.cli.explain import explain
 
-    page = tmp_path / "explain.html"
-    text = explain("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"], html=str(page))
-    backward = text.split("backward pass")[1].split("\n\n")[0].splitlines()[1:]
-    return page, [line.split(". ", 1)[1] for line in backward]  # the sentences it printed
+    folder = tmp_path_factory.mktemp("pages")
+    made = {}
+    for name in NAMES:
+        s = stepper(name)
+        made[name] = (s.save_html(folder / f"{name}.html"), s)
+    page = folder / "explain.html"
+    explain("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"], html=str(page))
+    made["explain --html"] = (page, stepper("neuron"))  # same frames, the names explain gives
+    return made
 
 
-@pytest.mark.parametrize("make_page", [stepper_page, explain_page], ids=["save_html", "explain --html"])
-def test_the_html_page_steps_with_the_keyboard(browser, tmp_path, make_page):
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", NAMES + ["explain --html"])
+def test_the_html_page_steps_with_the_keyboard(browser, pages, name, size):
     from selenium.webdriver.common.keys import Keys
 
-    page, expected = make_page(tmp_path)
+    if name == "explain --html" and size == "phone":
+        pytest.skip("the same page as the neuron's")
+    page, expected = pages[name]
+    if name == "explain --html":
+        from nets.cli.explain import _graph
+
+        expected = Stepper(_graph("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"], None)[0])
+    set_size(browser, size)
     browser.get(page.as_uri())
-    root = browser.find_element("tag name", "body")
+    body = browser.find_element("tag name", "body")
+    checked = set(sampled(len(expected.frames), name))
+    for index in range(len(expected.frames)):
+        if index:
+            body.send_keys(Keys.ARROW_RIGHT)
+        if index in checked:
+            check_frame(browser, body, lambda: body.find_element("css selector", ".stepgrad-step:not([hidden])"),
+                        expected, index, f"page-{size}-{name}")
+    body.send_keys(Keys.ARROW_LEFT)
+    assert browser.find_element("id", "counter").text == expected.heading(len(expected.frames) - 2)
+    assert console_errors(browser) == []
 
-    def visible_step(i: int) -> None:
-        root.send_keys(Keys.ARROW_RIGHT)
 
-    class Shown:  # what check_steps reads: only the step on show
-        def find_element(self, by, selector):
-            if selector == ".stepgrad-sentence":
-                return root.find_element("css selector", ".stepgrad-step:not([hidden]) .stepgrad-sentence")
-            return root.find_element(by, selector)
+def test_the_quiz_page_with_the_keyboard_alone(browser, tmp_path):
+    """Right on the second try after a hint, wrong twice, and the score, without a mouse."""
+    from selenium.webdriver.common.keys import Keys
 
-        def find_elements(self, by, selector):
-            return root.find_elements("css selector", f".stepgrad-step:not([hidden]) {selector}")
-
-    check_steps(browser, Shown(), expected, visible_step, page.stem)
-    root.send_keys(Keys.ARROW_LEFT)
-    assert root.find_element("id", "counter").text == f"Step {len(expected) - 1} of {len(expected)}"
+    expected = stepper("neuron")
+    page = expected.save_html(tmp_path / "quiz.html", quiz=True)
+    browser.get(page.as_uri())
+    body = browser.find_element("tag name", "body")
+    for _ in expected.forward:
+        body.send_keys(Keys.ARROW_RIGHT)
+    step = lambda: browser.find_element("css selector", ".stepgrad-step:not([hidden])")  # noqa: E731
+    shown = lambda kind: step().find_element("css selector", f'.stepgrad-feedback[data-kind="{kind}"]').is_displayed()  # noqa: E731
+    score = browser.find_element("id", "score")
+    wait_for(lambda: browser.switch_to.active_element.get_attribute("name") == "local", "the answer box focused")
+    assert not step().find_element("css selector", ".stepgrad-answer").is_displayed()  # the sentence waits
+    browser.switch_to.active_element.send_keys("0.5", Keys.TAB)
+    browser.switch_to.active_element.send_keys("0.7", Keys.ENTER)  # the grad is wrong
+    assert shown("hint") and "do/dn = 1 - o**2" in step().text and score.text == "Score: 0 of 0"
+    browser.switch_to.active_element.send_keys(Keys.TAB)  # the focus went back to the first box
+    grad = browser.switch_to.active_element
+    grad.send_keys(Keys.CONTROL, "a")
+    grad.send_keys("0.5004", Keys.ENTER)  # within the stated tolerance
+    assert shown("right") and score.text == "Score: 1 of 1"
+    assert step().find_element("css selector", ".stepgrad-answer").is_displayed()
+    assert "do/dn = 1 - o**2 = 0.5000" in step().text
+    browser.switch_to.active_element.send_keys(Keys.ENTER)  # the focus is on Next
+    for _ in range(2):
+        browser.switch_to.active_element.send_keys("9", Keys.TAB)
+        browser.switch_to.active_element.send_keys("9", Keys.ENTER)
+        browser.switch_to.active_element.send_keys(Keys.CONTROL, "a")
+    assert shown("wrong") and score.text == "Score: 1 of 2"
     assert console_errors(browser) == []
