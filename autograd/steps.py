@@ -241,14 +241,14 @@ class _Walk:
             computed = {n for n in self.nodes if not n.parents} | set(self.order[len(self.order) - frame.index - 1:])
             nodes = [n for n in self.nodes if n in set(shown) or n is node]
             return digraph(self.root, nodes, self.names, grad_text=lambda n: None, fills=fills, rankdir=rankdir,
-                           params=self.parameters, ids=self.ids, expand={node}, fold=folds,
+                           params=self.parameters, ids=self.ids, expand={node}, fold=folds, stacked=True,
                            data_text=lambda n: number(n.data) if n in computed else "?")
         users = self.users.get(node, [])
         wanted = set(shown) | {node} | set(users)
         nodes = [n for n in self.nodes if n in wanted]
         index = frame.index - 1 if before else frame.index
         return digraph(self.root, nodes, self.names, grad_text=self.grad_text(index), fills=fills, rankdir=rankdir,
-                       params=self.parameters, ids=self.ids, expand={node, *users}, fold=folds,
+                       params=self.parameters, ids=self.ids, expand={node, *users}, fold=folds, stacked=True,
                        edge_labels=None if before else self.slopes(frame))
 
     def pass_on(self, node: Value) -> Step:

@@ -26,10 +26,17 @@ if TYPE_CHECKING:
 
 _TEXT = ("white-space:normal; overflow-wrap:anywhere; font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"
          "monospace; font-size:13px; line-height:1.45")
-_BODY = "display:flex; flex-wrap:wrap; gap:12px; align-items:flex-start; margin-top:6px"
-_TEXT_BOX = f"{_TEXT}; flex:1 1 300px; min-width:0; max-height:42vh; overflow:auto"
-_FOCUS_BOX = "flex:2 1 360px; min-width:0; max-width:100%; max-height:56vh; overflow:auto; border:1px solid #e0e0e0"
-_OVERVIEW_BOX = "max-width:100%; max-height:45vh; overflow:auto; border:1px solid #e0e0e0; margin-top:4px"
+# `contain:inline-size`: a box's content never widens what holds it (a notebook's output), it scrolls inside
+_BODY = "display:flex; flex-wrap:wrap; gap:12px; align-items:flex-start; margin-top:6px; width:100%; contain:inline-size"
+_TEXT_BOX = f"{_TEXT}; flex:1 1 300px; min-width:0; overflow:auto"
+_FOCUS_BOX = "flex:2 1 360px; min-width:0; max-width:100%; overflow:auto; border:1px solid #e0e0e0"
+# Heights by screen: on a phone the sentence and the close-up share one screen, one above the other.
+_STYLE = """<style>
+.stepgrad-text { max-height: 42vh; } .stepgrad-focus { max-height: 56vh; }
+@media (max-width: 700px) { .stepgrad-text { max-height: 24vh; } .stepgrad-focus { max-height: 38vh; } }
+</style>"""
+_OVERVIEW_BOX = ("width:100%; box-sizing:border-box; contain:inline-size; max-height:45vh; overflow:auto; "
+                 "border:1px solid #e0e0e0; margin-top:4px")
 _SVG_OPEN = re.compile(r"<svg [^>]*>")
 _VIEWBOX = re.compile(r'viewBox="([-0-9. ]+)"')
 _TRANSLATE = re.compile(r'class="graph" transform="[^"]*translate\(([-0-9.]+)[ ,]([-0-9.]+)\)')
@@ -105,7 +112,8 @@ def frame_html(stepper: Stepper, frame: Frame, *, reveal: bool = True) -> str:
 
 def _body(text: str, focus: graphviz.Digraph, frame: Step | ForwardStep) -> str:
     drawing = drawing_html(focus, frame.walk.ids[frame.node], _FOCUS_BOX, "stepgrad-focus")
-    return f'<div class="stepgrad-body" style="{_BODY}"><div class="stepgrad-text" style="{_TEXT_BOX}">{text}</div>{drawing}</div>'
+    return (f'{_STYLE}<div class="stepgrad-body" style="{_BODY}"><div class="stepgrad-text" style="{_TEXT_BOX}">{text}</div>'
+            f"{drawing}</div>")
 
 
 def step_text(step: Step) -> str:
@@ -212,7 +220,15 @@ def overview_html(stepper: Stepper, max_nodes: int, frame: Frame | None = None) 
         why = texts.too_big(count, max_nodes) if count > max_nodes else texts.NO_DOT
         return f'<p class="stepgrad-overview"><i>({html.escape(why)})</i></p>'
     anchor = stepper.walk.ids[frame.node] if frame is not None else None
-    return caption + _highlight_style(stepper, frame) + framed_svg(svg, anchor, _OVERVIEW_BOX, "stepgrad-overview")
+    scope = _scope(stepper)  # the style below must not reach another Stepper's drawing in the same notebook
+    return caption + _highlight_style(stepper, frame, scope) + framed_svg(svg, anchor, _OVERVIEW_BOX,
+                                                                           f"stepgrad-overview {scope}")
+
+
+def _scope(stepper: Stepper) -> str:
+    if "_scope" not in stepper.__dict__:
+        stepper.__dict__["_scope"] = f"stepgrad-s{next(_uid)}"
+    return stepper.__dict__["_scope"]
 
 
 def highlights(stepper: Stepper, frame: Frame) -> tuple[str | None, list[str], list[str]]:
@@ -226,11 +242,11 @@ def highlights(stepper: Stepper, frame: Frame) -> tuple[str | None, list[str], l
     return ids[node], inputs, later
 
 
-def _highlight_style(stepper: Stepper, frame: Frame) -> str:
+def _highlight_style(stepper: Stepper, frame: Frame, scope: str) -> str:
     current, inputs, later = highlights(stepper, frame)
     if current is None:
         return ""
-    scope = ".stepgrad-overview"
+    scope = f".{scope}"
     rules = [f'{scope} [id="{current}"] path, {scope} [id="{current}"] polygon, {scope} [id="{current}_op"] ellipse '
              f"{{ fill: {HIGHLIGHT}; stroke-width: 3px }}"]
     rules += [f'{scope} [id="{i}"] path, {scope} [id="{i}"] polygon {{ fill: {HIGHLIGHT_INPUT} }}' for i in inputs]
@@ -263,7 +279,7 @@ def _notes(stepper: Stepper) -> str:
 def first_frame_html(stepper: Stepper) -> str:
     """What a notebook viewer without a kernel shows: the legend and the first frame."""
     heading = f'<b class="stepgrad-counter">{html.escape(stepper.heading(0))}</b>'
-    return _notes(stepper) + legend_html() + heading + frame_html(stepper, stepper.frames[0])
+    return _notes(stepper) + heading + frame_html(stepper, stepper.frames[0]) + legend_html()
 
 
 def static_html(stepper: Stepper) -> str:
@@ -279,8 +295,9 @@ def widget(stepper: Stepper) -> ipywidgets.VBox:
     import ipywidgets
 
     full = ipywidgets.Layout(width="auto", align_self="stretch")  # not 100%: widgets have margins
-    previous = ipywidgets.Button(description=texts.PREVIOUS, icon="arrow-left", tooltip=texts.PREVIOUS_TIP)
-    next_ = ipywidgets.Button(description=texts.NEXT, icon="arrow-right", tooltip=texts.NEXT_TIP)
+    snug = ipywidgets.Layout(width="auto")  # as wide as its words: the controls fit a phone's width
+    previous = ipywidgets.Button(description=texts.PREVIOUS, icon="arrow-left", tooltip=texts.PREVIOUS_TIP, layout=snug)
+    next_ = ipywidgets.Button(description=texts.NEXT, icon="arrow-right", tooltip=texts.NEXT_TIP, layout=snug)
     last = max(len(stepper.frames) - 1, 0)
     play = ipywidgets.Play(min=0, max=last, interval=2000, description=texts.PLAY, tooltip=texts.PLAY_TIP)
     slider = ipywidgets.IntSlider(min=0, max=last, readout=False, continuous_update=False,
@@ -297,12 +314,12 @@ def widget(stepper: Stepper) -> ipywidgets.VBox:
             body.value = f'<div class="stepgrad-sentence" style="{_TEXT}">{html.escape(repr(stepper))}</div>'
             return
         frame = stepper.frames[index]
-        counter.value = f'<b class="stepgrad-counter">{html.escape(stepper.heading(index))}</b>'
         asking = quiz is not None and isinstance(frame, Step) and index not in quiz.done
         body.value = frame_html(stepper, frame, reveal=not asking)
         overview.value = overview_html(stepper, stepper.max_nodes, frame)
         if quiz is not None:
             quiz.ask(frame if asking else None)
+        counter.value = f'<b class="stepgrad-counter">{html.escape(stepper.heading(index))}</b>'  # last: all is shown
         slider.value = index
 
     previous.on_click(lambda _: show(stepper.index - 1))
@@ -310,11 +327,13 @@ def widget(stepper: Stepper) -> ipywidgets.VBox:
     slider.observe(lambda change: show(change["new"]), names="value")
     controls = ipywidgets.HBox([previous, next_, play, slider, counter],
                                layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap"))
-    parts: list[ipywidgets.Widget] = [ipywidgets.HTML(_notes(stepper) + legend_html(), layout=full), controls, body]
+    parts: list[ipywidgets.Widget] = [controls, body]
+    if _notes(stepper):
+        parts.insert(0, ipywidgets.HTML(_notes(stepper), layout=full))
     if quiz is not None:
         quiz.revealed = lambda: show(stepper.index)
-        parts.insert(2, quiz.box)
-    parts.append(overview)
+        parts.insert(parts.index(body), quiz.box)
+    parts += [ipywidgets.HTML(legend_html(), layout=full), overview]  # below the step: it explains the drawings
     show(stepper.index)
     box = ipywidgets.VBox(parts, layout=ipywidgets.Layout(width="auto"))
     box.add_class("stepgrad-stepper")
@@ -476,7 +495,6 @@ _PAGE = """<!DOCTYPE html>
 <body>
 <h1 style="font-size:18px; margin:10px 0 4px">{title}</h1>
 {notes}
-{legend}
 {quiz}
 <div class="stepgrad-controls">
   <button id="previous" type="button">&larr; {previous}</button>
@@ -486,6 +504,7 @@ _PAGE = """<!DOCTYPE html>
   {score}
 </div>
 {steps}
+{legend}
 {overview}
 <script>
 (function () {{

@@ -212,6 +212,11 @@ return {fill: getComputedStyle(shape).fill, inside: r.left >= b.left - 1 && r.ri
         && r.top >= b.top - 1 && r.bottom <= b.bottom + 1, rect: [r.left, r.top, r.right, r.bottom],
         box: [b.left, b.top, b.right, b.bottom]};
 """
+WIDEST = """
+const box = arguments[0], right = box.getBoundingClientRect().right;
+return Array.from(box.querySelectorAll("*")).filter(e => e.getBoundingClientRect().right > right + 1)
+  .slice(0, 3).map(e => e.outerHTML.slice(0, 150) + " " + getComputedStyle(e).width);
+"""
 ORANGE = "rgb(255, 204, 128)"  # HIGHLIGHT, as the browser computes it
 
 
@@ -242,9 +247,14 @@ def check_frame(driver, root, frame_root, stepper: Stepper, index: int, shots: s
     assert_visible(driver, previous, f"Previous at {counter}")
     assert_visible(driver, next_, f"Next at {counter}")
     assert root.find_elements("css selector", ".stepgrad-legend"), "no legend"
-    clauses = [" ".join(e.get_attribute("textContent").split())
-               for e in frame.find_elements("css selector", ".stepgrad-head, .stepgrad-clause")]
-    assert clauses == [" ".join(c.split()) for c in wanted_clauses(stepper, index)], f"the clauses at {counter}"
+    wanted = [" ".join(c.split()) for c in wanted_clauses(stepper, index)]
+
+    def clauses() -> list[str]:
+        return [" ".join(e.get_attribute("textContent").split())
+                for e in frame_root().find_elements("css selector", ".stepgrad-head, .stepgrad-clause")]
+
+    wait_for(lambda: clauses() == wanted, f"every clause at {counter}: {wanted}", lambda: f"shown: {clauses()}")
+    frame = frame_root()
     current = stepper.frames[index]
     if current is None:  # the final table: a row per leaf
         rows = frame.find_elements("css selector", ".stepgrad-table tbody tr")
@@ -292,6 +302,8 @@ def test_the_stepper_in_jupyterlab(browser, jupyterlab):
     assert not browser.find_elements("css selector", ".jp-Dialog"), "a dialog is in the way"
     for size in SIZES:
         set_size(browser, size)
+        if size == "phone":  # a learner on a phone closes the file browser, to give the notebook the screen
+            browser.execute_script("window.jupyterapp.shell.collapseLeft(); window.jupyterapp.shell.collapseRight()")
         for k, name in enumerate(NAMES):
             check_widget(browser, k, stepper(name), name, size)
     quiz_in_widget(browser)
@@ -307,11 +319,14 @@ def check_widget(driver, k: int, expected: Stepper, name: str, size: str) -> Non
     (where the desktop pass left it), checking the sampled frames."""
     root = widget_root(driver, k)
     output = root.find_element("xpath", "ancestor::div[contains(@class, 'jp-OutputArea-output')]")
+    if os.environ.get("STEPGRAD_SCREENSHOTS"):
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", root)
+        driver.save_screenshot(os.path.join(os.environ["STEPGRAD_SCREENSHOTS"], f"lab-{size}-{name}-start.png"))
     for box in (output, root):
         assert driver.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth + 1", box), \
-            "the widget is wider than the notebook's output: it scrolls sideways"
+            f"the widget is wider than the notebook's output: it scrolls sideways: {driver.execute_script(WIDEST, box)}"
     driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", root)
-    forwards = size == "desktop"
+    forwards = size == next(iter(SIZES))  # the first pass goes forwards, the second back
     button = root.find_element("xpath", f".//button[contains(., '{'Next' if forwards else 'Previous'}')]")
     count = len(expected.frames)
     checked = set(sampled(count, name))

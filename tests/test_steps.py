@@ -328,7 +328,7 @@ def test_stepper_widget_buttons_move_between_steps():
     o, _ = neuron()
     stepper = Stepper(o)
     box = stepper.widget()
-    legend, controls, body, overview = box.children
+    controls, body, legend, overview = box.children
     previous, next_, play, slider, counter = controls.children
     assert "stepgrad-legend" in legend.value
     assert previous.disabled and not next_.disabled and "Step 1 of 11 · Forward 1 of 5" in counter.value
@@ -337,7 +337,7 @@ def test_stepper_widget_buttons_move_between_steps():
         next_.click()
     assert stepper.index == 5 and "Step 6 of 11 · Backward 1 of 5" in counter.value and slider.value == 5
     assert "do/dn = 1 - o**2 = 0.5000; n.grad += 0.5000 * o.grad (1.0000) = 0.5000</div>" in body.value
-    assert 'class="stepgrad-overview"' in overview.value and "<svg" in overview.value
+    assert 'class="stepgrad-overview ' in overview.value and "<svg" in overview.value
     previous.click()
     assert "Step 5 of 11" in counter.value
     slider.value = 10  # the slider (and Play, linked to it) jumps too
@@ -350,7 +350,7 @@ def test_the_widget_quiz_hints_once_then_reveals_and_scores():
     pytest.importorskip("ipywidgets")
     o, _ = neuron()
     stepper = Stepper(o, quiz=True)
-    legend, controls, quiz, body, overview = stepper.widget().children
+    controls, quiz, body, legend, overview = stepper.widget().children
     intro, form, feedback, score = quiz.children
     local, grad, check, reveal = form.children
     controls.children[3].value = 5  # the first backward step: o = tanh(n), asked about n
