@@ -12,7 +12,8 @@ from .compile import Tape, compile  # noqa: A004 - autograd.compile (its batched
 from .draw import draw_graph
 from .ops import OPS, Op
 from .gradcheck import GradcheckResult, GradcheckRow, gradcheck, gradcheck_leaves
-from .steps import Step, Stepper, backward_steps
+from .steps import Step, backward_steps
+from .stepview import Stepper
 from .value import Value, backward_order, gc_paused, max, min, no_grad, operation, pass_gradient, sum, topological, weighted_sum  # noqa: F401 - sum/max/min are autograd's, kept out of __all__ so * never shadows the builtins
 
 __all__ = [

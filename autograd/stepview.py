@@ -1,4 +1,4 @@
-"""How a Stepper looks: the markup shared by the notebook widget and the saved web page.
+"""The Stepper: backprop to browse in a notebook or as a saved web page, and its markup.
 
 Each step is its sentence beside a close-up of the current node's neighbourhood, drawn at
 its natural size (12 pt text, so at least 11 px wherever it is shown; browser zoom enlarges
@@ -13,12 +13,29 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import os
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from . import texts
-from .draw import HIGHLIGHT, HIGHLIGHT_INPUT, INPUT, INTERMEDIATE, OUTPUT, PARAMETER, digraph, number, pipe
-from .steps import TOLERANCE, ForwardStep, Frame, Step, Stepper, sentence_parts
+from .draw import (
+    HIGHLIGHT,
+    HIGHLIGHT_INPUT,
+    INPUT,
+    INTERMEDIATE,
+    OUTPUT,
+    PARAMETER,
+    Params,
+    checked_nodes,
+    digraph,
+    graph_nodes,
+    number,
+    pipe,
+)
+from .files import check_writable, write_atomically
+from .steps import TOLERANCE, ForwardStep, Frame, Step, Walk, backward_steps, sentence_parts
+from .value import Value
 
 if TYPE_CHECKING:
     import graphviz
@@ -44,6 +61,107 @@ _NUMBERS = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _COLOURS = {"output": OUTPUT, "parameter": PARAMETER, "input": INPUT, "intermediate": INTERMEDIATE,
             "current": HIGHLIGHT, "current_input": HIGHLIGHT_INPUT}
 _uid = itertools.count(1)
+
+
+class Stepper:
+    """Backprop to browse, one node at a time: the forward pass (each value computed), the
+    backward pass (each node passing its gradient on, with its sentence), then the final
+    gradients as a table.
+
+    Each step shows a close-up of the current node's neighbourhood at reading size, and the
+    whole graph with the current node highlighted, so networks of any size stay readable
+    (micrograd's 2-16-16-1 too); `max_nodes` bounds the whole-graph drawing only (above it,
+    the close-ups are drawn alone).  Backward steps that pass a gradient on unchanged
+    (`x * 1`, a sum of one term) are skipped.
+
+    Creating one runs the whole pass, as `root.backward()` does: grads accumulate, and a
+    note says so when the graph already had some (the steps themselves show this pass
+    alone).  With ipywidgets installed (`pip install 'stepgrad[widgets]'`) it displays as
+    buttons in a notebook; without, as every step one after another.  `save_html(path)`
+    writes the steps as one web page that works offline.  Pass `params=model` to name a
+    network's parameters by their place (`L1.N4.w1`).  With `quiz=True` each backward step
+    first asks for the local derivative and the new grad of one input, and keeps a score.
+    """
+
+    def __init__(self, root: Value, *, params: Params = (), quiz: bool = False, rankdir: str = "LR",
+                 max_nodes: int = 1000) -> None:
+        checked_nodes(root, float("inf"))  # a Value, or a TypeError naming it
+        if rankdir not in ("LR", "RL", "TB", "BT"):
+            raise ValueError(f"Stepper: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+        if not isinstance(max_nodes, int) or max_nodes < 1:
+            raise ValueError(f"Stepper: max_nodes must be a positive int, got {max_nodes!r}")
+        self.root = root
+        self.quiz, self.rankdir, self.max_nodes = quiz, rankdir, max_nodes
+        self.had_grads = any(node.grad for node in graph_nodes(root))
+        self.steps = list(backward_steps(root, params=params))
+        self.walk = self.steps[0].walk if self.steps else Walk(root, [], params)
+        order = self.walk.order[::-1]
+        self.forward = [ForwardStep(node, i, len(order), self.walk) for i, node in enumerate(order)]
+        self.shown = [step for step in self.steps if not step.is_identity()]
+        self.frames: list[Frame] = [*self.forward, *self.shown] + [None] * bool(self.steps)
+        self.index = 0
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{step.index + 1}. {step.explain()}" for step in self.steps) or texts.no_steps()
+
+    def note(self) -> str:
+        """What a learner must know about this pass beyond the steps ('' if nothing)."""
+        return texts.earlier_grads_note() if self.had_grads else ""
+
+    def skipped(self) -> list[str]:
+        """The names of the nodes whose backward steps are skipped: they pass the grad on unchanged."""
+        return [self.walk.names[step.node] for step in self.steps if step.is_identity()]
+
+    def heading(self, index: int) -> str:
+        """`Step 3 of 12 · Forward 3 of 5`: where frame `index` is in the whole story."""
+        frame = self.frames[index]
+        if frame is None:
+            part = texts.final_heading()
+        elif isinstance(frame, ForwardStep):
+            part = texts.forward_heading(frame.index + 1, len(self.forward))
+        else:
+            part = texts.backward_heading(self.shown.index(frame) + 1, len(self.shown))
+        return texts.counter(index + 1, len(self.frames), part)
+
+    def gradients(self) -> list[tuple[str, str, float, float]]:
+        """The final table: each leaf's name, role (parameter or input), data and grad, in graph order."""
+        walk = self.walk
+        return [(walk.names[node], texts.ROLE_PARAMETER if node in walk.parameters else texts.ROLE_INPUT,
+                 node.data, node.grad) for node in walk.nodes if not node.parents]
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        try:
+            widget = self.widget()
+        except ImportError:
+            display(HTML(static_html(self)) if self.steps else repr(self))
+            return
+        bundle = widget._repr_mimebundle_()
+        if self.steps:  # where no kernel runs the buttons (a saved notebook on the web), the first step
+            bundle["text/html"] = first_frame_html(self)
+        display(bundle, raw=True)
+
+    def widget(self) -> ipywidgets.VBox:
+        """Previous / Next / Play and a step slider above the current step (needs ipywidgets):
+        its sentence, a close-up at reading size and the whole graph scrolled to the node."""
+        return widget(self)
+
+    def save_html(self, path: str | os.PathLike[str], title: str | None = None, *, quiz: bool | None = None,
+                  rankdir: str | None = None, max_nodes: int | None = None) -> Path:
+        """Write every step, its sentence and drawings, as one self-contained web page: no
+        server, no network, Previous / Next buttons and the arrow keys.  For a teacher to
+        share or put on a course page.  `quiz`, `rankdir` and `max_nodes` override the
+        Stepper's own.  Written atomically; returns the path."""
+
+        path = check_writable(Path(path))
+        options = {"quiz": self.quiz if quiz is None else quiz, "rankdir": rankdir or self.rankdir,
+                   "max_nodes": self.max_nodes if max_nodes is None else max_nodes}
+        write_atomically(path, html_page(self, title or texts.page_title(len(self.frames)), **options))
+        return path
 
 
 # ---- drawings as inline SVG, with an anchor on the node to scroll to ----
@@ -259,7 +377,7 @@ def _highlight_style(stepper: Stepper, frame: Frame, scope: str) -> str:
 
 
 def step_html(step: Step) -> str:
-    """A backward step on its own (`Step._repr_html_`): its heading, sentence and close-up."""
+    """A backward step on its own, as a notebook shows it: its heading, sentence and close-up."""
     heading = f'<b class="stepgrad-counter">{html.escape(texts.backward_heading(step.index + 1, step.total))}</b>'
     return f'<div style="max-width:100%">{heading}{_body(step_text(step), step.focus(), step)}</div>'
 
@@ -596,3 +714,7 @@ _PAGE = """<!DOCTYPE html>
 </body>
 </html>
 """
+
+
+# Jupyter looks this method up on the class; attaching it here keeps the markup out of the steps.
+Step._repr_html_ = step_html  # type: ignore[attr-defined]

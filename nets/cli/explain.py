@@ -21,7 +21,8 @@ from autograd.draw import draw_graph, drawing_path, number, render_all
 from autograd.files import check_writable
 from autograd.i18n import N_, gettext as _, language, ngettext
 from autograd.ops import explained, lookup
-from autograd.steps import TOLERANCE, Stepper, formula
+from autograd.steps import TOLERANCE, formula
+from autograd.stepview import Stepper
 from autograd.value import Value, shown
 
 Operand = Union[Value, float]
