@@ -244,6 +244,8 @@ def _recipes(datasets: dict) -> str:
 
 def _expression_first(args: argparse.Namespace) -> None:
     """`explain x=3 "x*x"`: the expression is the one word that is not NAME=VALUE, wherever it stands."""
+    if args.expression is None:  # --network: no expression
+        return
     words = [args.expression, *args.values]
     expressions = [word for word in words if "=" not in word]
     if len(expressions) == 1:
