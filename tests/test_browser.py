@@ -289,7 +289,8 @@ def console_errors(driver) -> list[str]:
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
-def test_the_stepper_in_jupyterlab(browser, jupyterlab):
+def open_notebook(browser, jupyterlab) -> None:
+    """The notebook open, every cell run, every Stepper widget shown."""
     browser.get(jupyterlab)
     wait_for(lambda: browser.execute_script(KERNEL_READY), "the notebook and its kernel")
     console_errors(browser)  # JupyterLab's own start-up is not under test; the notebook's run is
@@ -300,13 +301,22 @@ def test_the_stepper_in_jupyterlab(browser, jupyterlab):
 
     wait_for(run_cells, "the Stepper widgets")
     assert not browser.find_elements("css selector", ".jp-Dialog"), "a dialog is in the way"
+
+
+def test_the_quiz_in_jupyterlab(browser, jupyterlab):
+    open_notebook(browser, jupyterlab)
+    quiz_in_widget(browser)
+    assert console_errors(browser) == []
+
+
+def test_the_stepper_in_jupyterlab(browser, jupyterlab):
+    open_notebook(browser, jupyterlab)
     for size in SIZES:
         set_size(browser, size)
         if size == "phone":  # a learner on a phone closes the file browser, to give the notebook the screen
             browser.execute_script("window.jupyterapp.shell.collapseLeft(); window.jupyterapp.shell.collapseRight()")
         for k, name in enumerate(NAMES):
             check_widget(browser, k, stepper(name), name, size)
-    quiz_in_widget(browser)
     assert console_errors(browser) == []
 
 
@@ -357,18 +367,18 @@ def quiz_in_widget(driver) -> None:
         next_.click()
         wait_for(lambda: root.find_element("css selector", ".stepgrad-counter").text == expected.heading(index + 1),
                  expected.heading(index + 1))
-    score = root.find_element("css selector", ".stepgrad-score")
+    score = lambda: root.find_element("css selector", ".stepgrad-score").text  # noqa: E731 - redrawn on each change
     feedback = lambda: root.find_element("css selector", ".stepgrad-quiz").text  # noqa: E731
     local, grad = root.find_elements("css selector", ".stepgrad-quiz input[type=text]")
     local.send_keys("0.5", Keys.TAB)
     driver.switch_to.active_element.send_keys("0.7", Keys.TAB)  # a wrong grad; the focus moves on to Check
     driver.switch_to.active_element.send_keys(Keys.ENTER)
     wait_for(lambda: "Hint: o = tanh(n), so do/dn = 1 - o**2" in feedback(), "the hint", feedback)
-    assert "Score: 0 of 0" in score.text
+    assert "Score: 0 of 0" in score()
     grad.clear()
     grad.send_keys("0.5", Keys.TAB)
     driver.switch_to.active_element.send_keys(Keys.ENTER)
-    wait_for(lambda: "Right." in feedback() and "Score: 1 of 1" in score.text, "a right answer scored", feedback)
+    wait_for(lambda: "Right." in feedback() and "Score: 1 of 1" in score(), "a right answer scored", feedback)
     wait_for(lambda: "do/dn = 1 - o**2 = 0.5000" in root.text, "the step revealed")
     next_.click()
     local, grad = root.find_elements("css selector", ".stepgrad-quiz input[type=text]")
@@ -380,7 +390,7 @@ def quiz_in_widget(driver) -> None:
         grad.send_keys("9", Keys.TAB)
         driver.switch_to.active_element.send_keys(Keys.ENTER)
         wait_for_briefly(lambda: "Hint" in feedback() or "Still not right" in feedback(), 30)
-    wait_for(lambda: "Still not right" in feedback() and "Score: 1 of 2" in score.text, "a wrong answer scored", feedback)
+    wait_for(lambda: "Still not right" in feedback() and "Score: 1 of 2" in score(), "a wrong answer scored", feedback)
 
 
 KERNEL_READY = """
