@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Collection, Iterable, Mapping, Optional, Protocol, Union
 
 from .files import check_writable, write_atomically
+from .i18n import font, gettext as _
 from .ops import compact, lookup
 from .value import Value, backward_order, shown, weighted_sum_parts
 
@@ -206,7 +207,7 @@ def draw_graph(
         params=parameter_values(params),
     )
     if all_zero:  # learners often draw before backward() and wonder why
-        graph.attr(label="every grad is 0 until backward() runs", fontsize="10", fontcolor="#757575")
+        graph.attr(label=_("every grad is 0 until backward() runs"), fontsize="10", fontcolor="#757575")
     return graph
 
 
@@ -256,8 +257,8 @@ def digraph(
         raise ValueError(f"draw_graph: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
     graph = graphviz.Digraph(
         graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.35"},
-        node_attr={"fontname": "Helvetica", "fontsize": "12", "penwidth": "1.2"},
-        edge_attr={"color": "#616161", "arrowsize": "0.7", "fontsize": "9", "fontcolor": "#757575", "fontname": "Helvetica"},
+        node_attr={"fontname": font("Helvetica"), "fontsize": "12", "penwidth": "1.2"},
+        edge_attr={"color": "#616161", "arrowsize": "0.7", "fontsize": "9", "fontcolor": "#757575", "fontname": font("Helvetica")},
     )
     ids = ids or {node: f"n{i}" for i, node in enumerate(nodes)}
     drawn = set(nodes)

@@ -19,10 +19,10 @@ import contextvars
 import io
 import os
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import lru_cache, wraps
 from gettext import GNUTranslations, NullTranslations
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 DOMAIN = "stepgrad"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -30,6 +30,7 @@ SOURCE = "en"  # the language the code is written in
 ENVIRONMENT = ("STEPGRAD_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC")  # Debian: fonts-wqy-microhei
 
+T = TypeVar("T")
 _chosen: str | None = None  # set_language's choice
 _active: contextvars.ContextVar[str | None] = contextvars.ContextVar("stepgrad_language", default=None)
 
@@ -129,3 +130,21 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark `message` for the catalogue without translating it yet (translate it where it is shown)."""
     return message
+
+
+def speaking(method: Callable[..., T]) -> Callable[..., T]:
+    """Decorator for a method of an object with a `lang` attribute: the method runs in that
+    language (None: the one in force), so every text it makes is in it."""
+
+    @wraps(method)
+    def in_its_language(self: Any, *args: Any, **kwargs: Any) -> T:
+        with language(self.lang):
+            return method(self, *args, **kwargs)
+
+    return in_its_language
+
+
+def font(latin: str) -> str:
+    """A Graphviz `fontname` for text in the language in force: `latin`, then a CJK font for
+    the characters it lacks (Graphviz's text layout falls back along the list)."""
+    return latin if current() == SOURCE else ",".join((latin, *CJK_FONTS[:1]))

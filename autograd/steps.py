@@ -27,6 +27,7 @@ from .draw import (
     parameter_names,
     parameter_values,
 )
+from .i18n import speaking
 from .ops import lookup
 from .value import Value, accumulated, backward_order, pass_gradient
 
@@ -83,10 +84,17 @@ class Step:
     updates: tuple[Update, ...]
     walk: Walk = field(repr=False)
 
+    @property
+    def lang(self) -> str | None:
+        """The language of its sentences and drawings: its Stepper's (None: the language in force)."""
+        return self.walk.lang
+
+    @speaking
     def explain(self) -> str:
         """The chain rule at this node in one sentence, with the numbers."""
         return sentence(self, self.walk.names)
 
+    @speaking
     def chain_rule(self) -> str:
         """The rule this step applies, in words: local slope times the gradient from above."""
         o, out = self.walk.names[self.node], self.walk.names[self.walk.root]
@@ -112,6 +120,7 @@ class Step:
         return Question(update.input, self.walk.names[update.input], update.local, update.grad,
                         update.grad - update.added, slope)
 
+    @speaking
     def draw(self, **options: Any) -> graphviz.Digraph:
         """The graph as it stood after this step: this node and its inputs in orange, each
         edge into this node labelled with its local derivative, grads shown where computed
@@ -121,6 +130,7 @@ class Step:
         """
         return self.walk.draw(self, **options)
 
+    @speaking
     def focus(self, *, before: bool = False, rankdir: str = "LR") -> graphviz.Digraph:
         """The close-up of this step: the node, its inputs (a long step's weights folded into
         one box) and the nodes it feeds, at reading size whatever the graph's size.  With
@@ -137,10 +147,16 @@ class ForwardStep:
     total: int
     walk: Walk = field(repr=False)
 
+    @property
+    def lang(self) -> str | None:
+        return self.walk.lang
+
+    @speaking
     def explain(self) -> str:
         names = self.walk.names
         return texts.forward_sentence(names[self.node], formula(self.node, names), number(self.node.data))
 
+    @speaking
     def focus(self, *, rankdir: str = "LR") -> graphviz.Digraph:
         """The node and its inputs, every value computed so far shown (`?` for the rest)."""
         return self.walk.focus(self, rankdir=rankdir)
@@ -157,6 +173,7 @@ class Walk:
         self.order = order
         self.nodes = graph_nodes(root, order)
         self.params = params
+        self.lang: str | None = None  # of the sentences and drawings (a Stepper sets its own; None: the one in force)
         self.steps: list[Step] = []
 
     @cached_property
@@ -198,9 +215,9 @@ class Walk:
 
         def grad_text(node: Value) -> str:
             if node not in known:
-                return "grad ?"
+                return texts.grad_label(None, False)
             done = self.last_use.get(node, -1) <= index
-            return f"grad {number(known[node])}" + ("" if done else " so far")
+            return texts.grad_label(number(known[node]), done)
 
         return grad_text
 
@@ -227,7 +244,7 @@ class Walk:
         folds = {}
         if fold:
             weights = [node.parents[i] for i in fold]
-            folds[node] = (list(fold), f"{len(weights)} weights: {self.names[weights[0]]} … {self.names[weights[-1]]}")
+            folds[node] = (list(fold), texts.folded_weights(len(weights), self.names[weights[0]], self.names[weights[-1]]))
         if isinstance(frame, ForwardStep):
             computed = {n for n in self.nodes if not n.parents} | set(self.order[len(self.order) - frame.index - 1:])
             nodes = [n for n in self.nodes if n in set(shown) or n is node]

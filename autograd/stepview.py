@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from . import texts
+from . import i18n, texts
 from .draw import (
     HIGHLIGHT,
     HIGHLIGHT_INPUT,
@@ -34,6 +34,7 @@ from .draw import (
     pipe,
 )
 from .files import check_writable, write_atomically
+from .i18n import speaking
 from .steps import TOLERANCE, ForwardStep, Frame, Step, Walk, backward_steps, sentence_parts
 from .value import Value
 
@@ -41,8 +42,9 @@ if TYPE_CHECKING:
     import graphviz
     import ipywidgets
 
+_CJK = ", ".join(f"'{name}'" for name in i18n.CJK_FONTS)  # for Chinese, where the fonts before have no glyphs
 _TEXT = ("white-space:normal; overflow-wrap:anywhere; font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"
-         "monospace; font-size:13px; line-height:1.45")
+         f"{_CJK}, monospace; font-size:13px; line-height:1.45")
 # `contain:inline-size`: a box's content never widens what holds it (a notebook's output), it scrolls inside
 _BODY = "display:flex; flex-wrap:wrap; gap:12px; align-items:flex-start; margin-top:6px; width:100%; contain:inline-size"
 _TEXT_BOX = f"{_TEXT}; flex:1 1 300px; min-width:0; overflow:auto"
@@ -81,11 +83,14 @@ class Stepper:
     writes the steps as one web page that works offline.  Pass `params=model` to name a
     network's parameters by their place (`L1.N4.w1`).  With `quiz=True` each backward step
     first asks for the local derivative and the new grad of one input, and keeps a score.
+    `lang` is the language of its words, `"en"` or `"zh"` (default: the language in force,
+    see `autograd.i18n`); formulas, names and numbers are the same in every language.
     """
 
     def __init__(self, root: Value, *, params: Params = (), quiz: bool = False, rankdir: str = "LR",
-                 max_nodes: int = 1000) -> None:
+                 max_nodes: int = 1000, lang: str | None = None) -> None:
         checked_nodes(root, float("inf"))  # a Value, or a TypeError naming it
+        self.lang = i18n.current() if lang is None else i18n.check_language(lang)
         if rankdir not in ("LR", "RL", "TB", "BT"):
             raise ValueError(f"Stepper: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
         if not isinstance(max_nodes, int) or max_nodes < 1:
@@ -95,6 +100,7 @@ class Stepper:
         self.had_grads = any(node.grad for node in graph_nodes(root))
         self.steps = list(backward_steps(root, params=params))
         self.walk = self.steps[0].walk if self.steps else Walk(root, [], params)
+        self.walk.lang = self.lang
         order = self.walk.order[::-1]
         self.forward = [ForwardStep(node, i, len(order), self.walk) for i, node in enumerate(order)]
         self.shown = [step for step in self.steps if not step.is_identity()]
@@ -104,9 +110,11 @@ class Stepper:
     def __len__(self) -> int:
         return len(self.steps)
 
+    @speaking
     def __repr__(self) -> str:
         return "\n".join(f"{step.index + 1}. {step.explain()}" for step in self.steps) or texts.no_steps()
 
+    @speaking
     def note(self) -> str:
         """What a learner must know about this pass beyond the steps ('' if nothing)."""
         return texts.earlier_grads_note() if self.had_grads else ""
@@ -115,6 +123,7 @@ class Stepper:
         """The names of the nodes whose backward steps are skipped: they pass the grad on unchanged."""
         return [self.walk.names[step.node] for step in self.steps if step.is_identity()]
 
+    @speaking
     def heading(self, index: int) -> str:
         """`Step 3 of 12 · Forward 3 of 5`: where frame `index` is in the whole story."""
         frame = self.frames[index]
@@ -126,12 +135,14 @@ class Stepper:
             part = texts.backward_heading(self.shown.index(frame) + 1, len(self.shown))
         return texts.counter(index + 1, len(self.frames), part)
 
+    @speaking
     def gradients(self) -> list[tuple[str, str, float, float]]:
         """The final table: each leaf's name, role (parameter or input), data and grad, in graph order."""
         walk = self.walk
         return [(walk.names[node], texts.ROLE_PARAMETER if node in walk.parameters else texts.ROLE_INPUT,
                  node.data, node.grad) for node in walk.nodes if not node.parents]
 
+    @speaking
     def _ipython_display_(self) -> None:
         from IPython.display import HTML, display
 
@@ -145,17 +156,28 @@ class Stepper:
             bundle["text/html"] = first_frame_html(self)
         display(bundle, raw=True)
 
+    @speaking
     def widget(self) -> ipywidgets.VBox:
         """Previous / Next / Play and a step slider above the current step (needs ipywidgets):
         its sentence, a close-up at reading size and the whole graph scrolled to the node."""
         return widget(self)
 
     def save_html(self, path: str | os.PathLike[str], title: str | None = None, *, quiz: bool | None = None,
-                  rankdir: str | None = None, max_nodes: int | None = None) -> Path:
+                  rankdir: str | None = None, max_nodes: int | None = None, lang: str | None = None) -> Path:
         """Write every step, its sentence and drawings, as one self-contained web page: no
         server, no network, Previous / Next buttons and the arrow keys.  For a teacher to
-        share or put on a course page.  `quiz`, `rankdir` and `max_nodes` override the
-        Stepper's own.  Written atomically; returns the path."""
+        share or put on a course page.  `quiz`, `rankdir`, `max_nodes` and `lang` (the
+        language of its words) override the Stepper's own.  Written atomically; returns the path."""
+        own = self.lang
+        self.lang = self.walk.lang = own if lang is None else i18n.check_language(lang)
+        try:
+            return self._save_html(path, title, quiz=quiz, rankdir=rankdir, max_nodes=max_nodes)
+        finally:
+            self.lang = self.walk.lang = own
+
+    @speaking
+    def _save_html(self, path: str | os.PathLike[str], title: str | None, *, quiz: bool | None,
+                   rankdir: str | None, max_nodes: int | None) -> Path:
 
         path = check_writable(Path(path))
         options = {"quiz": self.quiz if quiz is None else quiz, "rankdir": rankdir or self.rankdir,
@@ -424,7 +446,8 @@ def widget(stepper: Stepper) -> ipywidgets.VBox:
     counter, body, overview = ipywidgets.HTML(), ipywidgets.HTML(layout=full), ipywidgets.HTML(layout=full)
     quiz = _Quiz(stepper) if stepper.quiz else None
 
-    def show(index: int) -> None:
+    @speaking
+    def show(self: Stepper, index: int) -> None:  # the buttons call it later: in the Stepper's language
         stepper.index = index
         previous.disabled = index <= 0
         next_.disabled = index >= len(stepper.frames) - 1
@@ -440,19 +463,19 @@ def widget(stepper: Stepper) -> ipywidgets.VBox:
         counter.value = f'<b class="stepgrad-counter">{html.escape(stepper.heading(index))}</b>'  # last: all is shown
         slider.value = index
 
-    previous.on_click(lambda _: show(stepper.index - 1))
-    next_.on_click(lambda _: show(stepper.index + 1))
-    slider.observe(lambda change: show(change["new"]), names="value")
+    previous.on_click(lambda _: show(stepper, stepper.index - 1))
+    next_.on_click(lambda _: show(stepper, stepper.index + 1))
+    slider.observe(lambda change: show(stepper, change["new"]), names="value")
     controls = ipywidgets.HBox([previous, next_, play, slider, counter],
                                layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap"))
     parts: list[ipywidgets.Widget] = [controls, body]
     if _notes(stepper):
         parts.insert(0, ipywidgets.HTML(_notes(stepper), layout=full))
     if quiz is not None:
-        quiz.revealed = lambda: show(stepper.index)
+        quiz.revealed = lambda: show(stepper, stepper.index)
         parts.insert(parts.index(body), quiz.box)
     parts += [ipywidgets.HTML(legend_html(), layout=full), overview]  # below the step: it explains the drawings
-    show(stepper.index)
+    show(stepper, stepper.index)
     box = ipywidgets.VBox(parts, layout=ipywidgets.Layout(width="auto"))
     box.add_class("stepgrad-stepper")
     return box
@@ -478,8 +501,10 @@ class _Quiz:
         self.box.add_class("stepgrad-quiz")
         self.step: Step | None = None
         self.revealed = lambda: None
+        self.lang = stepper.lang  # the buttons call these methods later: in the Stepper's language
         self._score()
 
+    @speaking
     def ask(self, step: Step | None) -> None:
         self.step, self.tries = step, 0
         self.form.layout.display = "none" if step is None else "flex"
@@ -489,6 +514,7 @@ class _Quiz:
             self.local.description, self.grad.description = texts.quiz_local(o, q.name), texts.quiz_grad(q.name)
             self.local.value = self.grad.value = ""
 
+    @speaking
     def check(self) -> None:
         if self.step is None:
             return
@@ -507,6 +533,7 @@ class _Quiz:
         else:
             self.finish(False)
 
+    @speaking
     def finish(self, right: bool) -> None:
         if self.step is None:
             return
@@ -518,6 +545,7 @@ class _Quiz:
         self.feedback.value = _feedback(texts.quiz_right() if right else texts.quiz_wrong(number(q.local), number(q.grad)),
                                         "#1b5e20" if right else "#b71c1c")
 
+    @speaking
     def _score(self) -> None:
         self.score.value = f'<b class="stepgrad-score">{html.escape(texts.score(self.right, len(self.done)))}</b>'
 
@@ -551,7 +579,7 @@ def html_page(stepper: Stepper, title: str, *, quiz: bool, rankdir: str, max_nod
     if quiz:
         quiz_bar = (f'<p class="stepgrad-quiz-intro" style="font-size:13px">{html.escape(texts.QUIZ_INTRO.format(tolerance=tolerance()))}</p>')
     score = f'<b id="score" class="stepgrad-score">{html.escape(texts.score(0, 0))}</b>' if quiz else ""
-    return _PAGE.format(
+    return _PAGE.format(lang=i18n.current(), cjk=_CJK,
         title=html.escape(title), notes=_notes(stepper), legend=legend_html(), quiz=quiz_bar, steps=steps,
         overview=overview_html(stepper, max_nodes), frames=_json(data), previous=html.escape(texts.PREVIOUS),
         next=html.escape(texts.NEXT), keys=html.escape(texts.KEYS_HINT), score=score,
@@ -591,13 +619,13 @@ def _page_question(step: Step, stepper: Stepper) -> str:
 
 
 _PAGE = """<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-  body {{ font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0 12px 16px; }}
+  body {{ font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, {cjk}, sans-serif; margin: 0 12px 16px; }}
   .stepgrad-controls {{ position: sticky; top: 0; background: white; padding: 8px 0 6px; z-index: 1;
                         display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }}
   button {{ font-size: 14px; padding: 4px 12px; }}
@@ -717,4 +745,4 @@ _PAGE = """<!DOCTYPE html>
 
 
 # Jupyter looks this method up on the class; attaching it here keeps the markup out of the steps.
-Step._repr_html_ = step_html  # type: ignore[attr-defined]
+Step._repr_html_ = speaking(step_html)  # type: ignore[attr-defined]

@@ -430,21 +430,25 @@ def pages(tmp_path_factory) -> dict[str, tuple[Path, Stepper]]:
     page = folder / "explain.html"
     explain("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"], html=str(page))
     made["explain --html"] = (page, stepper("neuron"))  # same frames, the names explain gives
+    page = folder / "explain-zh.html"  # the Chinese page: the same checks, against the Chinese Stepper's texts
+    explain("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"], html=str(page), lang="zh")
+    made["explain --html --lang zh"] = (page, stepper("neuron", lang="zh"))
     return made
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("name", NAMES + ["explain --html"])
+@pytest.mark.parametrize("name", NAMES + ["explain --html", "explain --html --lang zh"])
 def test_the_html_page_steps_with_the_keyboard(browser, pages, name, size):
     from selenium.webdriver.common.keys import Keys
 
     if name == "explain --html" and size == "phone":
         pytest.skip("the same page as the neuron's")
     page, expected = pages[name]
-    if name == "explain --html":
+    if name.startswith("explain --html"):
         from nets.cli.explain import _graph
 
-        expected = Stepper(_graph("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"], None)[0])
+        root = _graph("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"], None)[0]
+        expected = Stepper(root, lang="zh" if name.endswith("zh") else "en")
     set_size(browser, size)
     browser.get(page.as_uri())
     body = browser.find_element("tag name", "body")
@@ -460,11 +464,20 @@ def test_the_html_page_steps_with_the_keyboard(browser, pages, name, size):
     assert console_errors(browser) == []
 
 
-def test_the_quiz_page_with_the_keyboard_alone(browser, tmp_path):
-    """Right on the second try after a hint, wrong twice, and the score, without a mouse."""
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_quiz_page_with_the_keyboard_alone(browser, tmp_path, lang):
+    """Right on the second try after a hint, wrong twice, and the score, without a mouse; in
+    English and in Chinese (the words change, the formulas and the keys do not)."""
     from selenium.webdriver.common.keys import Keys
 
-    expected = stepper("neuron")
+    from autograd import texts
+    from autograd.i18n import language
+
+    def score_text(right: int, asked: int) -> str:
+        with language(lang):
+            return texts.score(right, asked)
+
+    expected = stepper("neuron", lang=lang)
     page = expected.save_html(tmp_path / "quiz.html", quiz=True)
     browser.get(page.as_uri())
     body = browser.find_element("tag name", "body")
@@ -477,12 +490,12 @@ def test_the_quiz_page_with_the_keyboard_alone(browser, tmp_path):
     assert not step().find_element("css selector", ".stepgrad-answer").is_displayed()  # the sentence waits
     browser.switch_to.active_element.send_keys("0.5", Keys.TAB)
     browser.switch_to.active_element.send_keys("0.7", Keys.ENTER)  # the grad is wrong
-    assert shown("hint") and "do/dn = 1 - o**2" in step().text and score.text == "Score: 0 of 0"
+    assert shown("hint") and "do/dn = 1 - o**2" in step().text and score.text == score_text(0, 0)
     browser.switch_to.active_element.send_keys(Keys.TAB)  # the focus went back to the first box
     grad = browser.switch_to.active_element
     grad.send_keys(Keys.CONTROL, "a")
     grad.send_keys("0.5004", Keys.ENTER)  # within the stated tolerance
-    assert shown("right") and score.text == "Score: 1 of 1"
+    assert shown("right") and score.text == score_text(1, 1)
     assert step().find_element("css selector", ".stepgrad-answer").is_displayed()
     assert "do/dn = 1 - o**2 = 0.5000" in step().text
     browser.switch_to.active_element.send_keys(Keys.ENTER)  # the focus is on Next
@@ -490,5 +503,5 @@ def test_the_quiz_page_with_the_keyboard_alone(browser, tmp_path):
         browser.switch_to.active_element.send_keys("9", Keys.TAB)
         browser.switch_to.active_element.send_keys("9", Keys.ENTER)
         browser.switch_to.active_element.send_keys(Keys.CONTROL, "a")
-    assert shown("wrong") and score.text == "Score: 1 of 2"
+    assert shown("wrong") and score.text == score_text(1, 2)
     assert console_errors(browser) == []

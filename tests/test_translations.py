@@ -270,3 +270,57 @@ def test_the_chinese_catalogues_use_the_glossary_terms(lang):
 def test_the_glossary_has_the_terms_the_catalogues_must_use():
     glossary = (translations.NOTEBOOKS / "zh" / "README.md").read_text()
     assert all(term in glossary for term in NOT_THE_GLOSSARY_TERM.values())
+
+
+# ---- the Stepper, its page and its drawings ----
+
+
+def neuron():
+    from autograd import Value
+
+    x1, x2, w1, w2 = Value(2.0, label="x1"), Value(0.0, label="x2"), Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    return (x1 * w1 + x2 * w2 + b).tanh()
+
+
+def test_a_chinese_stepper_keeps_its_formulas_and_translates_its_words():
+    from autograd import Stepper
+
+    english, chinese = Stepper(neuron(), lang="en"), Stepper(neuron(), lang="zh")
+    assert [s.explain() for s in chinese.steps] == [s.explain() for s in english.steps]  # formulas only
+    assert english.heading(0) == "Step 1 of 11 · Forward 1 of 5" and chinese.heading(0) == "第 1 步，共 11 步 · 前向 1 / 5"
+    assert chinese.steps[0].chain_rule().startswith("链式法则：") and "v5.grad" in chinese.steps[0].chain_rule()
+    assert chinese.gradients()[0][1] in ("参数", "输入")
+    with i18n.language("en"):  # the language in force elsewhere does not change a Stepper's
+        assert chinese.heading(0).startswith("第 1 步")
+
+
+def test_the_saved_page_is_in_the_language_asked_for(tmp_path):
+    from autograd import Stepper
+
+    stepper = Stepper(neuron(), lang="en")
+    page = stepper.save_html(tmp_path / "zh.html", lang="zh").read_text()
+    assert '<html lang="zh">' in page and "如何读图" in page and "下一步" in page and "WenQuanYi Micro Hei" in page
+    assert "How to read the drawings" not in page and "dv5/dv4 = 1 - v5**2 = 0.5000" in page
+    assert stepper.heading(0).startswith("Step 1")  # the Stepper itself stays English
+    english = stepper.save_html(tmp_path / "en.html").read_text()
+    assert '<html lang="en">' in english and "How to read the drawings" in english and "如何读图" not in english
+
+
+def test_an_unknown_language_for_a_stepper_is_refused():
+    from autograd import Stepper
+
+    with pytest.raises(ValueError, match="unknown language 'fr'"):
+        Stepper(neuron(), lang="fr")
+
+
+def test_chinese_drawings_name_a_cjk_font():
+    from autograd import Stepper
+
+    from autograd import Value
+
+    a = Value(3.0, label="a")
+    drawing = Stepper(a * a + a, lang="zh").steps[0].draw().source  # a's grad after the sum: more to come
+    assert f'fontname="Helvetica,{i18n.CJK_FONTS[0]}"' in drawing and "（目前）" in drawing
+    english = Stepper(a * a + a, lang="en").steps[0].draw().source
+    assert "WenQuanYi" not in english and " so far" in english
