@@ -236,18 +236,23 @@ def wanted_clauses(stepper: Stepper, index: int) -> list[str]:
 
 def check_frame(driver, root, frame_root, stepper: Stepper, index: int, shots: str) -> None:
     """What frame `index` must show, once its heading is on screen."""
+    from autograd import texts
+    from autograd.i18n import language
+
+    with language(stepper.lang):  # the page's words are in the Stepper's language
+        labels, clauses = (texts.PREVIOUS, texts.NEXT), wanted_clauses(stepper, index)
     counter = stepper.heading(index)
     wait_for(lambda: root.find_element("css selector", ".stepgrad-counter").text == counter, counter,
              lambda: root.find_element("css selector", ".stepgrad-counter").text)
     frame = frame_root()
-    previous = root.find_element("xpath", ".//button[contains(., 'Previous')]")
-    next_ = root.find_element("xpath", ".//button[contains(., 'Next')]")
+    previous = root.find_element("xpath", f".//button[contains(., '{labels[0]}')]")
+    next_ = root.find_element("xpath", f".//button[contains(., '{labels[1]}')]")
     wait_for(lambda: (previous.get_attribute("disabled"), next_.get_attribute("disabled")) == (
         "true" if index == 0 else None, "true" if index == len(stepper.frames) - 1 else None), "the right buttons disabled")
     assert_visible(driver, previous, f"Previous at {counter}")
     assert_visible(driver, next_, f"Next at {counter}")
     assert root.find_elements("css selector", ".stepgrad-legend"), "no legend"
-    wanted = [" ".join(c.split()) for c in wanted_clauses(stepper, index)]
+    wanted = [" ".join(c.split()) for c in clauses]
 
     def clauses() -> list[str]:
         return [" ".join(e.get_attribute("textContent").split())
