@@ -9,6 +9,10 @@ APT := DEBIAN_FRONTEND=noninteractive apt-get
 # `make constraints` moves them to the newest, on purpose.
 CONSTRAINTS := .ci/constraints.txt
 PIP := $(PY) -m pip install --quiet --constraint $(CONSTRAINTS)
+# The suite runs on every core (pytest-xdist); tests that share one server or one build are kept
+# on one worker by their xdist_group mark. PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
 
 .PHONY: demo test quick bench notebooks site site-tools dot fonts catalogues translations browser clean
 
@@ -16,11 +20,11 @@ demo: $(READY) dot fonts catalogues
 	$(VENV)/bin/stepgrad demo
 
 test: $(READY) dot fonts catalogues browser site-tools
-	$(PY) -m pytest
+	$(PYTEST)
 
 # For developers between edits: everything but the tests marked slow (`make test` and CI run all).
 quick: $(READY) dot fonts catalogues
-	$(PY) -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 bench: $(READY)
 	$(PIP) -e '.[bench]'
@@ -36,7 +40,7 @@ site: $(READY) dot site-tools
 	$(PY) -m nets.course site
 
 site-tools: $(READY)
-	@$(PY) -c "import sphinx, myst_nb, sphinx_book_theme, jupyter_server_mathjax" 2>/dev/null || $(PY) -m pip install --quiet -e '.[site]'
+	@$(PY) -c "import sphinx, myst_nb, sphinx_book_theme, jupyter_server_mathjax" 2>/dev/null || $(PIP) -e '.[site]'
 
 # The virtual environment, with the project installed editable and its dev extra.
 $(READY): pyproject.toml $(CONSTRAINTS)
@@ -103,7 +107,7 @@ constraints:
 	set -e; scratch=$$(mktemp -d); \
 	$(PYTHON) -m venv $$scratch; \
 	$$scratch/bin/python -m pip install --quiet --upgrade pip; \
-	$$scratch/bin/python -m pip install --quiet '.[dev,browser,notebooks,widgets,bench]'; \
+	$$scratch/bin/python -m pip install --quiet '.[dev,browser,notebooks,widgets,bench,site]'; \
 	{ echo "# pip constraints for every install of the Makefile (README: Versions); written by make constraints"; \
 	  echo "# on $$(date -u +%Y-%m-%d), $$($$scratch/bin/python -V)"; \
 	  $$scratch/bin/python -m pip freeze | grep -v -i '^stepgrad[ =@]'; } > $(CONSTRAINTS).tmp; \

@@ -31,7 +31,7 @@ import pytest
 from autograd import Stepper, Value
 from autograd.draw import HIGHLIGHT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]  # one JupyterLab, one worker
 pytest.importorskip("selenium", reason="selenium is missing: `make browser` installs it")
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 

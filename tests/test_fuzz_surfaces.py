@@ -68,6 +68,7 @@ def _configs(document):
 @st.composite
 def hostile_model_files(draw):
     document = json.loads(json.dumps(SAVED[draw(st.sampled_from(sorted(SAVED)))]))
+    nesting = 0
     for _ in range(draw(st.integers(1, 3))):
         action = draw(st.sampled_from(["size", "drop", "extra", "state", "nest", "duplicate"]))
         configs = _configs(document)
@@ -84,12 +85,12 @@ def hostile_model_files(draw):
             key = draw(st.sampled_from(sorted(state) + ["running_var.0", "weight.0", "x" * 300]))
             state[key] = draw(st.sampled_from([-1.0, 1e308, 0, "1", None, [], True, -5]))
         elif action == "nest" and document["kind"] == "Sequential":
-            depth = draw(st.integers(1, 2000))
-            inner = document["config"]
-            for _ in range(depth):
-                inner = {"modules": [{"kind": "Sequential", "config": inner}]}
-            document["config"] = inner
+            nesting += draw(st.integers(1, 2000))
     text = json.dumps(document)
+    if nesting:  # written as text: json.dumps itself would recurse past Python's limit
+        inner = json.dumps(document["config"])
+        nested = '{"modules": [{"kind": "Sequential", "config": ' * nesting + inner + "}]}" * nesting
+        text = json.dumps({**document, "config": None}).replace('"config": null', '"config": ' + nested, 1)
     if "duplicate" in text or draw(st.booleans()):  # a key twice: JSON allows it, a model file must not
         text = text.replace('"state": {', '"state": {"weight.0": 1.0, "weight.0": 2.0, ', 1)
     return text

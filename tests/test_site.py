@@ -23,7 +23,7 @@ import pytest
 
 from nets import course
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site")]  # one build, one worker
 pytest.importorskip("selenium", reason="selenium is missing: `make browser` installs it")
 pytest.importorskip("sphinx", reason="Sphinx is missing: `make site` installs what the site needs")
 from test_browser import HEIGHT, WIDTH, browser, console_errors, free_port, wait_for  # noqa: E402, F401 - a fixture
