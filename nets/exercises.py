@@ -8,6 +8,8 @@
 `Feedback` that says in one or two sentences what is right, which number or which input's
 gradient is wrong and by how much, and a hint.  Learner code is run with a time limit;
 code that raises, runs for ever, or returns the wrong type gets a sentence too.
+The sentences are in the language in force (`autograd.i18n`: the Chinese notebooks'
+`nets.set_language("zh")`); numbers, names and each exercise's own hint stay as they are.
 Typical mistakes are recognised (a known wrong rule gives the same numbers) and get the
 hint written for them.  `grade` is the graders' side: the solution must pass and a typical
 wrong answer must fail with its hint (the solution notebooks in `notebooks/solutions/`
@@ -27,6 +29,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import autograd
 from autograd import Value
+from autograd.i18n import gettext  # not `_`: every checker below is named `_`
 
 TIME_LIMIT = 2.0  # seconds for one call of the learner's code
 
@@ -43,7 +46,7 @@ class Feedback:
         return self.ok
 
     def __str__(self) -> str:
-        return f"{'✓' if self.ok else '✗'} Exercise {self.exercise}: {self.message}"
+        return f"{'✓' if self.ok else '✗'} " + gettext("Exercise {id}: {message}").format(id=self.exercise, message=self.message)
 
     __repr__ = __str__
 
@@ -54,7 +57,11 @@ class Feedback:
 
 
 class Wrong(Exception):
-    """Raised inside a checker with the sentence the learner should read."""
+    """Raised inside a checker with the sentence the learner should read (`hinted`: it has its hint)."""
+
+    def __init__(self, message: str, hinted: bool = False) -> None:
+        super().__init__(message)
+        self.hinted = hinted
 
 
 class NotAnswered(Wrong):
@@ -63,8 +70,8 @@ class NotAnswered(Wrong):
 
 def _answered(result: Any, name: str) -> Any:
     if result is None:
-        raise NotAnswered(f"not answered yet: your {name} returns None; replace `pass  # YOUR CODE HERE` with its "
-                          "body, run the cell, then run this check again.")
+        raise NotAnswered(gettext("not answered yet: your {name} returns None; replace `pass  # YOUR CODE HERE` with its "
+                                  "body, run the cell, then run this check again.").format(name=name))
     return result
 
 
@@ -96,21 +103,23 @@ def check(exercise: str, answer: Any) -> Feedback:
     """Check `answer` to `exercise` ("01.1"): a Feedback, never an exception."""
     if exercise not in EXERCISES:
         known = ", ".join(EXERCISES)
-        return Feedback(str(exercise), False, f"there is no exercise {exercise!r}; the exercises are {known}.")
+        return Feedback(str(exercise), False, gettext("there is no exercise {exercise}; the exercises are {known}.")
+                        .format(exercise=repr(exercise), known=known))
     spec = EXERCISES[exercise]
     if answer is ... or answer is None:
-        return Feedback(exercise, False, "not answered yet: replace the `...` or `pass` of the cell above with your answer, run it, "
-                                         "then run this check again.")
+        return Feedback(exercise, False, gettext("not answered yet: replace the `...` or `pass` of the cell above with your "
+                                                 "answer, run it, then run this check again."))
     try:
         return Feedback(exercise, True, spec.checker(answer))
     except Wrong as wrong:
         message = str(wrong)
-        if "Hint:" not in message and not isinstance(wrong, NotAnswered):
-            message += f" Hint: {spec.hint}"
+        if not wrong.hinted and "Hint:" not in message and not isinstance(wrong, NotAnswered):
+            message = _with_hint(message, spec.hint)
         return Feedback(exercise, False, message)
     except Exception as error:  # a checker's own bug must still not show the learner a traceback
-        return Feedback(exercise, False, f"the checker could not judge this answer ({type(error).__name__}: {error}); "
-                                         f"check that it is the kind of answer asked for. Hint: {spec.hint}")
+        return Feedback(exercise, False, _with_hint(
+            gettext("the checker could not judge this answer ({error}: {detail}); check that it is the kind of answer "
+                    "asked for.").format(error=type(error).__name__, detail=error), spec.hint))
 
 
 def grade(exercise: str, solution: Any, *, wrong: Any, hint: str) -> Feedback:
@@ -129,16 +138,17 @@ def grade(exercise: str, solution: Any, *, wrong: Any, hint: str) -> Feedback:
 def _call(function: Any, *args: Any, what: str) -> Any:
     """`function(*args)` within TIME_LIMIT seconds; its error or a time-out becomes a Wrong sentence."""
     if not callable(function):
-        raise Wrong(f"{what} should be a function, but your answer is {_kind(function)}.")
+        raise Wrong(gettext("{what} should be a function, but your answer is {kind}.").format(what=what, kind=_kind(function)))
     try:
         return _bounded(function, args)
     except _TimeUp:
-        raise Wrong(f"{what} did not return within {TIME_LIMIT:g} s for {_show_args(args)}: "
-                    "is there a loop that never ends?") from None
+        raise Wrong(gettext("{what} did not return within {seconds} s for {args}: is there a loop that never ends?")
+                    .format(what=what, seconds=f"{TIME_LIMIT:g}", args=_show_args(args))) from None
     except Wrong:
         raise
     except Exception as error:
-        raise Wrong(f"{what} raised {type(error).__name__} ({error}){_where(error)} for {_show_args(args)}.") from None
+        raise Wrong(gettext("{what} raised {error} ({detail}){where} for {args}.").format(
+            what=what, error=type(error).__name__, detail=error, where=_where(error), args=_show_args(args))) from None
 
 
 def _bounded(function: Callable, args: tuple) -> Any:
@@ -178,12 +188,14 @@ def _where(error: BaseException) -> str:
     if not frames:
         return ""
     frame = frames[-1]
-    return f" at line {frame.lineno}: `{frame.line}`" if frame.line else f" at line {frame.lineno}"
+    if frame.line:
+        return gettext(" at line {line}: `{code}`").format(line=frame.lineno, code=frame.line)
+    return gettext(" at line {line}").format(line=frame.lineno)
 
 
 def _show_args(args: tuple) -> str:
     shown = ", ".join(_short(a) for a in args)
-    return f"the input ({shown})" if shown else "no input"
+    return gettext("the input ({shown})").format(shown=shown) if shown else gettext("no input")
 
 
 def _short(x: Any) -> str:
@@ -192,17 +204,17 @@ def _short(x: Any) -> str:
     if isinstance(x, float):
         return _fmt(x)
     if callable(x):
-        return getattr(x, "__name__", "a function")
+        return getattr(x, "__name__", gettext("a function"))
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _kind(x: Any) -> str:
     if isinstance(x, str):
-        return f"the text {x!r}"
+        return gettext("the text {text}").format(text=repr(x))
     if isinstance(x, Value):
-        return f"a Value ({_fmt(x.data)})"
-    return f"a {type(x).__name__} ({_short(x)})"
+        return gettext("a Value ({value})").format(value=_fmt(x.data))
+    return gettext("a {type} ({value})").format(type=type(x).__name__, value=_short(x))
 
 
 def _fmt(x: float) -> str:
@@ -216,12 +228,12 @@ def _number(x: Any, what: str) -> float:
     if isinstance(x, Value):
         x = x.data
     if x is ... or x is None:
-        raise Wrong(f"{what} is {x!r}: not answered yet.")
+        raise Wrong(gettext("{what} is {value}: not answered yet.").format(what=what, value=repr(x)))
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise Wrong(f"{what} should be a number, but it is {_kind(x)}.")
+        raise Wrong(gettext("{what} should be a number, but it is {kind}.").format(what=what, kind=_kind(x)))
     x = float(x)
     if not math.isfinite(x):
-        raise Wrong(f"{what} is {x}, not a finite number.")
+        raise Wrong(gettext("{what} is {value}, not a finite number.").format(what=what, value=x))
     return x
 
 
@@ -231,7 +243,7 @@ def _close(got: float, want: float, rtol: float = 1e-6, atol: float = 1e-9) -> b
 
 def _off(got: float, want: float) -> str:
     diff = got - want
-    return f"{_fmt(abs(diff))} too {'high' if diff > 0 else 'low'}"
+    return (gettext("{diff} too high") if diff > 0 else gettext("{diff} too low")).format(diff=_fmt(abs(diff)))
 
 
 def _match(got: Any, mistakes: Sequence[tuple[Any, str]], same: Callable[[Any, Any], bool]) -> str | None:
@@ -245,37 +257,49 @@ def _match(got: Any, mistakes: Sequence[tuple[Any, str]], same: Callable[[Any, A
     return None
 
 
+def _with_hint(sentence: str, hint: str) -> str:
+    return gettext("{sentence} Hint: {hint}").format(sentence=sentence, hint=hint)
+
+
 def _hinted(sentence: str, hint: str | None) -> Wrong:
-    return Wrong(f"{sentence} Hint: {hint}" if hint else sentence)
+    return Wrong(_with_hint(sentence, hint), hinted=True) if hint else Wrong(sentence)
+
+
+def _yours(name: str) -> str:
+    return gettext("your {name}").format(name=name)
 
 
 def number_answer(answer: Any, want: float, name: str, source: str, mistakes: Sequence[tuple[float, str]] = (),
                   rtol: float = 1e-6) -> str:
     """A number compared with the engine's `want`; `source` says where the engine's number comes from."""
-    got = _number(answer, f"your {name}")
+    got = _number(answer, _yours(name))
     if _close(got, want, rtol):
-        return f"right: {name} {_fmt(want)}, as {source}."
+        return gettext("right: {name} {want}, as {source}.").format(name=name, want=_fmt(want), source=source)
     hint = _match(got, mistakes, lambda g, w: _close(g, w, rtol))
-    raise _hinted(f"your {name} {_fmt(got)} is {_off(got, want)} ({source}: {_fmt(want)}).", hint)
+    raise _hinted(gettext("your {name} {got} is {off} ({source}: {want}).").format(
+        name=name, got=_fmt(got), off=_off(got, want), source=source, want=_fmt(want)), hint)
 
 
 def numbers_answer(answer: Any, want: Mapping[str, float], what: str, mistakes: Sequence[tuple[Mapping[str, float], str]] = (),
                    rtol: float = 1e-6, source: str = "the engine's backward()") -> str:
     """A dict of named numbers (gradients) compared one by one; names the wrong ones and by how much."""
     if not isinstance(answer, Mapping):
-        raise Wrong(f"your answer should be a dict naming each of {', '.join(want)}, but it is {_kind(answer)}.")
+        raise Wrong(gettext("your answer should be a dict naming each of {names}, but it is {kind}.")
+                    .format(names=", ".join(want), kind=_kind(answer)))
     missing = [k for k in want if k not in answer]
     if missing:
-        raise Wrong(f"your dict has no entry for {', '.join(missing)} (it should name {', '.join(want)}).")
-    got = {k: _number(answer[k], f"your {what} of {k}") for k in want}
+        raise Wrong(gettext("your dict has no entry for {missing} (it should name {names}).")
+                    .format(missing=", ".join(missing), names=", ".join(want)))
+    got = {k: _number(answer[k], gettext("your {what} of {key}").format(what=what, key=k)) for k in want}
     bad = [k for k in want if not _close(got[k], want[k], rtol)]
     if not bad:
-        return f"right: all {len(want)} {what}s agree with {source}."
+        return gettext("right: all {count} {what}s agree with {source}.").format(count=len(want), what=what, source=source)
     hint = _match(got, mistakes, lambda g, w: all(_close(g[k], w[k], rtol) for k in w))
-    said = "; ".join(f"{k}: yours {_fmt(got[k])}, the right one {_fmt(want[k])} ({_off(got[k], want[k])})" for k in bad[:3])
-    more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
-    right = len(want) - len(bad)
-    raise _hinted(f"{right} of {len(want)} {what}s are right ({source}); wrong: {said}{more}.", hint)
+    said = "; ".join(gettext("{key}: yours {got}, the right one {want} ({off})").format(
+        key=k, got=_fmt(got[k]), want=_fmt(want[k]), off=_off(got[k], want[k])) for k in bad[:3])
+    more = gettext(" and {count} more").format(count=len(bad) - 3) if len(bad) > 3 else ""
+    raise _hinted(gettext("{right} of {total} {what}s are right ({source}); wrong: {said}{more}.").format(
+        right=len(want) - len(bad), total=len(want), what=what, source=source, said=said, more=more), hint)
 
 
 def function_answer(function: Any, cases: Sequence[tuple[tuple, Any]], name: str, source: str,
@@ -287,15 +311,16 @@ def function_answer(function: Any, cases: Sequence[tuple[tuple, Any]], name: str
     """
     results = []
     for args, want in cases:
-        got = _answered(_call(function, *args, what=f"your {name}"), name)
+        got = _answered(_call(function, *args, what=_yours(name)), name)
         results.append(got)
         try:
             _same_shape_numbers(got, want, f"{name}({', '.join(_short(a) for a in args)})", rtol)
         except Wrong as wrong:
             hint = _match(results, mistakes, lambda got_all, wrong_fn: all(
                 _agrees(g, _bounded(wrong_fn, a), rtol) for g, (a, _) in zip(got_all, cases)))
-            raise _hinted(f"{str(wrong).rstrip('.')} ({source}).", hint) from None
-    return f"right on all {len(cases)} cases, as {source}."
+            raise _hinted(gettext("{sentence} ({source}).").format(sentence=str(wrong).rstrip(".。"), source=source),
+                          hint) from None
+    return gettext("right on all {count} cases, as {source}.").format(count=len(cases), source=source)
 
 
 def _agrees(got: Any, want: Any, rtol: float) -> bool:
@@ -310,16 +335,18 @@ def _same_shape_numbers(got: Any, want: Any, what: str, rtol: float) -> None:
     """`got` equals `want` (a number or nested lists of numbers) in shape and to rtol in value."""
     if isinstance(want, (list, tuple)):
         if isinstance(got, Value) or isinstance(got, (str, bytes)) or not hasattr(got, "__len__"):
-            raise Wrong(f"{what} gave {_kind(got)}, but a list of {len(want)} was expected.")
+            raise Wrong(gettext("{what} gave {kind}, but a list of {count} was expected.")
+                        .format(what=what, kind=_kind(got), count=len(want)))
         got = list(got.tolist() if hasattr(got, "tolist") else got)
         if len(got) != len(want):
-            raise Wrong(f"{what} gave {_shape(got)}, expected {_shape(want)}.")
+            raise Wrong(gettext("{what} gave {got}, expected {want}.").format(what=what, got=_shape(got), want=_shape(want)))
         for i, (g, w) in enumerate(zip(got, want)):
             _same_shape_numbers(g, w, f"{what}[{i}]", rtol)
         return
     g = _number(got, f"{what}")
     if not _close(g, float(want), rtol, 1e-9):
-        raise Wrong(f"{what} gave {_fmt(g)}, {_off(g, float(want))}: the right value is {_fmt(float(want))}")
+        raise Wrong(gettext("{what} gave {got}, {off}: the right value is {want}").format(
+            what=what, got=_fmt(g), off=_off(g, float(want)), want=_fmt(float(want))))
 
 
 def _shape(x: Any) -> str:
@@ -327,7 +354,7 @@ def _shape(x: Any) -> str:
     while isinstance(x, (list, tuple)):
         dims.append(len(x))
         x = x[0] if x else None
-    return "x".join(map(str, dims)) + " values" if dims else "a single value"
+    return gettext("{dims} values").format(dims="x".join(map(str, dims))) if dims else gettext("a single value")
 
 
 def value_function_answer(function: Any, reference: Callable[..., Value], points: Sequence[Sequence[float]],
@@ -335,30 +362,35 @@ def value_function_answer(function: Any, reference: Callable[..., Value], points
     """A learner's function of Values: its value and every input's gradient against `reference`'s, and gradcheck."""
     for point in points:
         leaves = [Value(x, label=n) for x, n in zip(point, names)]
-        out = _answered(_call(function, *leaves, what=f"your {name}"), name)
+        out = _answered(_call(function, *leaves, what=_yours(name)), name)
         at = ", ".join(f"{n}={_fmt(float(x))}" for n, x in zip(names, point))
         if not isinstance(out, Value):
-            raise Wrong(f"your {name} returned {_kind(out)}, not a Value: build the result from the Value inputs "
-                        f"with Value operations, so backward() can reach them (at {at}).")
+            raise Wrong(gettext("your {name} returned {kind}, not a Value: build the result from the Value inputs "
+                                "with Value operations, so backward() can reach them (at {at}).")
+                        .format(name=name, kind=_kind(out), at=at))
         refs = [Value(x) for x in point]
         want = reference(*refs)
         hint = _match((out.data, point), mistakes, lambda got, wrong_fn: _close(got[0], _value_of(wrong_fn, got[1])))
         if not _close(out.data, want.data):
-            raise _hinted(f"at {at} your {name} gives {_fmt(out.data)}, {_off(out.data, want.data)}: "
-                          f"the engine's is {_fmt(want.data)}.", hint)
+            raise _hinted(gettext("at {at} your {name} gives {got}, {off}: the engine's is {want}.").format(
+                at=at, name=name, got=_fmt(out.data), off=_off(out.data, want.data), want=_fmt(want.data)), hint)
         out.backward()
         want.backward()
         for leaf, ref, n in zip(leaves, refs, names):
             if not _close(leaf.grad, ref.grad, 1e-6):
-                cut = " Did you use .data somewhere? It cuts the graph, so no gradient flows back." if leaf.grad == 0 else ""
-                raise Wrong(f"the value is right, but at {at} the gradient of {n} is {_fmt(leaf.grad)}, "
-                            f"{_off(leaf.grad, ref.grad)}: backward() through the engine's rule gives {_fmt(ref.grad)}.{cut}")
+                cut = gettext(" Did you use .data somewhere? It cuts the graph, so no gradient flows back.") \
+                    if leaf.grad == 0 else ""
+                raise Wrong(gettext("the value is right, but at {at} the gradient of {name} is {got}, {off}: backward() "
+                                    "through the engine's rule gives {want}.{cut}").format(
+                    at=at, name=n, got=_fmt(leaf.grad), off=_off(leaf.grad, ref.grad), want=_fmt(ref.grad), cut=cut))
         result = autograd.gradcheck(lambda *xs: _bounded(function, xs), list(point))
         if not result:
             row = result.failures[0]
-            raise Wrong(f"gradcheck disagrees at {at}: for input {row.name} backward() gives {_fmt(row.analytic)} "
-                        f"but finite differences give {_fmt(row.numeric)}; a derivative rule you wrote is wrong.")
-    return f"right: value and all {len(names)} gradients agree with the engine at {len(points)} points, and gradcheck passes."
+            raise Wrong(gettext("gradcheck disagrees at {at}: for input {name} backward() gives {analytic} but finite "
+                                "differences give {numeric}; a derivative rule you wrote is wrong.").format(
+                at=at, name=row.name, analytic=_fmt(row.analytic), numeric=_fmt(row.numeric)))
+    return gettext("right: value and all {count} gradients agree with the engine at {points} points, and gradcheck "
+                   "passes.").format(count=len(names), points=len(points))
 
 
 def _value_of(function: Callable, point: Sequence[float]) -> float:

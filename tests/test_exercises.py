@@ -179,3 +179,44 @@ def test_feedback_shows_in_a_notebook():
     right = check("02.2", 7)
     assert right and right._repr_html_().startswith('<div class="stepgrad-feedback"') and "✓" in repr(right)
     assert os.path.basename(exercises.__file__) == "exercises.py"
+
+
+# ---- the checks speak the learner's language (the zh notebooks' first cell is nets.set_language("zh")) ----
+
+def _answers_in(lang: str) -> list[str]:
+    from autograd.i18n import language
+
+    def slow(x):
+        while True:
+            pass
+
+    with language(lang):
+        return [str(check("01.1", 12)), str(check("01.1", 10)), str(check("01.1", ...)), str(check("01.2", {"a": 1})),
+                str(check("01.2", {"a": -48.0, "b": 32.0, "c": 8.0})), str(check("07.2", lambda grads, m: 1 / 0)),
+                str(check("09.1", "7")), str(check("99.9", 1))]
+
+
+def test_a_check_answered_in_chinese_speaks_chinese_with_its_numbers_unchanged():
+    wrong, right, unanswered, missing, two_wrong, raised, not_a_function, unknown = _answers_in("zh")
+    assert wrong.startswith("✗ 练习 01.1：") and "偏高 2" in wrong and "(the engine's x.grad" not in wrong
+    assert "12" in wrong and "10" in wrong and "提示：" in wrong and "Hint:" not in wrong
+    assert right.startswith("✓ 练习 01.1：正确") and "10" in right
+    assert "还没有作答" in unanswered
+    assert "你的字典里没有 b, c 这一项" in missing
+    assert "3 个 gradient 中有 1 个正确" in two_wrong and "偏低" in two_wrong
+    assert "抛出了 ZeroDivisionError" in raised and "第" in raised and "行" in raised
+    assert "应该是一个函数" in not_a_function and "文本 '7'" in not_a_function
+    assert "没有练习 '99.9'" in unknown
+    for text in (wrong, right, unanswered, missing, two_wrong, raised, not_a_function, unknown):
+        assert not re.search(r"\b(your|right|wrong|not answered|too high|too low|Exercise)\b", text.split("提示：")[0]
+                             .replace("the engine's x.grad", "").replace("the engine's backward()", "")), text
+
+
+def test_the_same_check_in_english_speaks_english():
+    wrong, right, unanswered, missing, two_wrong, raised, not_a_function, unknown = _answers_in("en")
+    assert wrong.startswith("✗ Exercise 01.1: your slope 12 is 2 too high (the engine's x.grad: 10). Hint: ")
+    assert right.startswith("✓ Exercise 01.1: right: slope 10")
+    assert "not answered yet" in unanswered and "your dict has no entry for b, c" in missing
+    assert "1 of 3 gradients are right" in two_wrong and "raised ZeroDivisionError" in raised
+    assert "should be a function" in not_a_function and "there is no exercise '99.9'" in unknown
+    assert not re.search(r"[\u4e00-\u9fff]", "".join(_answers_in("en")))
