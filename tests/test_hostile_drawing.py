@@ -165,4 +165,6 @@ def test_explain_of_a_value_used_100_times_writes_its_drawing_and_page(tmp_path,
     out = capsys.readouterr().out
     assert re.search(r"^  x +1\.0000 +100\.0000$", out, flags=re.M)
     _assert_inert((tmp_path / "g.svg").read_text())
-    assert (tmp_path / "g.html").read_text().count('class="stepgrad-step"') == 99
+    page = (tmp_path / "g.html").read_text()
+    # the forward pass (x and the 99 sums), then the backward pass (one step per sum)
+    assert page.count('class="stepgrad-step"') == 100 + 99
