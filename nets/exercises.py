@@ -8,8 +8,10 @@
 `Feedback` that says in one or two sentences what is right, which number or which input's
 gradient is wrong and by how much, and a hint.  Learner code is run with a time limit;
 code that raises, runs for ever, or returns the wrong type gets a sentence too.
-The sentences are in the language in force (`autograd.i18n`: the Chinese notebooks'
-`nets.set_language("zh")`); numbers, names and each exercise's own hint stay as they are.
+Every sentence, each exercise's own hints included, is in the language in force
+(`autograd.i18n`: the Chinese notebooks' `nets.set_language("zh")`); formulas, code names and
+numbers stay as they are.  Texts are marked the gettext way: `_()` where a checker runs (in the
+learner's language), `N_()` where an exercise is registered (translated where it is shown).
 Typical mistakes are recognised (a known wrong rule gives the same numbers) and get the
 hint written for them.  `grade` is the graders' side: the solution must pass and a typical
 wrong answer must fail with its hint (the solution notebooks in `notebooks/solutions/`
@@ -21,32 +23,38 @@ from __future__ import annotations
 import html
 import math
 import numbers
+import re
 import signal
 import threading
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import autograd
 from autograd import Value
-from autograd.i18n import gettext  # not `_`: every checker below is named `_`
+from autograd.i18n import SOURCE, N_, current, language
+from autograd.i18n import gettext as _
 
 TIME_LIMIT = 2.0  # seconds for one call of the learner's code
 
 
 @dataclass(frozen=True)
 class Feedback:
-    """What `check` says: truthy when the answer is right; shown as one line in a notebook."""
+    """What `check` says: truthy when the answer is right; shown as one line in a notebook, in
+    the language it was said in."""
 
     exercise: str
     ok: bool
     message: str
+    lang: str = field(default_factory=current, compare=False)
 
     def __bool__(self) -> bool:
         return self.ok
 
     def __str__(self) -> str:
-        return f"{'✓' if self.ok else '✗'} " + gettext("Exercise {id}: {message}").format(id=self.exercise, message=self.message)
+        with language(self.lang):
+            label = _("Exercise {id}: {message}").format(id=self.exercise, message=self.message)
+        return f"{'✓' if self.ok else '✗'} {label}"
 
     __repr__ = __str__
 
@@ -70,8 +78,8 @@ class NotAnswered(Wrong):
 
 def _answered(result: Any, name: str) -> Any:
     if result is None:
-        raise NotAnswered(gettext("not answered yet: your {name} returns None; replace `pass  # YOUR CODE HERE` with its "
-                                  "body, run the cell, then run this check again.").format(name=name))
+        raise NotAnswered(_("not answered yet: your {name} returns None; replace `pass  # YOUR CODE HERE` with its "
+                            "body, run the cell, then run this check again.").format(name=name))
     return result
 
 
@@ -103,34 +111,46 @@ def check(exercise: str, answer: Any) -> Feedback:
     """Check `answer` to `exercise` ("01.1"): a Feedback, never an exception."""
     if exercise not in EXERCISES:
         known = ", ".join(EXERCISES)
-        return Feedback(str(exercise), False, gettext("there is no exercise {exercise}; the exercises are {known}.")
+        return Feedback(str(exercise), False, _("there is no exercise {exercise}; the exercises are {known}.")
                         .format(exercise=repr(exercise), known=known))
     spec = EXERCISES[exercise]
     if answer is ... or answer is None:
-        return Feedback(exercise, False, gettext("not answered yet: replace the `...` or `pass` of the cell above with your "
-                                                 "answer, run it, then run this check again."))
+        return Feedback(exercise, False, _("not answered yet: replace the `...` or `pass` of the cell above with your "
+                                           "answer, run it, then run this check again."))
     try:
-        return Feedback(exercise, True, spec.checker(answer))
+        ok, message = True, spec.checker(answer)
+    except NotAnswered as wrong:  # no hint: it would give the answer away
+        ok, message = False, str(wrong)
     except Wrong as wrong:
-        message = str(wrong)
-        if not wrong.hinted and "Hint:" not in message and not isinstance(wrong, NotAnswered):
-            message = _with_hint(message, spec.hint)
-        return Feedback(exercise, False, message)
+        ok, message = False, str(wrong) if wrong.hinted else _with_hint(str(wrong), _(spec.hint))
     except Exception as error:  # a checker's own bug must still not show the learner a traceback
-        return Feedback(exercise, False, _with_hint(
-            gettext("the checker could not judge this answer ({error}: {detail}); check that it is the kind of answer "
-                    "asked for.").format(error=type(error).__name__, detail=error), spec.hint))
+        ok, message = False, _with_hint(
+            _("the checker could not judge this answer ({error}); check that it is the kind of answer "
+              "asked for.").format(error=_error(error)), _(spec.hint))
+    return Feedback(exercise, ok, _spaced(message))
+
+
+def _spaced(text: str) -> str:
+    """Chinese typesetting: no space between two CJK characters (the sentences put one around
+    each word they insert, which is right beside a formula or a code name, not beside a word)."""
+    return CJK_SPACE.sub("", text)
+
+
+CJK_SPACE = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) (?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 
 
 def grade(exercise: str, solution: Any, *, wrong: Any, hint: str) -> Feedback:
-    """For graders: the solution passes, and the typical wrong answer fails with `hint` in its message."""
+    """For graders: the solution passes, and the typical wrong answer fails with `hint` (a part
+    of the English hint, as the code has it) in its message; returns that answer's Feedback."""
     right = check(exercise, solution)
     if not right:
-        raise AssertionError(f"the solution to {exercise} is refused: {right}")
-    mistaken = check(exercise, wrong)
-    if mistaken or hint not in mistaken.message:
-        raise AssertionError(f"the wrong answer to {exercise} should fail with the hint {hint!r}, got: {mistaken}")
-    return mistaken
+        raise AssertionError(_("the solution to {exercise} is refused: {feedback}").format(exercise=exercise, feedback=right))
+    with language(SOURCE):
+        english = check(exercise, wrong)
+    if english or hint not in english.message:
+        raise AssertionError(_("the wrong answer to {exercise} should fail with the hint {hint}, got: {feedback}")
+                             .format(exercise=exercise, hint=repr(hint), feedback=check(exercise, wrong)))
+    return check(exercise, wrong)
 
 
 # ---- running the learner's code ----------------------------------------------------------
@@ -138,17 +158,17 @@ def grade(exercise: str, solution: Any, *, wrong: Any, hint: str) -> Feedback:
 def _call(function: Any, *args: Any, what: str) -> Any:
     """`function(*args)` within TIME_LIMIT seconds; its error or a time-out becomes a Wrong sentence."""
     if not callable(function):
-        raise Wrong(gettext("{what} should be a function, but your answer is {kind}.").format(what=what, kind=_kind(function)))
+        raise Wrong(_("{what} should be a function, but your answer is {kind}.").format(what=what, kind=_kind(function)))
     try:
         return _bounded(function, args)
     except _TimeUp:
-        raise Wrong(gettext("{what} did not return within {seconds} s for {args}: is there a loop that never ends?")
+        raise Wrong(_("{what} did not return within {seconds} s for {args}: is there a loop that never ends?")
                     .format(what=what, seconds=f"{TIME_LIMIT:g}", args=_show_args(args))) from None
     except Wrong:
         raise
     except Exception as error:
-        raise Wrong(gettext("{what} raised {error} ({detail}){where} for {args}.").format(
-            what=what, error=type(error).__name__, detail=error, where=_where(error), args=_show_args(args))) from None
+        raise Wrong(_("{what} raised {error}{where} for {args}.").format(
+            what=what, error=_error(error), where=_where(error), args=_show_args(args))) from None
 
 
 def _bounded(function: Callable, args: tuple) -> Any:
@@ -182,6 +202,11 @@ def _bounded(function: Callable, args: tuple) -> Any:
     return result[0]
 
 
+def _error(error: BaseException) -> str:
+    """`ZeroDivisionError: division by zero`, as code: Python's words are not ours to translate."""
+    return f"`{type(error).__name__}: {error}`" if str(error) else f"`{type(error).__name__}`"
+
+
 def _where(error: BaseException) -> str:
     """` at line 3: return 1 / x`: the last line of the learner's code in the traceback."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
@@ -189,13 +214,13 @@ def _where(error: BaseException) -> str:
         return ""
     frame = frames[-1]
     if frame.line:
-        return gettext(" at line {line}: `{code}`").format(line=frame.lineno, code=frame.line)
-    return gettext(" at line {line}").format(line=frame.lineno)
+        return _(" at line {line}: `{code}`").format(line=frame.lineno, code=frame.line)
+    return _(" at line {line}").format(line=frame.lineno)
 
 
 def _show_args(args: tuple) -> str:
     shown = ", ".join(_short(a) for a in args)
-    return gettext("the input ({shown})").format(shown=shown) if shown else gettext("no input")
+    return _("the input ({shown})").format(shown=shown) if shown else _("no input")
 
 
 def _short(x: Any) -> str:
@@ -204,17 +229,17 @@ def _short(x: Any) -> str:
     if isinstance(x, float):
         return _fmt(x)
     if callable(x):
-        return getattr(x, "__name__", gettext("a function"))
+        return getattr(x, "__name__", _("a function"))
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _kind(x: Any) -> str:
     if isinstance(x, str):
-        return gettext("the text {text}").format(text=repr(x))
+        return _("the text {text}").format(text=repr(x))
     if isinstance(x, Value):
-        return gettext("a Value ({value})").format(value=_fmt(x.data))
-    return gettext("a {type} ({value})").format(type=type(x).__name__, value=_short(x))
+        return _("a Value ({value})").format(value=_fmt(x.data))
+    return _("a {type} ({value})").format(type=type(x).__name__, value=_short(x))
 
 
 def _fmt(x: float) -> str:
@@ -228,12 +253,12 @@ def _number(x: Any, what: str) -> float:
     if isinstance(x, Value):
         x = x.data
     if x is ... or x is None:
-        raise Wrong(gettext("{what} is {value}: not answered yet.").format(what=what, value=repr(x)))
+        raise Wrong(_("{what} is {value}: not answered yet.").format(what=what, value=repr(x)))
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise Wrong(gettext("{what} should be a number, but it is {kind}.").format(what=what, kind=_kind(x)))
+        raise Wrong(_("{what} should be a number, but it is {kind}.").format(what=what, kind=_kind(x)))
     x = float(x)
     if not math.isfinite(x):
-        raise Wrong(gettext("{what} is {value}, not a finite number.").format(what=what, value=x))
+        raise Wrong(_("{what} is {value}, not a finite number.").format(what=what, value=x))
     return x
 
 
@@ -243,7 +268,7 @@ def _close(got: float, want: float, rtol: float = 1e-6, atol: float = 1e-9) -> b
 
 def _off(got: float, want: float) -> str:
     diff = got - want
-    return (gettext("{diff} too high") if diff > 0 else gettext("{diff} too low")).format(diff=_fmt(abs(diff)))
+    return (_("{diff} too high") if diff > 0 else _("{diff} too low")).format(diff=_fmt(abs(diff)))
 
 
 def _match(got: Any, mistakes: Sequence[tuple[Any, str]], same: Callable[[Any, Any], bool]) -> str | None:
@@ -258,7 +283,7 @@ def _match(got: Any, mistakes: Sequence[tuple[Any, str]], same: Callable[[Any, A
 
 
 def _with_hint(sentence: str, hint: str) -> str:
-    return gettext("{sentence} Hint: {hint}").format(sentence=sentence, hint=hint)
+    return _("{sentence} Hint: {hint}").format(sentence=sentence, hint=hint)
 
 
 def _hinted(sentence: str, hint: str | None) -> Wrong:
@@ -266,7 +291,12 @@ def _hinted(sentence: str, hint: str | None) -> Wrong:
 
 
 def _yours(name: str) -> str:
-    return gettext("your {name}").format(name=name)
+    return _("your {name}").format(name=name)
+
+
+def _engines(code: str) -> str:
+    """`the engine's x.grad`: where the right answer comes from, `code` as it is."""
+    return _("the engine's {code}").format(code=code)
 
 
 def number_answer(answer: Any, want: float, name: str, source: str, mistakes: Sequence[tuple[float, str]] = (),
@@ -274,31 +304,33 @@ def number_answer(answer: Any, want: float, name: str, source: str, mistakes: Se
     """A number compared with the engine's `want`; `source` says where the engine's number comes from."""
     got = _number(answer, _yours(name))
     if _close(got, want, rtol):
-        return gettext("right: {name} {want}, as {source}.").format(name=name, want=_fmt(want), source=source)
+        return _("right: {name} {want}, as {source}.").format(name=name, want=_fmt(want), source=source)
     hint = _match(got, mistakes, lambda g, w: _close(g, w, rtol))
-    raise _hinted(gettext("your {name} {got} is {off} ({source}: {want}).").format(
+    raise _hinted(_("your {name} {got} is {off} ({source}: {want}).").format(
         name=name, got=_fmt(got), off=_off(got, want), source=source, want=_fmt(want)), hint)
 
 
 def numbers_answer(answer: Any, want: Mapping[str, float], what: str, mistakes: Sequence[tuple[Mapping[str, float], str]] = (),
-                   rtol: float = 1e-6, source: str = "the engine's backward()") -> str:
-    """A dict of named numbers (gradients) compared one by one; names the wrong ones and by how much."""
+                   rtol: float = 1e-6, source: str | None = None) -> str:
+    """A dict of named numbers (gradients) compared one by one; names the wrong ones and by how much.
+    `source` says where the engine's numbers come from (by default its backward())."""
+    source = source or _engines("backward()")
     if not isinstance(answer, Mapping):
-        raise Wrong(gettext("your answer should be a dict naming each of {names}, but it is {kind}.")
+        raise Wrong(_("your answer should be a dict naming each of {names}, but it is {kind}.")
                     .format(names=", ".join(want), kind=_kind(answer)))
     missing = [k for k in want if k not in answer]
     if missing:
-        raise Wrong(gettext("your dict has no entry for {missing} (it should name {names}).")
+        raise Wrong(_("your dict has no entry for {missing} (it should name {names}).")
                     .format(missing=", ".join(missing), names=", ".join(want)))
-    got = {k: _number(answer[k], gettext("your {what} of {key}").format(what=what, key=k)) for k in want}
+    got = {k: _number(answer[k], _("your {what} of {key}").format(what=what, key=k)) for k in want}
     bad = [k for k in want if not _close(got[k], want[k], rtol)]
     if not bad:
-        return gettext("right: all {count} {what}s agree with {source}.").format(count=len(want), what=what, source=source)
+        return _("right: all {count} {what}s agree with {source}.").format(count=len(want), what=what, source=source)
     hint = _match(got, mistakes, lambda g, w: all(_close(g[k], w[k], rtol) for k in w))
-    said = "; ".join(gettext("{key}: yours {got}, the right one {want} ({off})").format(
+    said = _("; ").join(_("{key}: yours {got}, the right one {want} ({off})").format(
         key=k, got=_fmt(got[k]), want=_fmt(want[k]), off=_off(got[k], want[k])) for k in bad[:3])
-    more = gettext(" and {count} more").format(count=len(bad) - 3) if len(bad) > 3 else ""
-    raise _hinted(gettext("{right} of {total} {what}s are right ({source}); wrong: {said}{more}.").format(
+    more = _(" and {count} more").format(count=len(bad) - 3) if len(bad) > 3 else ""
+    raise _hinted(_("{right} of {total} {what}s are right ({source}); wrong: {said}{more}.").format(
         right=len(want) - len(bad), total=len(want), what=what, source=source, said=said, more=more), hint)
 
 
@@ -317,10 +349,10 @@ def function_answer(function: Any, cases: Sequence[tuple[tuple, Any]], name: str
             _same_shape_numbers(got, want, f"{name}({', '.join(_short(a) for a in args)})", rtol)
         except Wrong as wrong:
             hint = _match(results, mistakes, lambda got_all, wrong_fn: all(
-                _agrees(g, _bounded(wrong_fn, a), rtol) for g, (a, _) in zip(got_all, cases)))
-            raise _hinted(gettext("{sentence} ({source}).").format(sentence=str(wrong).rstrip(".。"), source=source),
+                _agrees(g, _bounded(wrong_fn, a), rtol) for g, (a, _want) in zip(got_all, cases)))
+            raise _hinted(_("{sentence} ({source}).").format(sentence=str(wrong).rstrip(".。"), source=source),
                           hint) from None
-    return gettext("right on all {count} cases, as {source}.").format(count=len(cases), source=source)
+    return _("right on all {count} cases, as {source}.").format(count=len(cases), source=source)
 
 
 def _agrees(got: Any, want: Any, rtol: float) -> bool:
@@ -335,17 +367,17 @@ def _same_shape_numbers(got: Any, want: Any, what: str, rtol: float) -> None:
     """`got` equals `want` (a number or nested lists of numbers) in shape and to rtol in value."""
     if isinstance(want, (list, tuple)):
         if isinstance(got, Value) or isinstance(got, (str, bytes)) or not hasattr(got, "__len__"):
-            raise Wrong(gettext("{what} gave {kind}, but a list of {count} was expected.")
+            raise Wrong(_("{what} gave {kind}, but a list of {count} was expected.")
                         .format(what=what, kind=_kind(got), count=len(want)))
         got = list(got.tolist() if hasattr(got, "tolist") else got)
         if len(got) != len(want):
-            raise Wrong(gettext("{what} gave {got}, expected {want}.").format(what=what, got=_shape(got), want=_shape(want)))
+            raise Wrong(_("{what} gave {got}, expected {want}.").format(what=what, got=_shape(got), want=_shape(want)))
         for i, (g, w) in enumerate(zip(got, want)):
             _same_shape_numbers(g, w, f"{what}[{i}]", rtol)
         return
     g = _number(got, f"{what}")
     if not _close(g, float(want), rtol, 1e-9):
-        raise Wrong(gettext("{what} gave {got}, {off}: the right value is {want}").format(
+        raise Wrong(_("{what} gave {got}, {off}: the right value is {want}").format(
             what=what, got=_fmt(g), off=_off(g, float(want)), want=_fmt(float(want))))
 
 
@@ -354,7 +386,7 @@ def _shape(x: Any) -> str:
     while isinstance(x, (list, tuple)):
         dims.append(len(x))
         x = x[0] if x else None
-    return gettext("{dims} values").format(dims="x".join(map(str, dims))) if dims else gettext("a single value")
+    return _("{dims} values").format(dims="x".join(map(str, dims))) if dims else _("a single value")
 
 
 def value_function_answer(function: Any, reference: Callable[..., Value], points: Sequence[Sequence[float]],
@@ -365,32 +397,32 @@ def value_function_answer(function: Any, reference: Callable[..., Value], points
         out = _answered(_call(function, *leaves, what=_yours(name)), name)
         at = ", ".join(f"{n}={_fmt(float(x))}" for n, x in zip(names, point))
         if not isinstance(out, Value):
-            raise Wrong(gettext("your {name} returned {kind}, not a Value: build the result from the Value inputs "
-                                "with Value operations, so backward() can reach them (at {at}).")
+            raise Wrong(_("your {name} returned {kind}, not a Value: build the result from the Value inputs "
+                          "with Value operations, so backward() can reach them (at {at}).")
                         .format(name=name, kind=_kind(out), at=at))
         refs = [Value(x) for x in point]
         want = reference(*refs)
         hint = _match((out.data, point), mistakes, lambda got, wrong_fn: _close(got[0], _value_of(wrong_fn, got[1])))
         if not _close(out.data, want.data):
-            raise _hinted(gettext("at {at} your {name} gives {got}, {off}: the engine's is {want}.").format(
+            raise _hinted(_("at {at} your {name} gives {got}, {off}: the engine's is {want}.").format(
                 at=at, name=name, got=_fmt(out.data), off=_off(out.data, want.data), want=_fmt(want.data)), hint)
         out.backward()
         want.backward()
         for leaf, ref, n in zip(leaves, refs, names):
             if not _close(leaf.grad, ref.grad, 1e-6):
-                cut = gettext(" Did you use .data somewhere? It cuts the graph, so no gradient flows back.") \
+                cut = _(" Did you use .data somewhere? It cuts the graph, so no gradient flows back.") \
                     if leaf.grad == 0 else ""
-                raise Wrong(gettext("the value is right, but at {at} the gradient of {name} is {got}, {off}: backward() "
-                                    "through the engine's rule gives {want}.{cut}").format(
+                raise Wrong(_("the value is right, but at {at} the gradient of {name} is {got}, {off}: backward() "
+                              "through the engine's rule gives {want}.{cut}").format(
                     at=at, name=n, got=_fmt(leaf.grad), off=_off(leaf.grad, ref.grad), want=_fmt(ref.grad), cut=cut))
         result = autograd.gradcheck(lambda *xs: _bounded(function, xs), list(point))
         if not result:
             row = result.failures[0]
-            raise Wrong(gettext("gradcheck disagrees at {at}: for input {name} backward() gives {analytic} but finite "
-                                "differences give {numeric}; a derivative rule you wrote is wrong.").format(
+            raise Wrong(_("gradcheck disagrees at {at}: for input {name} backward() gives {analytic} but finite "
+                          "differences give {numeric}; a derivative rule you wrote is wrong.").format(
                 at=at, name=row.name, analytic=_fmt(row.analytic), numeric=_fmt(row.numeric)))
-    return gettext("right: value and all {count} gradients agree with the engine at {points} points, and gradcheck "
-                   "passes.").format(count=len(names), points=len(points))
+    return _("right: value and all {count} gradients agree with the engine at {points} points, and gradcheck "
+             "passes.").format(count=len(names), points=len(points))
 
 
 def _value_of(function: Callable, point: Sequence[float]) -> float:
@@ -404,28 +436,41 @@ def _engine_grads(build: Callable[..., Value], point: Mapping[str, float]) -> di
     return {k: v.grad for k, v in leaves.items()}
 
 
+def _grad(build: Callable[[Value], Value], x: float) -> float:
+    """d build(x) / dx by the engine's backward()."""
+    leaf = Value(x)
+    build(leaf).backward()
+    return leaf.grad
+
+
+def _cases(inputs: Sequence[tuple], engine: Callable[..., Any]) -> list[tuple[tuple, Any]]:
+    """The cases of a `function_answer`: each of `inputs` with what `engine` computes from it."""
+    return [(tuple(args), engine(*args)) for args in inputs]
+
+
 # ---- the exercises, by notebook ----------------------------------------------------------
+# Each is registered with its title and its general hint (`N_`: translated where they are shown);
+# its checker compares the answer with the engine and names the known mistakes with their hints.
 # 01 derivatives and the chain rule
 
-@exercise("01.1", "The slope of x**3 - 2x at x = 2, by hand",
-          "power rule term by term: d(x**3)/dx = 3x**2 and d(-2x)/dx = -2.")
-def _(answer: Any) -> str:
-    x = Value(2.0, label="x")
-    (x ** 3 - 2 * x).backward()
-    return number_answer(answer, x.grad, "slope", "the engine's x.grad",
-                         [(12.0, "3x**2 at x = 2 is 12, and -2x contributes its slope -2 too."),
-                          (4.0, "f(2) = 4 is the value of the function, not its slope."),
-                          (8.0, "that is x**3 at 2; bring the power down: 3x**2.")])
+@exercise("01.1", N_("The slope of x**3 - 2x at x = 2, by hand"),
+          N_("power rule term by term: d(x**3)/dx = 3x**2 and d(-2x)/dx = -2."))
+def slope_by_hand(answer: Any) -> str:
+    return number_answer(answer, _grad(lambda x: x ** 3 - 2 * x, 2.0), _("slope"), _engines("x.grad"), [
+        (12.0, _("3x**2 at x = 2 is 12, and -2x contributes its slope -2 too.")),
+        (4.0, _("f(2) = 4 is the value of the function, not its slope.")),
+        (8.0, _("that is x**3 at 2; bring the power down: 3x**2.")),
+    ])
 
 
-@exercise("01.2", "The chain rule on y = (a*b + c)**2",
-          "name the inner sum u = a*b + c; dy/du = 2u, then du/da = b, du/db = a, du/dc = 1.")
-def _(answer: Any) -> str:
+@exercise("01.2", N_("The chain rule on y = (a*b + c)**2"),
+          N_("name the inner sum u = a*b + c; dy/du = 2u, then du/da = b, du/db = a, du/dc = 1."))
+def chain_rule(answer: Any) -> str:
     want = _engine_grads(lambda a, b, c: (a * b + c) ** 2, {"a": 2.0, "b": -3.0, "c": 10.0})
-    return numbers_answer(answer, want, "gradient", [
-        ({"a": -3.0, "b": 2.0, "c": 1.0}, "these are the inner slopes du/da, du/db, du/dc; the chain rule multiplies "
-                                           "each by the outer slope dy/du = 2u = 8."),
-        ({"a": 16.0, "b": -24.0, "c": 8.0}, "a and b are swapped: d(a*b)/da = b, d(a*b)/db = a."),
+    return numbers_answer(answer, want, _("gradient"), [
+        ({"a": -3.0, "b": 2.0, "c": 1.0}, _("these are the inner slopes du/da, du/db, du/dc; the chain rule multiplies "
+                                            "each by the outer slope dy/du = 2u = 8.")),
+        ({"a": 16.0, "b": -24.0, "c": 8.0}, _("a and b are swapped: d(a*b)/da = b, d(a*b)/db = a.")),
     ])
 
 
@@ -434,92 +479,86 @@ def _(answer: Any) -> str:
 NEURON = {"x1": 2.0, "w1": -3.0, "x2": 0.0, "w2": 1.0, "b": 6.8813735870195432}
 
 
-@exercise("02.1", "The five gradients of the neuron tanh(x1*w1 + x2*w2 + b)",
-          "start at o (grad 1), go back through tanh (slope 1 - o**2), then through + (copies the gradient) and * "
-          "(each factor gets the other factor times the gradient).")
-def _(answer: Any) -> str:
+@exercise("02.1", N_("The five gradients of the neuron tanh(x1*w1 + x2*w2 + b)"),
+          N_("start at o (grad 1), go back through tanh (slope 1 - o**2), then through + (copies the gradient) and * "
+             "(each factor gets the other factor times the gradient)."))
+def neuron_gradients(answer: Any) -> str:
     want = _engine_grads(lambda x1, w1, x2, w2, b: (x1 * w1 + x2 * w2 + b).tanh(), NEURON)
-    return numbers_answer(answer, want, "gradient", [
+    return numbers_answer(answer, want, _("gradient"), [
         ({"x1": 1.0, "w1": -1.5, "x2": 0.0, "w2": 0.5, "b": 0.5},
-         "x and w are swapped: d(x*w)/dw = x, so a weight's gradient is its input times the upstream gradient."),
+         _("x and w are swapped: d(x*w)/dw = x, so a weight's gradient is its input times the upstream gradient.")),
         ({"x1": -3.0, "w1": 2.0, "x2": 1.0, "w2": 0.0, "b": 1.0},
-         "you skipped tanh: multiply by its slope 1 - o**2 = 0.5 on the way back."),
+         _("you skipped tanh: multiply by its slope 1 - o**2 = 0.5 on the way back.")),
     ], rtol=1e-3)
 
 
-@exercise("02.2", "A node used twice: a.grad for b = a*a + a at a = 3",
-          "a reaches b along every path where it is used; backward() adds the contributions of all paths.")
-def _(answer: Any) -> str:
-    a = Value(3.0, label="a")
-    (a * a + a).backward()
-    return number_answer(answer, a.grad, "a.grad", "the engine's backward()", [
-        (6.0, "6 = 2a is the a*a path alone; the + a path adds 1 more."),
-        (3.0, "a*a uses a twice: its slope in a is 2a, not a."),
-        (1.0, "1 is the + a path alone; the a*a path adds 2a = 6."),
+@exercise("02.2", N_("A node used twice: a.grad for b = a*a + a at a = 3"),
+          N_("a reaches b along every path where it is used; backward() adds the contributions of all paths."))
+def node_used_twice(answer: Any) -> str:
+    return number_answer(answer, _grad(lambda a: a * a + a, 3.0), "a.grad", _engines("backward()"), [
+        (6.0, _("6 = 2a is the a*a path alone; the + a path adds 1 more.")),
+        (3.0, _("a*a uses a twice: its slope in a is 2a, not a.")),
+        (1.0, _("1 is the + a path alone; the a*a path adds 2a = 6.")),
     ])
 
 
-@exercise("02.3", "The backward rule of multiplication",
-          "for out = a * b: d(out)/da = b and d(out)/db = a, each times out_grad (the chain rule).")
-def _(answer: Any) -> str:
-    cases = []
-    for a, b, g in [(2.0, -3.0, 1.0), (0.5, 4.0, -2.0), (-1.5, -2.5, 0.25)]:
-        x, y = Value(a), Value(b)
-        out = x * y
-        cases.append(((a, b, g), [out.local_grads[0] * g, out.local_grads[1] * g]))
-    return function_answer(answer, cases, "mul_backward", "the engine's local_grads times out_grad", [
-        (lambda a, b, g: (a * g, b * g), "the two are swapped: a's gradient is b * out_grad."),
-        (lambda a, b, g: (b, a), "you left out out_grad: the chain rule multiplies the local slope by it."),
+@exercise("02.3", N_("The backward rule of multiplication"),
+          N_("for out = a * b: d(out)/da = b and d(out)/db = a, each times out_grad (the chain rule)."))
+def mul_backward(answer: Any) -> str:
+    def engine(a: float, b: float, g: float) -> list[float]:
+        out = Value(a) * Value(b)
+        return [out.local_grads[0] * g, out.local_grads[1] * g]
+
+    cases = _cases([(2.0, -3.0, 1.0), (0.5, 4.0, -2.0), (-1.5, -2.5, 0.25)], engine)
+    return function_answer(answer, cases, "mul_backward", _("the engine's local_grads times out_grad"), [
+        (lambda a, b, g: (a * g, b * g), _("the two are swapped: a's gradient is b * out_grad.")),
+        (lambda a, b, g: (b, a), _("you left out out_grad: the chain rule multiplies the local slope by it.")),
     ])
 
 
 # 03 checking gradients
 
-@exercise("03.1", "A central difference",
-          "(f(x + eps) - f(x - eps)) / (2 * eps): the two points are 2 * eps apart.")
-def _(answer: Any) -> str:
-    functions = [("x**3", lambda x: x ** 3, 1.5), ("sin", math.sin, 0.7), ("exp", math.exp, -1.0)]
-    cases = []
-    for _name, f, x in functions:
-        leaf = Value(x)
-        out = leaf ** 3 if _name == "x**3" else (leaf.sin() if _name == "sin" else leaf.exp())
-        out.backward()
-        cases.append(((f, x), leaf.grad))
-    return function_answer(answer, cases, "central_difference", "backward() through the engine", [
-        (lambda f, x, eps=1e-6: (f(x + eps) - f(x - eps)) / eps, "you divided by eps, but the points are 2 * eps apart."),
+@exercise("03.1", N_("A central difference"),
+          N_("(f(x + eps) - f(x - eps)) / (2 * eps): the two points are 2 * eps apart."))
+def central_difference(answer: Any) -> str:
+    cube = lambda x: x ** 3  # noqa: E731  (floats and Values alike)
+    rules = {cube: cube, math.sin: Value.sin, math.exp: Value.exp}  # the function, and its Value op
+    cases = _cases([(cube, 1.5), (math.sin, 0.7), (math.exp, -1.0)], lambda f, x: _grad(rules[f], x))
+    return function_answer(answer, cases, "central_difference", _("backward() through the engine"), [
+        (lambda f, x, eps=1e-6: (f(x + eps) - f(x - eps)) / eps, _("you divided by eps, but the points are 2 * eps apart.")),
     ], rtol=1e-5)
 
 
-@exercise("03.2", "softsign(x) = x / (1 + |x|) with Values, checked by gradcheck",
-          "build it from Value operations: x / (1 + abs(x)); never use x.data, it cuts the graph.")
-def _(answer: Any) -> str:
+@exercise("03.2", N_("softsign(x) = x / (1 + |x|) with Values, checked by gradcheck"),
+          N_("build it from Value operations: x / (1 + abs(x)); never use x.data, it cuts the graph."))
+def softsign(answer: Any) -> str:
     return value_function_answer(answer, lambda x: x / (1 + abs(x)), [(0.5,), (-2.0,), (3.0,)], ["x"], "softsign", [
-        (lambda x: x / (1 + x), "for negative x the absolute value matters: 1 + abs(x)."),
+        (lambda x: x / (1 + x), _("for negative x the absolute value matters: 1 + abs(x).")),
     ])
 
 
 # 04 from a neuron to an MLP
 
-@exercise("04.1", "Parameters of a 784-16-16-10 MLP",
-          "layer by layer, weights (inputs x neurons) plus one bias per neuron.")
-def _(answer: Any) -> str:
+@exercise("04.1", N_("Parameters of a 784-16-16-10 MLP"),
+          N_("layer by layer, weights (inputs x neurons) plus one bias per neuron."))
+def mlp_parameters(answer: Any) -> str:
     import nets
 
     want = nets.MLP(784, [16, 16, 10], seed=0).num_parameters()
-    return number_answer(answer, want, "count", "the engine's MLP(784, [16, 16, 10]).num_parameters()", [
-        (12960, "you counted only the weights; each of the 16 + 16 + 10 neurons has a bias too."),
-        (12730, "12,730 is a common misprint; count 784*16 + 16*16 + 16*10 weights and 16 + 16 + 10 biases."),
+    return number_answer(answer, want, _("parameter count"), _engines("MLP(784, [16, 16, 10]).num_parameters()"), [
+        (12960, _("you counted only the weights; each of the 16 + 16 + 10 neurons has a bias too.")),
+        (12730, _("12,730 is a common misprint; count 784*16 + 16*16 + 16*10 weights and 16 + 16 + 10 biases.")),
     ])
 
 
-@exercise("04.2", "A neuron's forward pass with Values",
-          "o = tanh(x1*w1 + x2*w2 + b): the weighted sum, plus the bias, through tanh.")
-def _(answer: Any) -> str:
+@exercise("04.2", N_("A neuron's forward pass with Values"),
+          N_("o = tanh(x1*w1 + x2*w2 + b): the weighted sum, plus the bias, through tanh."))
+def neuron_forward(answer: Any) -> str:
     return value_function_answer(answer, lambda x1, x2, w1, w2, b: (x1 * w1 + x2 * w2 + b).tanh(),
                                  [(2.0, 0.0, -3.0, 1.0, 6.8813735870195432), (0.5, -1.0, 0.3, 0.8, -0.1)],
                                  ["x1", "x2", "w1", "w2", "b"], "neuron", [
-        (lambda x1, x2, w1, w2, b: (x1 * w1 + x2 * w2).tanh(), "you left out the bias b."),
-        (lambda x1, x2, w1, w2, b: (x1 * w1 + x2 * w2 + b).sigmoid(), "this neuron uses tanh, not sigmoid."),
+        (lambda x1, x2, w1, w2, b: (x1 * w1 + x2 * w2).tanh(), _("you left out the bias b.")),
+        (lambda x1, x2, w1, w2, b: (x1 * w1 + x2 * w2 + b).sigmoid(), _("this neuron uses tanh, not sigmoid.")),
     ])
 
 
@@ -538,32 +577,32 @@ def engine_241(W1: Any, b1: Any, W2: Any, b2: Any, x: Sequence[float], y: float)
             "W2": [w.grad for w in W2v], "b2": b2v.grad}
 
 
-@exercise("04.3", "The 17 gradients of the 2-4-1 sigmoid network with squared loss, by hand",
-          "delta_out = 2(o - y) * o(1 - o); dW2[j] = delta_out * h[j]; delta[j] = delta_out * W2[j] * h[j](1 - h[j]); "
-          "dW1[j][i] = delta[j] * x[i]; each bias gets its delta.")
-def _(answer: Any) -> str:
+@exercise("04.3", N_("The 17 gradients of the 2-4-1 sigmoid network with squared loss, by hand"),
+          N_("delta_out = 2(o - y) * o(1 - o); dW2[j] = delta_out * h[j]; delta[j] = delta_out * W2[j] * h[j](1 - h[j]); "
+             "dW1[j][i] = delta[j] * x[i]; each bias gets its delta."))
+def gradients_241(answer: Any) -> str:
     want = engine_241(**NET_241)
-    got = _answered(_call(answer, *NET_241.values(), what="your gradients_241"), "gradients_241")
+    got = _answered(_call(answer, *NET_241.values(), what=_yours("gradients_241")), "gradients_241")
     if not isinstance(got, Mapping):
-        raise Wrong(f"your gradients_241 should return a dict with W1, b1, W2 and b2, but it returned {_kind(got)}.")
+        raise Wrong(_("your {name} should return a dict with W1, b1, W2 and b2, but it returned {kind}.")
+                    .format(name="gradients_241", kind=_kind(got)))
     flat_want = _flatten(want)
     try:
-        flat_got = {k: v for k, v in _flatten({k: got[k] for k in want}).items()}
+        flat_got = _flatten({k: got[k] for k in want})
     except KeyError as missing:
-        raise Wrong(f"your dict has no entry {missing}; it needs W1 (4x2), b1 (4), W2 (4) and b2 (1 number).") from None
+        raise Wrong(_("your dict has no entry {missing}; it needs W1 (4x2), b1 (4), W2 (4) and b2 (1 number).")
+                    .format(missing=missing)) from None
     except TypeError:
-        raise Wrong("your dict's entries should be W1 as 4 lists of 2 numbers, b1 and W2 as lists of 4, b2 a number.") from None
+        raise Wrong(_("your dict's entries should be W1 as 4 lists of 2 numbers, b1 and W2 as lists of 4, b2 a number.")) \
+            from None
     if set(flat_got) != set(flat_want):
-        raise Wrong(f"your gradients have the wrong shapes: expected W1 4x2, b1 4, W2 4 and b2 1 ({len(flat_want)} "
-                    f"numbers), got {len(flat_got)} numbers.")
-    halved = {k: v / 2 for k, v in flat_want.items()}
-    no_out_slope = {k: v for k, v in flat_want.items()}
+        raise Wrong(_("your gradients have the wrong shapes: expected W1 4x2, b1 4, W2 4 and b2 1 ({want} numbers), "
+                      "got {got} numbers.").format(want=len(flat_want), got=len(flat_got)))
     o = _forward_241(**NET_241)
-    slope = o * (1 - o)
-    no_out_slope = {k: v / slope for k, v in flat_want.items()}
-    return numbers_answer(flat_got, flat_want, "gradient", [
-        (halved, "every gradient is half the engine's: d(o - y)**2/do = 2(o - y)."),
-        (no_out_slope, "you left out the output sigmoid's slope o(1 - o) from delta_out."),
+    return numbers_answer(flat_got, flat_want, _("gradient"), [
+        ({k: v / 2 for k, v in flat_want.items()}, _("every gradient is half the engine's: d(o - y)**2/do = 2(o - y).")),
+        ({k: v / (o * (1 - o)) for k, v in flat_want.items()},
+         _("you left out the output sigmoid's slope o(1 - o) from delta_out.")),
     ])
 
 
@@ -596,214 +635,218 @@ CORNERS = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]
 def _classify(function: Any, name: str, target: Callable[[float, float], int], mistakes: Sequence[tuple[Callable, str]]) -> str:
     outs = []
     for x1, x2 in CORNERS:
-        out = _number(_answered(_call(function, x1, x2, what=f"your {name}"), name), f"your {name}({x1:g}, {x2:g})")
-        outs.append(out)
+        outs.append(_number(_answered(_call(function, x1, x2, what=_yours(name)), name), _yours(f"{name}({x1:g}, {x2:g})")))
     wrong = [(c, o) for c, o in zip(CORNERS, outs) if (o > 0.5) != bool(target(*c))]
     if not wrong:
-        return f"right: all four corners are on the right side of 0.5 ({', '.join(_fmt(o) for o in outs)})."
-    said = "; ".join(f"({c[0]:g}, {c[1]:g}) gives {_fmt(o)} but should be {'above' if target(*c) else 'below'} 0.5"
-                     for c, o in wrong)
+        return _("right: all four corners are on the right side of 0.5 ({outs}).").format(outs=", ".join(map(_fmt, outs)))
+    said = _("; ").join((_("({x1}, {x2}) gives {out} but should be above 0.5") if target(*c) else
+                         _("({x1}, {x2}) gives {out} but should be below 0.5")).format(x1=f"{c[0]:g}", x2=f"{c[1]:g}", out=_fmt(o))
+                        for c, o in wrong)
     hint = _match(outs, mistakes, lambda got, m: all((g > 0.5) == bool(m(*c)) for g, c in zip(got, CORNERS)))
-    raise _hinted(f"{len(wrong)} of 4 corners are wrong: {said}.", hint)
+    raise _hinted(_("{count} of 4 corners are wrong: {said}.").format(count=len(wrong), said=said), hint)
 
 
-@exercise("05.1", "Weights for one logistic unit that computes AND",
-          "sigmoid(w1*x1 + w2*x2 + b) is above 0.5 where w1*x1 + w2*x2 + b > 0: put that line between (1, 1) and the others.")
-def _(answer: Any) -> str:
+@exercise("05.1", N_("Weights for one logistic unit that computes AND"),
+          N_("sigmoid(w1*x1 + w2*x2 + b) is above 0.5 where w1*x1 + w2*x2 + b > 0: put that line between (1, 1) and the "
+             "others."))
+def and_unit(answer: Any) -> str:
     if not isinstance(answer, (tuple, list)) or len(answer) != 3:
-        raise Wrong(f"give the three numbers (w1, w2, b) as a tuple; your answer is {_kind(answer)}.")
-    w1, w2, b = (_number(v, f"your {n}") for v, n in zip(answer, ("w1", "w2", "b")))
+        raise Wrong(_("give the three numbers (w1, w2, b) as a tuple; your answer is {kind}.").format(kind=_kind(answer)))
+    w1, w2, b = (_number(v, _yours(n)) for v, n in zip(answer, ("w1", "w2", "b")))
     unit = lambda x1, x2: (w1 * Value(x1) + w2 * Value(x2) + b).sigmoid()  # noqa: E731
     return _classify(unit, "unit", lambda x1, x2: int(x1 and x2), [
-        (lambda x1, x2: x1 or x2, "this is OR; for AND the bias must be more negative, so one input alone is not enough."),
+        (lambda x1, x2: x1 or x2, _("this is OR; for AND the bias must be more negative, so one input alone is not "
+                                    "enough.")),
     ])
 
 
-@exercise("05.2", "XOR by hand: a hidden layer of two sigmoids",
-          "XOR = AND(OR(x1, x2), NAND(x1, x2)): two hidden units for OR and NAND, an output unit for AND.")
-def _(answer: Any) -> str:
+@exercise("05.2", N_("XOR by hand: a hidden layer of two sigmoids"),
+          N_("XOR = AND(OR(x1, x2), NAND(x1, x2)): two hidden units for OR and NAND, an output unit for AND."))
+def xor_net(answer: Any) -> str:
     return _classify(answer, "xor_net", lambda x1, x2: int(x1 != x2), [
-        (lambda x1, x2: x1 or x2, "(1, 1) is classified as 1, as OR would: one line cannot separate XOR; "
-                                  "combine OR and NAND in a hidden layer."),
+        (lambda x1, x2: x1 or x2, _("(1, 1) is classified as 1, as OR would: one line cannot separate XOR; "
+                                    "combine OR and NAND in a hidden layer.")),
     ])
 
 
 # 06 losses and activations
 
-@exercise("06.1", "The largest slope of sigmoid",
-          "sigmoid'(x) = s(1 - s) with s = sigmoid(x); where is s(1 - s) largest?")
-def _(answer: Any) -> str:
-    slopes = []
-    for i in range(-400, 401):
-        x = Value(i / 100)
-        x.sigmoid().backward()
-        slopes.append(x.grad)
-    return number_answer(answer, max(slopes), "largest slope", "the engine's gradient of sigmoid, scanned over [-4, 4]", [
-        (1.0, "1 is the identity's slope; sigmoid's is s(1 - s), at most 1/4, so stacked sigmoids shrink gradients."),
-        (0.5, "0.5 is sigmoid(0), the value; the slope there is s(1 - s) = 0.5 * 0.5."),
+@exercise("06.1", N_("The largest slope of sigmoid"),
+          N_("sigmoid'(x) = s(1 - s) with s = sigmoid(x); where is s(1 - s) largest?"))
+def sigmoid_slope(answer: Any) -> str:
+    largest = max(_grad(Value.sigmoid, i / 100) for i in range(-400, 401))
+    return number_answer(answer, largest, _("largest slope"), _("the engine's gradient of sigmoid, scanned over [-4, 4]"), [
+        (1.0, _("1 is the identity's slope; sigmoid's is s(1 - s), at most 1/4, so stacked sigmoids shrink gradients.")),
+        (0.5, _("0.5 is sigmoid(0), the value; the slope there is s(1 - s) = 0.5 * 0.5.")),
     ])
 
 
-@exercise("06.2", "A softmax that never overflows",
-          "subtract max(zs) from every score before exp: the result is unchanged and exp never overflows.")
-def _(answer: Any) -> str:
+@exercise("06.2", N_("A softmax that never overflows"),
+          N_("subtract max(zs) from every score before exp: the result is unchanged and exp never overflows."))
+def stable_softmax(answer: Any) -> str:
     from .activations import softmax
 
-    cases = [((zs,), [p.data for p in softmax([Value(z) for z in zs])])
-             for zs in ([1.0, 2.0, 3.0], [0.0, 0.0], [-5.0, 2.5, 0.1, 7.0], [1000.0, 1001.0, 1002.0])]
-    return function_answer(answer, cases, "softmax", "the engine's nets.activations.softmax", [
-        (lambda zs: [math.exp(z) / sum(math.exp(y) for y in zs) for z in zs], "exp(1000) overflows: subtract max(zs) first."),
+    cases = _cases([([1.0, 2.0, 3.0],), ([0.0, 0.0],), ([-5.0, 2.5, 0.1, 7.0],), ([1000.0, 1001.0, 1002.0],)],
+                   lambda zs: [p.data for p in softmax([Value(z) for z in zs])])
+    return function_answer(answer, cases, "softmax", _engines("nets.activations.softmax"), [
+        (lambda zs: [math.exp(z) / sum(math.exp(y) for y in zs) for z in zs], _("exp(1000) overflows: subtract max(zs) "
+                                                                                 "first.")),
     ], rtol=1e-9)
 
 
-@exercise("06.3", "The gradient of cross-entropy with respect to the logits",
-          "d(cross_entropy)/dz_i = softmax(z)_i - 1 for the target class, softmax(z)_i for the others.")
-def _(answer: Any) -> str:
+@exercise("06.3", N_("The gradient of cross-entropy with respect to the logits"),
+          N_("d(cross_entropy)/dz_i = softmax(z)_i - 1 for the target class, softmax(z)_i for the others."))
+def cross_entropy_gradient(answer: Any) -> str:
     from .losses import cross_entropy
 
-    cases = []
-    for zs, t in [([2.0, 1.0, 0.1], 0), ([0.5, -1.0, 3.0, 0.0], 2), ([1.0, 1.0], 1)]:
+    def engine(zs: list[float], t: int) -> list[float]:
         logits = [Value(z) for z in zs]
         cross_entropy(logits, t).backward()
-        cases.append(((zs, t), [z.grad for z in logits]))
+        return [z.grad for z in logits]
 
     def probabilities(zs: Sequence[float], t: int) -> list[float]:
         e = [math.exp(z - max(zs)) for z in zs]
         return [v / sum(e) for v in e]
 
-    return function_answer(answer, cases, "ce_grad", "backward() through nets.losses.cross_entropy", [
-        (probabilities, "those are the probabilities; subtract 1 at the target class (softmax minus one-hot)."),
+    cases = _cases([([2.0, 1.0, 0.1], 0), ([0.5, -1.0, 3.0, 0.0], 2), ([1.0, 1.0], 1)], engine)
+    return function_answer(answer, cases, "ce_grad", _("backward() through nets.losses.cross_entropy"), [
+        (probabilities, _("those are the probabilities; subtract 1 at the target class (softmax minus one-hot).")),
         (lambda zs, t: [1 - p if i == t else p for i, p in enumerate(probabilities(zs, t))],
-         "the sign at the target is flipped: it is p_t - 1, negative, so gradient descent raises the target's score."),
+         _("the sign at the target is flipped: it is p_t - 1, negative, so gradient descent raises the target's "
+           "score.")),
     ])
 
 
 # 07 vanishing and exploding gradients
 
-@exercise("07.1", "The gradient through a chain of n sigmoid layers",
-          "go forward first to keep each z_k; the gradient is the product of w * s(z_k)(1 - s(z_k)) over the layers.")
-def _(answer: Any) -> str:
-    cases = []
-    for n, w, x in [(1, 1.0, 0.0), (5, 1.0, 0.0), (10, 2.0, 0.5), (3, -1.5, 1.0)]:
-        leaf = Value(x)
-        out = leaf
-        for _layer in range(n):
-            out = (w * out).sigmoid()
-        out.backward()
-        cases.append(((n, w, x), leaf.grad))
-    return function_answer(answer, cases, "chain_gradient", "backward() through n sigmoid layers", [
-        (lambda n, w, x: (w * 0.25) ** n, "the slope is 1/4 only where z = 0; after the first layer z = w * s(...) "
-                                          "is not 0. Compute s(z)(1 - s(z)) at each layer's own z."),
+@exercise("07.1", N_("The gradient through a chain of n sigmoid layers"),
+          N_("go forward first to keep each z_k; the gradient is the product of w * s(z_k)(1 - s(z_k)) over the layers."))
+def chain_gradient(answer: Any) -> str:
+    def engine(n: int, w: float, x: float) -> float:
+        def layers(out: Value) -> Value:
+            for _layer in range(n):
+                out = (w * out).sigmoid()
+            return out
+        return _grad(layers, x)
+
+    cases = _cases([(1, 1.0, 0.0), (5, 1.0, 0.0), (10, 2.0, 0.5), (3, -1.5, 1.0)], engine)
+    return function_answer(answer, cases, "chain_gradient", _("backward() through n sigmoid layers"), [
+        (lambda n, w, x: (w * 0.25) ** n, _("the slope is 1/4 only where z = 0; after the first layer z = w * s(...) "
+                                            "is not 0. Compute s(z)(1 - s(z)) at each layer's own z.")),
     ], rtol=1e-6)
 
 
-@exercise("07.2", "Clipping gradients by their norm",
-          "norm = sqrt(sum of g**2); if norm > max_norm, multiply every gradient by max_norm / norm.")
-def _(answer: Any) -> str:
+@exercise("07.2", N_("Clipping gradients by their norm"),
+          N_("norm = sqrt(sum of g**2); if norm > max_norm, multiply every gradient by max_norm / norm."))
+def clip_by_norm(answer: Any) -> str:
     from .optim import clip_grad_norm
 
-    cases = []
-    for grads, max_norm in [([3.0, 4.0], 1.0), ([0.1, -0.2, 0.2], 1.0), ([10.0, -10.0, 5.0, 0.0], 5.0)]:
-        params = [Value(0.0) for _ in grads]
+    def engine(grads: list[float], max_norm: float) -> list[float]:
+        params = [Value(0.0) for g in grads]
         for p, g in zip(params, grads):
             p.grad = g
         clip_grad_norm(params, max_norm)
-        cases.append(((list(grads), max_norm), [p.grad for p in params]))
-    return function_answer(answer, cases, "clip_by_norm", "the engine's nets.optim.clip_grad_norm", [
+        return [p.grad for p in params]
+
+    cases = _cases([([3.0, 4.0], 1.0), ([0.1, -0.2, 0.2], 1.0), ([10.0, -10.0, 5.0, 0.0], 5.0)], engine)
+    return function_answer(answer, cases, "clip_by_norm", _engines("nets.optim.clip_grad_norm"), [
         (lambda grads, m: [max(-m, min(m, g)) for g in grads],
-         "that clips each gradient on its own, which changes the direction; scale them all by one factor."),
+         _("that clips each gradient on its own, which changes the direction; scale them all by one factor.")),
         (lambda grads, m: [g * m / math.sqrt(sum(x * x for x in grads)) for g in grads],
-         "gradients already within max_norm must stay as they are: only scale when norm > max_norm."),
+         _("gradients already within max_norm must stay as they are: only scale when norm > max_norm.")),
     ])
 
 
 # 08 handwritten digits
 
-@exercise("08.1", "Parameters of the 64-16-16-10 digits MLP",
-          "layer by layer, inputs x neurons weights plus one bias per neuron.")
-def _(answer: Any) -> str:
+@exercise("08.1", N_("Parameters of the 64-16-16-10 digits MLP"),
+          N_("layer by layer, inputs x neurons weights plus one bias per neuron."))
+def digits_parameters(answer: Any) -> str:
     import nets
 
     want = nets.MLP(64, [16, 16, 10], seed=0).num_parameters()
-    return number_answer(answer, want, "count", "the engine's MLP(64, [16, 16, 10]).num_parameters()", [
-        (1440, "you counted only the weights; add the 16 + 16 + 10 biases."),
+    return number_answer(answer, want, _("parameter count"), _engines("MLP(64, [16, 16, 10]).num_parameters()"), [
+        (1440, _("you counted only the weights; add the 16 + 16 + 10 biases.")),
     ])
 
 
-@exercise("08.2", "Mini-batch steps in one epoch",
-          "one step per batch, and the last, smaller batch is a step too: ceil(n / batch_size).")
-def _(answer: Any) -> str:
+@exercise("08.2", N_("Mini-batch steps in one epoch"),
+          N_("one step per batch, and the last, smaller batch is a step too: ceil(n / batch_size)."))
+def steps_per_epoch(answer: Any) -> str:
     import numpy as np
 
     from .data import batches
 
-    cases = [((n, b), sum(1 for _ in batches(np.zeros((n, 1)), np.zeros(n), b, shuffle=False)))
-             for n, b in [(1437, 32), (100, 10), (10, 3), (5, 8)]]
+    cases = _cases([(1437, 32), (100, 10), (10, 3), (5, 8)],
+                   lambda n, b: sum(1 for _batch in batches(np.zeros((n, 1)), np.zeros(n), b, shuffle=False)))
     return function_answer(answer, cases, "steps_per_epoch", "len(list(nets.data.batches(...)))", [
-        (lambda n, b: n // b, "n // batch_size drops the last, smaller batch; it is a step too."),
+        (lambda n, b: n // b, _("n // batch_size drops the last, smaller batch; it is a step too.")),
     ])
 
 
 # 09 convolutions
 
-@exercise("09.1", "The output size of a convolution",
-          "(W - F + 2P) // S + 1: the padded width, minus the filter, in strides, plus the first position.")
-def _(answer: Any) -> str:
+@exercise("09.1", N_("The output size of a convolution"),
+          N_("(W - F + 2P) // S + 1: the padded width, minus the filter, in strides, plus the first position."))
+def conv_output_size(answer: Any) -> str:
     import nets
 
-    cases = []
-    for w, f, p, s in [(7, 3, 0, 1), (8, 3, 1, 1), (7, 3, 0, 2), (6, 2, 0, 2), (10, 5, 2, 3)]:
-        maps = nets.Conv2d(1, 1, f, stride=s, padding=p, seed=0)([[[0.0] * w for _ in range(w)]])
-        cases.append(((w, f, p, s), len(maps[0][0])))
-    return function_answer(answer, cases, "conv_output_size", "the width of the engine's Conv2d output", [
-        (lambda w, f, p, s: (w - f + 2 * p) // s, "add 1: the filter's first position counts too."),
-        (lambda w, f, p, s: (w - f + p) // s + 1, "padding adds P on both sides: 2P."),
+    def engine(w: int, f: int, p: int, s: int) -> int:
+        maps = nets.Conv2d(1, 1, f, stride=s, padding=p, seed=0)([[[0.0] * w for _row in range(w)]])
+        return len(maps[0][0])
+
+    cases = _cases([(7, 3, 0, 1), (8, 3, 1, 1), (7, 3, 0, 2), (6, 2, 0, 2), (10, 5, 2, 3)], engine)
+    return function_answer(answer, cases, "conv_output_size", _("the width of the engine's Conv2d output"), [
+        (lambda w, f, p, s: (w - f + 2 * p) // s, _("add 1: the filter's first position counts too.")),
+        (lambda w, f, p, s: (w - f + p) // s + 1, _("padding adds P on both sides: 2P.")),
     ])
 
 
-@exercise("09.2", "Parameters of Conv2d(3, 8, kernel_size=3)",
-          "each of the 8 filters spans all 3 input channels (3 x 3 x 3 weights) and has one bias.")
-def _(answer: Any) -> str:
+@exercise("09.2", N_("Parameters of Conv2d(3, 8, kernel_size=3)"),
+          N_("each of the 8 filters spans all 3 input channels (3 x 3 x 3 weights) and has one bias."))
+def conv_parameters(answer: Any) -> str:
     import nets
 
     want = nets.Conv2d(3, 8, 3, seed=0).num_parameters()
-    return number_answer(answer, want, "count", "the engine's Conv2d(3, 8, 3).num_parameters()", [
-        (216, "you counted only the weights; each filter has a bias too."),
-        (80, "each filter spans all 3 input channels: 3 * 3 * 3 weights per filter, not 3 * 3."),
+    return number_answer(answer, want, _("parameter count"), _engines("Conv2d(3, 8, 3).num_parameters()"), [
+        (216, _("you counted only the weights; each filter has a bias too.")),
+        (80, _("each filter spans all 3 input channels: 3 * 3 * 3 weights per filter, not 3 * 3.")),
     ])
 
 
-@exercise("09.3", "2x2 max pooling by hand",
-          "2x2 max pooling takes each 2x2 window once (stride 2, side by side): a 4x4 grid gives 2x2 maxima.")
-def _(answer: Any) -> str:
+@exercise("09.3", N_("2x2 max pooling by hand"),
+          N_("2x2 max pooling takes each 2x2 window once (stride 2, side by side): a 4x4 grid gives 2x2 maxima."))
+def max_pool_2x2(answer: Any) -> str:
     import nets
 
-    grids = [[[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 3, 2], [6, 2, 0, 1]],
-             [[-1, -3, 2, 9], [-4, -2, 1, 5], [7, 1, -3, 2], [6, 8, 0, -1]]]
-    cases = [((g,), [[v.data for v in row] for row in nets.MaxPool2d(2)([[[Value(x) for x in r] for r in g]])[0]])
-             for g in grids]
+    def engine(grid: list) -> list:
+        pooled = nets.MaxPool2d(2)([[[Value(x) for x in row] for row in grid]])[0]
+        return [[v.data for v in row] for row in pooled]
 
     def sliding(g: list) -> list:
         return [[max(g[i][j], g[i][j + 1], g[i + 1][j], g[i + 1][j + 1]) for j in range(3)] for i in range(3)]
 
-    return function_answer(answer, cases, "max_pool_2x2", "the engine's nets.MaxPool2d(2)", [
-        (sliding, "that slides the window one step at a time (3x3 outputs); 2x2 max pooling moves by 2: each 2x2 "
-                  "window once."),
+    cases = _cases([([[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 3, 2], [6, 2, 0, 1]],),
+                    ([[-1, -3, 2, 9], [-4, -2, 1, 5], [7, 1, -3, 2], [6, 8, 0, -1]],)], engine)
+    return function_answer(answer, cases, "max_pool_2x2", _engines("nets.MaxPool2d(2)"), [
+        (sliding, _("that slides the window one step at a time (3x3 outputs); 2x2 max pooling moves by 2: each 2x2 "
+                    "window once.")),
     ])
 
 
 # 10 recurrent networks and backprop through time
 
-@exercise("10.1", "A shared weight's gradient through time",
-          "h_t = tanh(w*h_(t-1) + x_t) uses w at every step: dh_T/dw sums each step's contribution, carried back through time.")
-def _(answer: Any) -> str:
-    cases = []
-    for w, xs in [(0.5, [1.0, -0.5, 0.25]), (1.2, [0.3, 0.3, 0.3, 0.3]), (-0.8, [0.5, 1.0])]:
-        wv, h = Value(w), Value(0.0)
-        for x in xs:
-            h = (wv * h + x).tanh()
-        h.backward()
-        cases.append(((w, list(xs)), wv.grad))
+@exercise("10.1", N_("A shared weight's gradient through time"),
+          N_("h_t = tanh(w*h_(t-1) + x_t) uses w at every step: dh_T/dw sums each step's contribution, carried back "
+             "through time."))
+def bptt_grad(answer: Any) -> str:
+    def engine(w: float, xs: list) -> float:
+        def unrolled(w: Value) -> Value:
+            h = Value(0.0)
+            for x in xs:
+                h = (w * h + x).tanh()
+            return h
+        return _grad(unrolled, w)
 
     def last_step_only(w: float, xs: list) -> float:
         h = 0.0
@@ -811,30 +854,31 @@ def _(answer: Any) -> str:
             h = math.tanh(w * h + x)
         return (1 - math.tanh(w * h + xs[-1]) ** 2) * h
 
-    return function_answer(answer, cases, "bptt_grad", "backward() through the unrolled steps", [
-        (last_step_only, "that is the last step's contribution alone; w is used at every step, so add the earlier "
-                         "steps' contributions, carried back through time."),
+    cases = _cases([(0.5, [1.0, -0.5, 0.25]), (1.2, [0.3, 0.3, 0.3, 0.3]), (-0.8, [0.5, 1.0])], engine)
+    return function_answer(answer, cases, "bptt_grad", _("backward() through the unrolled steps"), [
+        (last_step_only, _("that is the last step's contribution alone; w is used at every step, so add the earlier "
+                           "steps' contributions, carried back through time.")),
     ])
 
 
-@exercise("10.2", "Parameters of RNNCell(2, 3)",
-          "each of the 3 units has a weight per input (2), a recurrent weight per unit (3) and one bias.")
-def _(answer: Any) -> str:
+@exercise("10.2", N_("Parameters of RNNCell(2, 3)"),
+          N_("each of the 3 units has a weight per input (2), a recurrent weight per unit (3) and one bias."))
+def rnn_parameters(answer: Any) -> str:
     import nets
 
     want = nets.RNNCell(2, 3, seed=0).num_parameters()
-    return number_answer(answer, want, "count", "the engine's RNNCell(2, 3).num_parameters()", [
-        (21, "PyTorch's RNN has two biases per unit (b_ih and b_hh); stepgrad's RNNCell has one."),
-        (15, "each unit has a bias too."),
-        (9, "each unit also sees the previous state: 3 recurrent weights per unit."),
+    return number_answer(answer, want, _("parameter count"), _engines("RNNCell(2, 3).num_parameters()"), [
+        (21, _("PyTorch's RNN has two biases per unit (b_ih and b_hh); stepgrad's RNNCell has one.")),
+        (15, _("each unit has a bias too.")),
+        (9, _("each unit also sees the previous state: 3 recurrent weights per unit.")),
     ])
 
 
 # 11 gradient descent by hand
 
-@exercise("11.1", "One step of gradient descent",
-          "for each parameter: p.data -= lr * p.grad, in place (against the gradient, downhill).")
-def _(answer: Any) -> str:
+@exercise("11.1", N_("One step of gradient descent"),
+          N_("for each parameter: p.data -= lr * p.grad, in place (against the gradient, downhill)."))
+def sgd_step(answer: Any) -> str:
     import nets
 
     from .optim import SGD
@@ -844,21 +888,21 @@ def _(answer: Any) -> str:
         ((model([0.5, -1.0]) - 1.0) ** 2).backward()
     SGD(ref.parameters(), lr=0.1).step()
     before = [p.data for p in mine.parameters()]
-    _call(answer, mine.parameters(), 0.1, what="your sgd_step")
+    _call(answer, mine.parameters(), 0.1, what=_yours("sgd_step"))
     got = {f"p{i}": p.data for i, p in enumerate(mine.parameters())}
     want = {f"p{i}": p.data for i, p in enumerate(ref.parameters())}
     if all(g == b for g, b in zip(got.values(), before)):
-        raise Wrong("no parameter changed: update each p.data in place (assigning to the loop variable p does not).")
+        raise Wrong(_("no parameter changed: update each p.data in place (assigning to the loop variable p does not)."))
     uphill = {f"p{i}": 2 * b - w for i, (b, w) in enumerate(zip(before, want.values()))}
-    return numbers_answer(got, want, "parameter value", [
-        (uphill, "you stepped uphill: subtract lr * p.grad, to move against the gradient."),
-    ], rtol=1e-9, source="the engine's optim.SGD(lr=0.1).step()")
+    return numbers_answer(got, want, _("parameter value"), [
+        (uphill, _("you stepped uphill: subtract lr * p.grad, to move against the gradient.")),
+    ], rtol=1e-9, source=_engines("optim.SGD(lr=0.1).step()"))
 
 
-@exercise("11.2", "A learning rate below 2 / lambda_max",
-          "for a quadratic, gradient descent converges when lr < 2 / lambda_max, lambda_max the largest curvature.")
-def _(answer: Any) -> str:
-    lr = _number(answer, "your learning rate")
+@exercise("11.2", N_("A learning rate below 2 / lambda_max"),
+          N_("for a quadratic, gradient descent converges when lr < 2 / lambda_max, lambda_max the largest curvature."))
+def learning_rate(answer: Any) -> str:
+    lr = _number(answer, _("your learning rate"))
     loss = lambda a, b: 3 * a * a + 0.5 * b * b  # noqa: E731
     curvatures = []  # the Hessian's diagonal from the engine's gradients (the loss has no cross term)
     for i in range(2):
@@ -878,47 +922,50 @@ def _(answer: Any) -> str:
             break
     final = loss(a, b)
     if lr <= 0:
-        raise Wrong(f"a learning rate of {_fmt(lr)} does not go downhill; it must be positive.")
+        raise Wrong(_("a learning rate of {lr} does not go downhill; it must be positive.").format(lr=_fmt(lr)))
     if lr >= limit:
-        raise Wrong(f"with lr = {_fmt(lr)} the loss grows to {final:.3g} after the steps: the largest curvature is "
-                    f"{_fmt(max(curvatures))}, so lr must stay below 2 / {_fmt(max(curvatures))} = {_fmt(limit)}. "
-                    "Hint: the steepest direction (a) decides the limit, not the gentle one.")
-    return (f"right: {_fmt(lr)} is below 2 / lambda_max = {_fmt(limit)} (curvatures {', '.join(map(_fmt, curvatures))} "
-            f"from the engine's gradients); 100 steps from (1, 1) reach loss {final:.3g}.")
+        raise _hinted(_("with lr = {lr} the loss grows to {loss} after the steps: the largest curvature is {curvature}, so "
+                        "lr must stay below 2 / {curvature} = {limit}.").format(
+            lr=_fmt(lr), loss=f"{final:.3g}", curvature=_fmt(max(curvatures)), limit=_fmt(limit)),
+            _("the steepest direction (a) decides the limit, not the gentle one."))
+    return _("right: {lr} is below 2 / lambda_max = {limit} (curvatures {curvatures} from the engine's gradients); 100 "
+             "steps from (1, 1) reach loss {loss}.").format(
+        lr=_fmt(lr), limit=_fmt(limit), curvatures=", ".join(map(_fmt, curvatures)), loss=f"{final:.3g}")
 
 
 # 12 regularisation
 
-@exercise("12.1", "The L2 penalty as a Value",
-          "lam * (w1**2 + w2**2 + w3**2), built from the Value parameters so each gets the gradient 2 * lam * w.")
-def _(answer: Any) -> str:
+@exercise("12.1", N_("The L2 penalty as a Value"),
+          N_("lam * (w1**2 + w2**2 + w3**2), built from the Value parameters so each gets the gradient 2 * lam * w."))
+def l2_penalty(answer: Any) -> str:
     lam = 0.01
-    return value_function_answer(lambda *ws: _call(answer, list(ws), lam, what="your l2_penalty"),
+    return value_function_answer(lambda *ws: _call(answer, list(ws), lam, what=_yours("l2_penalty")),
                                  lambda *ws: lam * sum((w * w for w in ws), Value(0.0)),
                                  [(0.5, -1.0, 2.0), (3.0, 0.1, -0.2)], ["w1", "w2", "w3"], "l2_penalty", [
-        (lambda *ws: lam * sum(ws, Value(0.0)), "square each parameter: the penalty is lam * sum(w**2)."),
-        (lambda *ws: sum((w * w for w in ws), Value(0.0)), "multiply by lam."),
+        (lambda *ws: lam * sum(ws, Value(0.0)), _("square each parameter: the penalty is lam * sum(w**2).")),
+        (lambda *ws: sum((w * w for w in ws), Value(0.0)), _("multiply by lam.")),
     ])
 
 
-@exercise("12.2", "The scale of inverted dropout with p = 0.2",
-          "the kept values are divided by the keep probability 1 - p, so the expected value stays the same.")
-def _(answer: Any) -> str:
+@exercise("12.2", N_("The scale of inverted dropout with p = 0.2"),
+          N_("the kept values are divided by the keep probability 1 - p, so the expected value stays the same."))
+def dropout_scale(answer: Any) -> str:
     import nets
 
     drop = nets.Dropout(0.2, seed=0)
-    kept = {v.data for v in drop([Value(1.0) for _ in range(50)]) if v.data}
-    return number_answer(answer, kept.pop(), "scale", "the engine's Dropout(0.2) applied to ones", [
-        (0.8, "multiplying by the keep probability shrinks the expectation; divide by it: 1 / (1 - p)."),
-        (1 / 0.2, "divide by the keep probability 1 - p = 0.8, not by the drop probability p."),
+    kept = {v.data for v in drop([Value(1.0) for _one in range(50)]) if v.data}
+    return number_answer(answer, kept.pop(), _("scale"), _("the engine's {code} applied to ones")
+                         .format(code="Dropout(0.2)"), [
+        (0.8, _("multiplying by the keep probability shrinks the expectation; divide by it: 1 / (1 - p).")),
+        (1 / 0.2, _("divide by the keep probability 1 - p = 0.8, not by the drop probability p.")),
     ])
 
 
 # 13 batch normalisation
 
-@exercise("13.1", "Batch normalisation of one feature",
-          "(x - mean) / sqrt(var + eps) with the biased variance (divide by n), all with Values.")
-def _(answer: Any) -> str:
+@exercise("13.1", N_("Batch normalisation of one feature"),
+          N_("(x - mean) / sqrt(var + eps) with the biased variance (divide by n), all with Values."))
+def batch_norm(answer: Any) -> str:
     from .normalization import BatchNorm1d
 
     def engine(*xs: Value) -> Value:
@@ -926,9 +973,10 @@ def _(answer: Any) -> str:
         return autograd.sum(o[0] * k for k, o in enumerate(out, start=1))  # weights 1, 2, 3, ...: every gradient differs
 
     def learner(*xs: Value) -> Value:
-        out = _answered(_call(answer, list(xs), what="your batch_norm"), "batch_norm")
+        out = _answered(_call(answer, list(xs), what=_yours("batch_norm")), "batch_norm")
         if not isinstance(out, (list, tuple)) or len(out) != len(xs):
-            raise Wrong(f"your batch_norm should return a list of {len(xs)} Values, one per input; it returned {_kind(out)}.")
+            raise Wrong(_("your {name} should return a list of {count} Values, one per input; it returned {kind}.")
+                        .format(name="batch_norm", count=len(xs), kind=_kind(out)))
         return autograd.sum(o * k for k, o in enumerate(out, start=1))
 
     def unbiased(*xs: Value) -> Value:
@@ -937,31 +985,33 @@ def _(answer: Any) -> str:
         var = autograd.sum((x - mean) ** 2 for x in xs) / (n - 1)
         return autograd.sum((x - mean) / (var + 1e-5) ** 0.5 * k for k, x in enumerate(xs, start=1))
 
-    hint = "batch norm normalises with the biased variance: divide by n, not n - 1."
+    hint = _("batch norm normalises with the biased variance: divide by n, not n - 1.")
     for point in [(1.0, 2.0, 4.0), (-0.5, 0.3, 0.9, 2.0)]:
         value_function_answer(learner, engine, [point], [f"x{i + 1}" for i in range(len(point))],
-                              "batch_norm (outputs weighted 1, 2, 3, ...)", [(unbiased, hint)])
-    return "right: outputs and every input's gradient agree with the engine's BatchNorm1d on batches of 3 and 4."
+                              _("batch_norm (outputs weighted 1, 2, 3, ...)"), [(unbiased, hint)])
+    return _("right: outputs and every input's gradient agree with the engine's BatchNorm1d on batches of 3 and 4.")
 
 
-@exercise("13.2", "Running mean after one batch",
-          "running = (1 - momentum) * running + momentum * batch_mean, with PyTorch's momentum 0.1.")
-def _(answer: Any) -> str:
+@exercise("13.2", N_("Running mean after one batch"),
+          N_("running = (1 - momentum) * running + momentum * batch_mean, with PyTorch's momentum 0.1."))
+def running_mean(answer: Any) -> str:
     from .normalization import BatchNorm1d
 
     bn = BatchNorm1d(1)
     bn.forward_batch([[1.0], [2.0], [3.0]])  # batch mean 2
-    return number_answer(answer, bn.running_mean[0].data, "running mean", "the engine's BatchNorm1d(1) after the batch", [
-        (1.8, "that is momentum as Keras uses it; in PyTorch (and here) momentum weighs the new batch: 0.9 * 0 + 0.1 * 2."),
-        (2.0, "the running mean moves only part of the way: 0.9 * old + 0.1 * batch mean."),
+    return number_answer(answer, bn.running_mean[0].data, _("running mean"),
+                         _("the engine's {code} after the batch").format(code="BatchNorm1d(1)"), [
+        (1.8, _("that is momentum as Keras uses it; in PyTorch (and here) momentum weighs the new batch: "
+                "0.9 * 0 + 0.1 * 2.")),
+        (2.0, _("the running mean moves only part of the way: 0.9 * old + 0.1 * batch mean.")),
     ])
 
 
 # 14 transfer learning and augmentation
 
-@exercise("14.1", "Trainable parameters when only the last layer of 64-16-16-10 is trained",
-          "frozen layers keep their weights; only the last layer's 16 x 10 weights and 10 biases are trained.")
-def _(answer: Any) -> str:
+@exercise("14.1", N_("Trainable parameters when only the last layer of 64-16-16-10 is trained"),
+          N_("frozen layers keep their weights; only the last layer's 16 x 10 weights and 10 biases are trained."))
+def trainable_parameters(answer: Any) -> str:
     import nets
 
     from .module import frozen_parameters
@@ -971,20 +1021,22 @@ def _(answer: Any) -> str:
         layer.requires_grad_(False)
     frozen = frozen_parameters()
     want = sum(1 for p in model.parameters() if p not in frozen)
-    return number_answer(answer, want, "count", "the engine's MLP after requires_grad_(False) on the first two layers", [
-        (1482, "that is every parameter; frozen ones are not trained."),
-        (160, "the last layer's 10 biases are trained too."),
+    return number_answer(answer, want, _("parameter count"), _("the engine's {code} after {frozen} on the first two layers")
+                         .format(code="MLP", frozen="requires_grad_(False)"), [
+        (1482, _("that is every parameter; frozen ones are not trained.")),
+        (160, _("the last layer's 10 biases are trained too.")),
     ])
 
 
-@exercise("14.2", "Shift an image one pixel to the right",
-          "each row moves right by one: a new 0 comes in on the left and the last pixel falls off.")
-def _(answer: Any) -> str:
+@exercise("14.2", N_("Shift an image one pixel to the right"),
+          N_("each row moves right by one: a new 0 comes in on the left and the last pixel falls off."))
+def shift_right(answer: Any) -> str:
     import numpy as np
 
     images = [np.arange(16.0).reshape(4, 4).tolist(), [[0, 1, 0], [1, 1, 1], [0, 1, 0]]]
-    cases = [((img,), [[0.0, *row[:-1]] for row in np.asarray(img, dtype=float).tolist()]) for img in images]
-    return function_answer(answer, cases, "shift_right", "each row moved one pixel right, a blank pixel coming in", [
-        (lambda img: [[*row[1:], 0.0] for row in img], "that moves it left: the new 0 comes in on the left."),
-        (lambda img: [[row[-1], *row[:-1]] for row in img], "the pixel falling off must not wrap around: put 0 in its place."),
+    cases = _cases([(img,) for img in images], lambda img: [[0.0, *row[:-1]] for row in np.asarray(img, dtype=float).tolist()])
+    return function_answer(answer, cases, "shift_right", _("each row moved one pixel right, a blank pixel coming in"), [
+        (lambda img: [[*row[1:], 0.0] for row in img], _("that moves it left: the new 0 comes in on the left.")),
+        (lambda img: [[row[-1], *row[:-1]] for row in img], _("the pixel falling off must not wrap around: put 0 in its "
+                                                              "place.")),
     ])
