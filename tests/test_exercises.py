@@ -332,3 +332,15 @@ def test_every_sentence_of_the_checkers_is_marked_for_translation():
                 and isinstance(node.value, str) and id(node) not in marked | docstrings and english_runs(node.value)]
     assert [text for _line, text in unmarked] == ['<div class="stepgrad-feedback" style="border-left: 4px solid ',
                                                   " is registered twice"], unmarked
+
+
+def test_the_chinese_notebooks_show_their_checks_in_chinese():
+    """The saved outputs of the check cells of notebooks/zh/ (re-execute its Exercises cells after a change of words)."""
+    shown = []
+    for path in sorted((course.NOTEBOOKS / "zh").glob("[0-9][0-9]_*.ipynb")):
+        for cell in read(path).cells:
+            if cell.cell_type == "code" and CALL.search(cell.source):
+                shown += [(path.name, "".join(o.data["text/plain"])) for o in cell.outputs if "text/plain" in o.get("data", {})]
+    assert len(shown) == len(EXERCISES)
+    for name, text in shown:
+        assert text.startswith("✗ 练习") and not english_runs(text), (name, text)
