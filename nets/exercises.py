@@ -132,8 +132,9 @@ def check(exercise: str, answer: Any) -> Feedback:
 
 def _spaced(text: str) -> str:
     """Chinese typesetting: no space between two CJK characters (the sentences put one around
-    each word they insert, which is right beside a formula or a code name, not beside a word)."""
-    return CJK_SPACE.sub("", text)
+    each word they insert, which is right beside a formula or a code name, not beside a word);
+    `code` is left as it is."""
+    return "".join(part if part.startswith("`") else CJK_SPACE.sub("", part) for part in re.split(r"(`[^`]*`)", text))
 
 
 CJK_SPACE = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) (?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")

@@ -344,3 +344,10 @@ def test_the_chinese_notebooks_show_their_checks_in_chinese():
     assert len(shown) == len(EXERCISES)
     for name, text in shown:
         assert text.startswith("✗ 练习") and not english_runs(text), (name, text)
+
+
+def test_chinese_words_close_up_but_code_keeps_its_spaces():
+    from nets.exercises import _spaced
+
+    assert _spaced("你的 斜率 12 偏高 2，在第 3 行：`print(\"你 好\")`。") == "你的斜率 12 偏高 2，在第 3 行：`print(\"你 好\")`。"
+    assert _spaced("your slope 12 is 2 too high") == "your slope 12 is 2 too high"
