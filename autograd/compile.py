@@ -25,6 +25,7 @@ import math
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 from .batched import grouped, load_numpy
+from .i18n import Message, N_
 from .ops import lookup
 from .value import Value, gc_paused, shown, topological, traced
 
@@ -513,13 +514,14 @@ class Tape:
         grads = self.gradient(seed).copy()
         bad = np.flatnonzero(~np.isfinite(grads))
         if len(bad):
-            raise OverflowError(f"Tape.backward: the gradient of parameter {bad[0]} is {grads[bad[0]]!r}, "
-                                "not a finite number (it overflows the float range)")
+            raise OverflowError(Message(N_("Tape.backward: the gradient of parameter {i} is {grad!r}, not a finite "
+                                           "number (it overflows the float range)"), i=bad[0], grad=grads[bad[0]]))
         totals = [p.grad + g for p, g in zip(self.params, grads.tolist())]
         bad = [i for i, total in enumerate(totals) if total - total != 0]  # inf or nan
         if bad:  # a grad summed over several calls: refused before any grad changes, as backward() does
-            raise OverflowError(f"Tape.backward: the gradient of parameter {bad[0]} summed with its grad so far "
-                                f"({self.params[bad[0]].grad!r}) is {totals[bad[0]]!r}, not a finite number; zero the grads")
+            raise OverflowError(Message(N_("Tape.backward: the gradient of parameter {i} summed with its grad so far "
+                                           "({grad!r}) is {total!r}, not a finite number; zero the grads"),
+                                        i=bad[0], grad=self.params[bad[0]].grad, total=totals[bad[0]]))
         for p, total in zip(self.params, totals):
             p.grad = total
         return grads
@@ -557,19 +559,24 @@ class Tape:
         V[:len(self.input_ids)] = self.columns  # layers read them from the batch: here they are operands to name
         bad = np.flatnonzero(~np.isfinite(self.theta))
         if len(bad):
-            raise OverflowError(f"Tape: parameter {bad[0]} is {self.theta[bad[0]]!r}, not a finite number")
+            raise OverflowError(Message(N_("Tape: parameter {i} is {value!r}, not a finite number"),
+                                        i=bad[0], value=self.theta[bad[0]]))
         parts = [part for group, saved in zip(self.groups, self.saved) for part in group.parts(saved, V.shape[1])]
         for op, rows, parents, constants, slopes in sorted(parts, key=lambda part: part[1].start):  # in graph order
-            for what, values in (("result", V[rows]), ("slope", slopes)):
+            for what, values in ((N_("{op}: the result on {operands} (example {example}) is {value!r}, not a finite "
+                                     "number"), V[rows]),
+                                 (N_("{op}: the slope on {operands} (example {example}) is {value!r}, not a finite "
+                                     "number"), slopes)):
                 where = np.argwhere(~np.isfinite(values))
                 if len(where):
                     g, *_, b = where[0]
                     operands = ", ".join(repr(float(V[r, b])) for r in parents[g])
                     numbers = [float(c) for c in constants[g, :, 0]]
                     bad_value = float(values[tuple(where[0])])
-                    raise (ValueError if math.isnan(bad_value) else OverflowError)(
-                        f"{op}: the {what} on {operands}{f' and {numbers}' if numbers else ''} "
-                        f"(example {b}) is {bad_value!r}, not a finite number")
+                    if numbers:
+                        operands = Message(N_("{operands} and {numbers}"), operands=operands, numbers=numbers)
+                    raise (ValueError if math.isnan(bad_value) else OverflowError)(Message(
+                        what, op=op, operands=operands, example=b, value=bad_value))
 
 
 def _readers(tape: list[Entry], outputs: list[int]) -> list[int]:

@@ -132,6 +132,38 @@ def N_(message: str) -> str:
     return message
 
 
+class Message(str):
+    """An error message translated when it is shown: `ValueError(Message(N_("log: undefined
+    for x = {x!r}"), x=x))`.  As a `str` it is the English (what `e.args[0]` compares to);
+    `str()`, an f-string or `format` give it in the language in force at that moment, so the
+    engine raises without looking anything up, and the CLI, a traceback in a Chinese notebook
+    or a test each read it in their own language.  A field may itself be a Message."""
+
+    template: str
+    fields: dict[str, Any]
+
+    def __new__(cls, template: str, **fields: Any) -> "Message":
+        self = super().__new__(cls, template.format(**fields) if fields else template)
+        self.template, self.fields = template, fields
+        return self
+
+    def __str__(self) -> str:
+        lang = current()
+        if lang == SOURCE:
+            return str.__str__(self)
+        translated = translations(lang).gettext(self.template)
+        return translated.format(**self.fields) if self.fields else translated
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, Any]]:  # pickling: the template and its fields
+        return (self.template,), self.fields
+
+
 def speaking(method: Callable[..., T]) -> Callable[..., T]:
     """Decorator for a method of an object with a `lang` attribute: the method runs in that
     language (None: the one in force), so every text it makes is in it."""

@@ -22,6 +22,7 @@ from fractions import Fraction
 from operator import mul
 from typing import Callable, Iterable, Sequence, Union
 
+from .i18n import Message, N_
 from .ops import OPS, Batched, Names, Op, compact, define, terms
 
 Number = Union[int, float]
@@ -112,7 +113,7 @@ class Value:
             y = other.data
             if x == 0 and y > 0:  # as PyTorch and HIPS autograd: 0**y = 0, d/dy = 0
                 if y < 1:
-                    raise ValueError(f"pow: the slope of x**{y!r} is infinite at x = 0.0")
+                    raise ValueError(Message(N_("pow: the slope of x**{n!r} is infinite at x = 0.0"), n=y))
                 return _node(0.0, "**", (self, other), (1.0 if y == 1 else 0.0, 0.0))
             out = _power(_positive_base(x), y)
             return _node(out, "**", (self, other), (_slope(_times_power(y, x, y - 1), "pow", x),
@@ -120,7 +121,7 @@ class Value:
         n = _constant(other, "**")
         out = _power(x, n)
         if x == 0 and 0 < n < 1:
-            raise ValueError(f"pow: the slope of x**{n!r} is infinite at x = 0.0")
+            raise ValueError(Message(N_("pow: the slope of x**{n!r} is infinite at x = 0.0"), n=n))
         return _node(out, "**c", (self,), (_slope(_times_power(n, x, n - 1), "pow", x),), n)
 
     @define(Op("neg", formula="-{x}", slopes=("-1",)))
@@ -137,23 +138,23 @@ class Value:
         try:
             e = math.exp(self.data)
         except OverflowError:
-            raise OverflowError(f"exp: overflow at x = {self.data!r} (e**x exceeds the float range)") from None
+            raise OverflowError(Message(N_("exp: overflow at x = {x!r} (e**x exceeds the float range)"), x=self.data)) from None
         return _node(e, "exp", (self,), (e,))
 
     @define(Op("log", slopes=("1/{x}",), explain=True))
     def log(self) -> Value:
         x = self.data
         if x <= 0:
-            raise ValueError(f"log: undefined for x = {x!r} (needs x > 0)")
+            raise ValueError(Message(N_("log: undefined for x = {x!r} (needs x > 0)"), x=x))
         return _node(math.log(x), "log", (self,), (_slope(1.0 / x, "log", x),))
 
     @define(Op("sqrt", slopes=("1/(2*{out})",), explain=True))
     def sqrt(self) -> Value:
         x = self.data
         if x < 0:
-            raise ValueError(f"sqrt: undefined for x = {x!r} (needs x >= 0)")
+            raise ValueError(Message(N_("sqrt: undefined for x = {x!r} (needs x >= 0)"), x=x))
         if x == 0:
-            raise ValueError("sqrt: the slope is infinite at x = 0.0 (derivative 1 / (2*sqrt(x)))")
+            raise ValueError(Message(N_("sqrt: the slope is infinite at x = 0.0 (derivative 1 / (2*sqrt(x)))")))
         r = math.sqrt(x)
         return _node(r, "sqrt", (self,), (0.5 / r,))
 
@@ -191,7 +192,7 @@ class Value:
         low = -math.inf if lo is None else _constant(lo, "clamp")
         high = math.inf if hi is None else _constant(hi, "clamp")
         if low > high:
-            raise ValueError(f"clamp: lo {lo!r} is greater than hi {hi!r}")
+            raise ValueError(Message(N_("clamp: lo {lo!r} is greater than hi {hi!r}"), lo=lo, hi=hi))
         inside = low <= x <= high
         out = x if inside else low if x < low else high
         return _node(out, "clamp", (self,), (1.0 if inside else 0.0,), (low, high))
@@ -329,10 +330,10 @@ def _graph(fields: tuple[str, ...], table: tuple) -> Value:
 
 def _grad_overflow(node: Value, parent: Value, local: float, g: float) -> OverflowError:
     """The error for a gradient that stops being finite as `node` passes it to `parent`."""
-    return OverflowError(
-        f"backward: {_op_name(node.op)}: the gradient it passes to its input {_called(parent)} is not a finite "
-        f"number: {parent.grad!r} + {local!r} * {g!r} overflows the float range"
-    )
+    return OverflowError(Message(N_(
+        "backward: {op}: the gradient it passes to its input {input} is not a finite number: {grad!r} + {local!r} "
+        "* {g!r} overflows the float range"), op=_op_name(node.op), input=_called(parent), grad=parent.grad, local=local,
+        g=g))
 
 
 def accumulated(node: Value, earlier: float) -> float:
@@ -340,13 +341,14 @@ def accumulated(node: Value, earlier: float) -> float:
     an OverflowError if that sum overflows."""
     total = node.grad + earlier
     if total - total:  # inf or nan
-        raise OverflowError(f"backward: the grad of {_called(node)} summed over passes is not a finite number: "
-                            f"{earlier!r} + {node.grad!r} overflows the float range")
+        raise OverflowError(Message(N_("backward: the grad of {node} summed over passes is not a finite number: "
+                                       "{earlier!r} + {grad!r} overflows the float range"),
+                                    node=_called(node), earlier=earlier, grad=node.grad))
     return total
 
 
 def _called(node: Value) -> str:
-    return repr(node.label) if node.label else f"(data {node.data!r})"
+    return repr(node.label) if node.label else Message(N_("(data {data!r})"), data=node.data)
 
 
 # ---- fused n-ary operations, for networks: one node instead of 2n ----
@@ -403,7 +405,7 @@ def _extreme(values: Iterable[Operand], op: str, beats: Callable[[float, float],
     values = list(values)
     parents = tuple(v for v in values if type(v) is Value)
     if not parents:
-        raise ValueError(f"{op}: needs at least one Value, got {len(values)} plain numbers")
+        raise ValueError(Message(N_("{op}: needs at least one Value, got {n} plain numbers"), op=op, n=len(values)))
     constants = [_constant(v, op) for v in values if type(v) is not Value]
     best = 0
     for i, v in enumerate(parents):
@@ -601,8 +603,8 @@ _new = object.__new__
 def _overflow(op: str, data: float, parents: tuple, const: object) -> None:
     op = _op_name(op)
     operands = [repr(p.data) for p in parents] + ([] if const is None else [repr(const)])  # fused sums check first
-    raise OverflowError(f"{op}: the result of {op} on {', '.join(operands)} is {data!r}, not a finite number "
-                        "(it overflows the float range)")
+    raise OverflowError(Message(N_("{op}: the result of {op} on {operands} is {data!r}, not a finite number "
+                                   "(it overflows the float range)"), op=op, operands=", ".join(operands), data=data))
 
 
 def _op_name(op: str) -> str:
@@ -613,7 +615,7 @@ def _op_name(op: str) -> str:
 def _slope(g: float, op: str, x: float) -> float:
     """A local derivative, checked: an infinite slope would silently poison backward()."""
     if g - g != 0.0:
-        raise OverflowError(f"{op}: the slope at {x!r} overflows the float range")
+        raise OverflowError(Message(N_("{op}: the slope at {x!r} overflows the float range"), op=op, x=x))
     return g
 
 
@@ -627,16 +629,18 @@ def _times_power(n: float, x: float, m: float) -> float:
         return math.inf
 
 
-def real_number(x: object, where: str, what: str = "data") -> float:
+def real_number(x: object, where: str, what: str = N_("data")) -> float:
     """`x` as a finite float, or an error naming `where` and what was received."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{where}: {what} must be a real number, got {type(x).__name__} {shown(x)}")
+        raise TypeError(Message(N_("{where}: {what} must be a real number, got {type} {value}"),
+                                where=where, what=Message(what), type=type(x).__name__, value=shown(x)))
     try:
         x = float(x)
     except OverflowError:
-        raise OverflowError(f"{where}: {what} {shown(x)} is too large for a float") from None
+        raise OverflowError(Message(N_("{where}: {what} {value} is too large for a float"),
+                                    where=where, what=Message(what), value=shown(x))) from None
     if not math.isfinite(x):
-        raise ValueError(f"{where}: {what} must be finite, got {x!r}")
+        raise ValueError(Message(N_("{where}: {what} must be finite, got {x!r}"), where=where, what=Message(what), x=x))
     return x
 
 
@@ -656,7 +660,7 @@ def _constant(x: object, op: str) -> float:
     """A plain-number operand of `op` as a float."""
     if type(x) is float and x - x == 0.0:  # finite
         return x
-    return real_number(x, op, "a plain-number operand")
+    return real_number(x, op, N_("a plain-number operand"))
 
 
 def _compared(other: object, op: str) -> float:
@@ -673,7 +677,8 @@ def _compared(other: object, op: str) -> float:
 
 def _nonzero(divisor: float, dividend: float) -> float:
     if divisor == 0:
-        raise ZeroDivisionError(f"division: {dividend!r} / {divisor!r} divides by zero")
+        raise ZeroDivisionError(Message(N_("division: {dividend!r} / {divisor!r} divides by zero"),
+                                        dividend=dividend, divisor=divisor))
     return divisor
 
 
@@ -691,29 +696,29 @@ def _total(terms: list[float], op: str) -> float:
         except (OverflowError, ValueError):  # a term is inf or nan, or the total is too large
             total = math.inf
     if total - total != 0.0:
-        raise OverflowError(f"{op}: the total is {total!r}, not a finite number (a term overflowed the float range)")
+        raise OverflowError(Message(N_("{op}: the total is {total!r}, not a finite number (a term overflowed the float "
+                                       "range)"), op=op, total=total))
     return total
 
 
 def _positive_base(x: float) -> float:
     if x <= 0:
-        raise ValueError(
-            f"pow: base {x!r} must be positive when the exponent is a Value "
-            f"(x**y has no derivative in y for x <= 0); use a plain number exponent"
-        )
+        raise ValueError(Message(N_("pow: base {x!r} must be positive when the exponent is a Value (x**y has no "
+                                    "derivative in y for x <= 0); use a plain number exponent"), x=x))
     return x
 
 
 def _power(x: float, n: float) -> float:
     """x ** n for real x and n, with errors that say what went wrong."""
     if x < 0 and n != int(n):
-        raise ValueError(f"pow: a negative base {x!r} has no real power {n!r} (the exponent must be an integer)")
+        raise ValueError(Message(N_("pow: a negative base {x!r} has no real power {n!r} (the exponent must be an "
+                                    "integer)"), x=x, n=n))
     if x == 0 and n < 0:
-        raise ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {n!r}")
+        raise ZeroDivisionError(Message(N_("pow: 0.0 cannot be raised to the negative power {n!r}"), n=n))
     try:
         return x**n
     except OverflowError:
-        raise OverflowError(f"pow: {x!r} ** {n!r} overflows the float range") from None
+        raise OverflowError(Message(N_("pow: {x!r} ** {n!r} overflows the float range"), x=x, n=n)) from None
 
 
 # ---- order of the backward pass ----

@@ -16,12 +16,14 @@ numbers and names are left as they are.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from autograd import i18n
 
 _original_set_text: Callable[..., Any] | None = None
+_figures_speak = i18n.SOURCE  # the language _figures_in last chose
 
 
 def set_language(lang: str | None) -> str:
@@ -30,6 +32,18 @@ def set_language(lang: str | None) -> str:
     chosen = i18n.current()
     _figures_in(chosen)
     return chosen
+
+
+@contextmanager
+def figures_in(lang: str | None = None) -> Iterator[None]:
+    """Within the block, matplotlib's figures speak `lang` (default: the language in force), as
+    after `set_language`; then as before.  For `stepgrad train --plots` and `demo`."""
+    before = _figures_speak
+    _figures_in(i18n.current() if lang is None else i18n.check_language(lang))
+    try:
+        yield
+    finally:
+        _figures_in(before)
 
 
 def figure_text(text: str, lang: str | None = None) -> str:
@@ -84,7 +98,8 @@ def _messages(lang: str) -> list[tuple[str, str]]:
 
 def _figures_in(lang: str) -> None:
     """matplotlib: translate every text as it is set, and fall back to a CJK font (or undo both for English)."""
-    global _original_set_text
+    global _original_set_text, _figures_speak
+    _figures_speak = lang
     import matplotlib
     from matplotlib.text import Text
 

@@ -20,10 +20,12 @@ from matplotlib.figure import Figure
 import autograd
 from autograd import no_grad
 from autograd.files import write_atomically
+from autograd.i18n import N_
 
 from . import losses
 from .conv import Conv2d
 from .dense import MLP
+from .language import figure_text
 from .module import Module
 from .outputs import output_classes
 from .sequential import Sequential
@@ -98,7 +100,7 @@ def loss_curves(history: Recorded, *, title: str = "Training history", loss_name
 
 
 def _curve_panels(history: History, loss_name: str) -> list[tuple[str, str]]:
-    return [("loss", loss_name)] + ([("accuracy", "accuracy")] if "accuracy" in history.history else [])
+    return [("loss", loss_name)] + ([("accuracy", N_("accuracy"))] if "accuracy" in history.history else [])
 
 
 def draw_curve(ax: Axes, history: History, key: str, label: str, validation_name: str = "validation") -> None:
@@ -108,10 +110,11 @@ def draw_curve(ax: Axes, history: History, key: str, label: str, validation_name
     ax.plot(epochs, h[key], label="training", color=COLOURS[0])
     if f"val_{key}" in h:
         ax.plot(epochs, h[f"val_{key}"], label=validation_name, color=COLOURS[1], linestyle="--")
+    label = figure_text(label)  # in the figures' language, then capitalised for the title
     title = label[0].upper() + label[1:]
     if key == "loss" and min(h[key]) > 0 and max(h[key]) / min(h[key]) > 100:
         ax.set_yscale("log")  # a loss falling by orders of magnitude is flat on a linear axis
-        label += " (log scale)"
+        label = N_("{0} (log scale)").format(label)
     ax.set(xlabel="epoch", ylabel=label, title=title)
     ax.grid(alpha=0.3)
     ax.legend()

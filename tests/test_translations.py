@@ -129,7 +129,7 @@ def test_explain_speaks_chinese_with_the_formulas_unchanged():
 @pytest.mark.parametrize("argv, words", [
     (["explain", "x*", "x=1", "--lang", "zh"], "stepgrad explain：错误：无效的表达式"),
     (["explain", "x*y", "x=1", "--lang=zh"], "没有值：请加上 y=NUMBER"),
-    (["train", "--epochs", "0", "--lang", "zh"], "参数 --epochs：需要一个正的 int"),
+    (["train", "--epochs", "0", "--lang", "zh"], "参数 --epochs：需要一个正整数"),
     (["train", "--lang", "zh", "--data", "nope"], "无效的选项：'nope'"),
 ])
 def test_errors_are_one_chinese_line(argv, words):

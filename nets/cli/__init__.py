@@ -84,15 +84,17 @@ MAX_SEED = 2**32 - 1  # NumPy's and scikit-learn's seeds are 32-bit
 MAX_EPOCHS = 100_000  # the demo's 100 epochs take seconds, so this is hours; more is a typo
 
 
+POSITIVE = {int: N_("expected a positive int, got {text!r}"), float: N_("expected a positive float, got {text!r}")}
+
+
 def _positive(kind: type, maximum: float = float("inf")) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(_("expected a positive {kind}, got {text!r}").format(
-                kind=kind.__name__, text=text)) from None
+            raise argparse.ArgumentTypeError(_(POSITIVE[kind]).format(text=text)) from None
         if not value > 0 or value == float("inf"):
-            raise argparse.ArgumentTypeError(_("expected a positive {kind}, got {text!r}").format(kind=kind.__name__, text=text))
+            raise argparse.ArgumentTypeError(_(POSITIVE[kind]).format(text=text))
         if value > maximum:
             raise argparse.ArgumentTypeError(_("expected at most {maximum}, got {text!r}").format(maximum=maximum, text=text))
         return value
@@ -284,11 +286,11 @@ def _build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--png", metavar="FILE", help=_("also write the graph's drawing as PNG"))
     explain.add_argument("--html", metavar="FILE", help=_("also write every step as one web page (works offline)"))
     explain.add_argument("--quiz", action="store_true",
-                         help="ask for each backward step's local derivative and new grad before showing it: "
-                              "on the page with --html, else here in the terminal")
+                         help=_("ask for each backward step's local derivative and new grad before showing it: "
+                                "on the page with --html, else here in the terminal"))
     explain.add_argument("--network", metavar="NAME",
-                         help="instead of an expression, a network the course works by hand: 2-2-2 or 2-4-1 "
-                              "(sigmoid, mean squared error)")
+                         help=_("instead of an expression, a network the course works by hand: 2-2-2 or 2-4-1 "
+                                "(sigmoid, mean squared error)"))
     _lang_option(explain)
     explain.set_defaults(run=_explain)
 
@@ -362,6 +364,7 @@ def _build_parser() -> argparse.ArgumentParser:
                                              "with its gradients are written into --out."))
     demo.add_argument("--out", default="stepgrad-demo", metavar="DIR", help=_("where to write the pictures"))
     demo.add_argument("--quiet", action="store_true", help=_("no progress bar"))
+    _lang_option(demo)
     demo.set_defaults(run=_demo)
     parser.commands = {"explain": explain, "train": train, "demo": demo}  # type: ignore[attr-defined]
     return parser

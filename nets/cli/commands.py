@@ -14,12 +14,13 @@ import autograd
 from autograd import Value
 from autograd.compile import available_memory
 from autograd.files import write_atomically
-from autograd.i18n import gettext as _
+from autograd.i18n import font, gettext as _
 
 from .. import data, datasets, losses, optim
 from ..callbacks import ClipGradNorm, MaxNorm
 from ..conv import Conv2d, MaxPool2d
 from ..dense import MLP, Linear, Neuron
+from ..language import figures_in
 from ..layers import ACTIVATION_MODULES, Dropout, Flatten
 from ..module import Module
 from ..plot import decision_boundary, filters, gradient_norms, loss_curves, loss_grad_norms, save
@@ -97,9 +98,11 @@ def train(args: argparse.Namespace) -> None:
         if isinstance(model, MLP):
             shape = "-".join(str(n) for n in [model.nin, *model.nouts])
         else:
-            shape = f"{model[0].out_channels}-filter convolutional"
-        written = write_plots(model, history, X, y, loss, args.plots, f"{args.data}: {shape} {args.activation} network",
-                              validation=f"validation: {len(X_val)} points split off the training data")
+            shape = _("{n}-filter convolutional").format(n=model[0].out_channels)
+        written = write_plots(model, history, X, y, loss, args.plots,
+                              _("{data}: {shape} {activation} network").format(data=args.data, shape=shape,
+                                                                              activation=args.activation),
+                              validation=_("validation: {n} points split off the training data").format(n=len(X_val)))
         print(_("wrote {path}").format(path=", ".join(written)))
 
 
@@ -110,17 +113,18 @@ def demo(args: argparse.Namespace) -> None:
     X_test, y_test = data.moons(n=500, noise=0.1, seed=2)
     model = MLP(2, [16, 16, 1], activation="relu", seed=0)
     optimizer = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)  # = hinge + 1e-4 * sum(p^2)
-    print(f"{model}: {model.num_parameters()} parameters; 100 moons points, hinge loss, full-batch SGD, lr 1.0 -> 0.1")
+    print(_("{model}: {parameters} parameters; 100 moons points, hinge loss, full-batch SGD, lr 1.0 -> 0.1").format(
+        model=model, parameters=model.num_parameters()))
     start = time.perf_counter()
     history = fit(model, X, y, loss="hinge", optimizer=optimizer, epochs=100, progress=not args.quiet,
                   validation_data=(X_val, y_val), seed=0, schedule=optim.LinearDecay(optimizer, 0.1, 100))
-    print(f"trained in {time.perf_counter() - start:.1f} s")
+    print(_("trained in {seconds:.1f} s").format(seconds=time.perf_counter() - start))
     _train, test_accuracy = _report(model, X, y, X_test, y_test, "hinge")
-    title = f"Two moons, 2-16-16-1 relu network: {test_accuracy:.1%} held-out accuracy"
+    title = _("Two moons, 2-16-16-1 relu network: {accuracy:.1%} held-out accuracy").format(accuracy=test_accuracy)
     written = write_plots(model, history, X, y, "hinge", args.out, title, grads=False,
-                          validation=f"validation: {len(X_val)} other moons points (seed 1)")
+                          validation=_("validation: {n} other moons points (seed 1)").format(n=len(X_val)))
     written.append(write_neuron_graph(model, X, os.path.join(args.out, "neuron.svg")))
-    print(f"wrote {', '.join(written)}")
+    print(_("wrote {path}").format(path=", ".join(written)))
 
 
 def make_directory(path: str) -> None:
@@ -183,12 +187,19 @@ def build_cnn(args: argparse.Namespace, image_shape: tuple[int, ...], outputs: i
 
 def write_plots(model: Module, history: History, X: np.ndarray, y: np.ndarray, loss: str, directory: str,
                 title: str, *, grads: bool = True, validation: str = "validation") -> list[str]:
-    """Loss curves, the decision boundary (2-D data), per-layer gradient norms and a CNN's filters, as PNGs."""
+    """Loss curves, the decision boundary (2-D data), per-layer gradient norms and a CNN's filters, as PNGs,
+    their words in the language in force."""
     os.makedirs(directory, exist_ok=True)
+    with figures_in():
+        return _plots(model, history, X, y, loss, directory, title, grads=grads, validation=validation)
+
+
+def _plots(model: Module, history: History, X: np.ndarray, y: np.ndarray, loss: str, directory: str,
+           title: str, *, grads: bool, validation: str) -> list[str]:
     figures = {"loss_curve.png": loss_curves(history, title=title, loss_name=_("{loss} loss").format(loss=_(losses.LOSSES[loss].title)),
                                              validation_name=validation)}
     if isinstance(model, Sequential) and isinstance(model[0], Conv2d):
-        figures["filters.png"] = filters(model[0], title=f"{title}: learned filters")
+        figures["filters.png"] = filters(model[0], title=_("{title}: learned filters").format(title=title))
     if X.ndim == 2 and X.shape[1] == 2:
         figures["decision_boundary.png"] = decision_boundary(model, X, y, threshold=threshold_for(loss), title=title)
     if grads:
@@ -215,16 +226,18 @@ def write_neuron_graph(model: MLP, X: np.ndarray, path: str) -> str:
     out.backward()
     graph = draw_graph(out, show_grad=True, params=neuron.parameters())
     inputs = ", ".join(f"x{i + 1} = {v:.3f}" for i, v in enumerate(point))
-    graph.attr(labelloc="t", fontname="Helvetica", fontsize="12", label=(
-        f"Neuron 1 of the first layer, trained, on training point {index + 1} ({inputs})\n"
-        f"out = {trained.activation}({' + '.join(f'w{i + 1}*x{i + 1}' for i in range(len(point)))} + b); each grad is d(out)/d(that value), from out.backward()\n"
-        "blue: the neuron's parameters (weights, bias)   grey: the data point   green: the output   "
-        "white: values in between"))
+    formula = f"out = {trained.activation}({' + '.join(f'w{i + 1}*x{i + 1}' for i in range(len(point)))} + b)"
+    graph.attr(labelloc="t", fontname=font("Helvetica"), fontsize="12", label="\n".join((
+        _("Neuron 1 of the first layer, trained, on training point {n} ({inputs})").format(n=index + 1, inputs=inputs),
+        _("{formula}; each grad is d(out)/d(that value), from out.backward()").format(formula=formula),
+        _("blue: the neuron's parameters (weights, bias)   grey: the data point   green: the output   "
+          "white: values in between"))))
     try:
         return str(render(graph, path))
     except FileNotFoundError as missing_dot:  # no Graphviz `dot`: keep the DOT source, say what to install
         dot_path = write_atomically(os.path.splitext(path)[0] + ".dot", graph.source)
-        print(f"could not render {path}: {missing_dot}; wrote {dot_path} instead")
+        print(_("could not render {path}: {why}; wrote {dot_path} instead").format(path=path, why=missing_dot,
+                                                                                  dot_path=dot_path))
         return str(dot_path)
 
 

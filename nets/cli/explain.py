@@ -12,6 +12,7 @@ import ast
 import keyword
 import math
 import operator
+import re
 import unicodedata
 from pathlib import Path
 from typing import Callable, Mapping, Sequence, Union
@@ -39,6 +40,17 @@ OPERATORS: dict[type, Callable[[Operand, Operand], Value]] = {
 # Python's parser recurses once per operation and stops near 3,000 (everything after it here
 # is iterative); it allows 200 nested brackets.
 TOO_DEEP = N_("the expression is too long or nested too deeply for Python's parser (at most about 2,900 operations in a chain)")
+# Python's parser's words for the slips a learner makes, for the catalogue (others stay Python's own)
+SYNTAX_ERRORS = (
+    (re.compile(r"invalid syntax"), N_("invalid syntax")),
+    (re.compile(r"invalid syntax\. Perhaps you forgot a comma\?"), N_("invalid syntax: is a comma or an operator missing?")),
+    (re.compile(r"'(?P<bracket>.)' was never closed"), N_("'{bracket}' was never closed")),
+    (re.compile(r"unmatched '(?P<bracket>.)'"), N_("unmatched '{bracket}'")),
+    (re.compile(r"closing parenthesis '(?P<closing>.)' does not match opening parenthesis '(?P<opening>.)'"),
+     N_("closing bracket '{closing}' does not match opening bracket '{opening}'")),
+    (re.compile(r"invalid decimal literal"), N_("invalid decimal literal (a number runs into a name?)")),
+    (re.compile(r"unterminated string literal \(detected at line \d+\)"), N_("unterminated string literal")),
+)
 ALLOWED = (ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.USub, ast.Call, *OPERATORS)
 
 
@@ -108,13 +120,14 @@ def _graph(expression: str | None, assignments: Sequence[str], network: str | No
         from ..handworked import NETWORKS
 
         if expression is not None or assignments:
-            raise ValueError("--network builds its own graph: give no expression and no NAME=VALUE with it")
+            raise ValueError(_("--network builds its own graph: give no expression and no NAME=VALUE with it"))
         if network not in NETWORKS:
-            raise ValueError(f"--network must be one of {', '.join(NETWORKS)}, got {shown(network)}")
+            raise ValueError(_("--network must be one of {choices}, got {network}").format(
+                choices=", ".join(NETWORKS), network=shown(network)))
         root, params = NETWORKS[network]()
         return root, params, params, f"stepgrad explain --network {network}"
     if expression is None:
-        raise ValueError("give an expression to explain (or --network 2-2-2 or 2-4-1)")
+        raise ValueError(_("give an expression to explain (or --network 2-2-2 or 2-4-1)"))
     values = parse_assignments(assignments)
     tree = parse(expression, values)
     inputs: dict[str, Value] = {}  # in the order they appear
@@ -224,7 +237,7 @@ def parse(expression: str, values: dict[str, float]) -> ast.Expression:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
         too_long = "integer string conversion" in error.msg  # Python's words for a 4,301-digit literal
-        why = _("a number has more than 4,300 digits, far too many for a float") if too_long else error.msg
+        why = _("a number has more than 4,300 digits, far too many for a float") if too_long else _parser_says(error.msg)
         raise ValueError(_("invalid expression {expression}: {why}").format(expression=shown(source), why=why)) from None
     except (RecursionError, MemoryError):
         raise ValueError(_(TOO_DEEP)) from None
@@ -253,6 +266,15 @@ def parse(expression: str, values: dict[str, float]) -> ast.Expression:
         raise ValueError(_("{names} not in the expression {expression}").format(
             names=_short(", ".join(sorted(unused))), expression=shown(source)))
     return tree
+
+
+def _parser_says(message: str) -> str:
+    """Python's reason for a syntax error, in the language in force where the catalogue has it."""
+    for pattern, template in SYNTAX_ERRORS:
+        match = pattern.fullmatch(message)
+        if match:
+            return _(template).format(**match.groupdict())
+    return message
 
 
 def _check_call(call: ast.Call, source: str) -> None:
