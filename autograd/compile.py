@@ -25,9 +25,9 @@ import math
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 from .batched import grouped, load_numpy
-from .i18n import Message, N_
+from .i18n import N_
 from .ops import lookup
-from .value import Value, gc_paused, shown, topological, traced
+from .value import Message, Value, gc_paused, shown, topological, traced
 
 if TYPE_CHECKING:
     import numpy
@@ -514,13 +514,13 @@ class Tape:
         grads = self.gradient(seed).copy()
         bad = np.flatnonzero(~np.isfinite(grads))
         if len(bad):
-            raise OverflowError(Message(N_("Tape.backward: the gradient of parameter {i} is {grad!r}, not a finite "
-                                           "number (it overflows the float range)"), i=bad[0], grad=grads[bad[0]]))
+            raise OverflowError(Message("Tape.backward: the gradient of parameter {i} is {grad!r}, not a finite "
+                                           "number (it overflows the float range)", i=bad[0], grad=grads[bad[0]]))
         totals = [p.grad + g for p, g in zip(self.params, grads.tolist())]
         bad = [i for i, total in enumerate(totals) if total - total != 0]  # inf or nan
         if bad:  # a grad summed over several calls: refused before any grad changes, as backward() does
-            raise OverflowError(Message(N_("Tape.backward: the gradient of parameter {i} summed with its grad so far "
-                                           "({grad!r}) is {total!r}, not a finite number; zero the grads"),
+            raise OverflowError(Message("Tape.backward: the gradient of parameter {i} summed with its grad so far "
+                                           "({grad!r}) is {total!r}, not a finite number; zero the grads",
                                         i=bad[0], grad=self.params[bad[0]].grad, total=totals[bad[0]]))
         for p, total in zip(self.params, totals):
             p.grad = total
@@ -559,7 +559,7 @@ class Tape:
         V[:len(self.input_ids)] = self.columns  # layers read them from the batch: here they are operands to name
         bad = np.flatnonzero(~np.isfinite(self.theta))
         if len(bad):
-            raise OverflowError(Message(N_("Tape: parameter {i} is {value!r}, not a finite number"),
+            raise OverflowError(Message("Tape: parameter {i} is {value!r}, not a finite number",
                                         i=bad[0], value=self.theta[bad[0]]))
         parts = [part for group, saved in zip(self.groups, self.saved) for part in group.parts(saved, V.shape[1])]
         for op, rows, parents, constants, slopes in sorted(parts, key=lambda part: part[1].start):  # in graph order
@@ -574,7 +574,7 @@ class Tape:
                     numbers = [float(c) for c in constants[g, :, 0]]
                     bad_value = float(values[tuple(where[0])])
                     if numbers:
-                        operands = Message(N_("{operands} and {numbers}"), operands=operands, numbers=numbers)
+                        operands = Message("{operands} and {numbers}", operands=operands, numbers=numbers)
                     raise (ValueError if math.isnan(bad_value) else OverflowError)(Message(
                         what, op=op, operands=operands, example=b, value=bad_value))
 

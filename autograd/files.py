@@ -8,8 +8,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .i18n import Message, N_
-from .value import shown
+from .value import Message, shown
 
 TEMPORARY_SUFFIX = ".tmp"  # a temporary is `.NAME.PID.RANDOM.tmp` beside the file it will replace
 _TEMPORARY_TAIL = re.compile(r"(\d+)\.[a-z0-9_]{8}\.tmp")  # after `.NAME.`: PID.RANDOM.tmp, as mkstemp makes them
@@ -25,24 +24,26 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     longest = _name_max(path.parent)
     if len(os.fsencode(path.name)) > longest:
-        raise OSError(Message(N_("cannot write {path}: the file name is {length} bytes long; this file system allows "
-                                 "at most {longest}"), path=shown(str(path)), length=len(os.fsencode(path.name)),
+        raise OSError(Message("cannot write {path}: the file name is {length} bytes long; this file system allows "
+                                 "at most {longest}", path=shown(str(path)), length=len(os.fsencode(path.name)),
                               longest=longest))
     if path.is_dir():
-        raise IsADirectoryError(Message(N_("cannot write {path!r}: it is a folder; give a file name in it"), path=str(path)))
+        raise IsADirectoryError(Message("cannot write {path!r}: it is a folder; give a file name in it", path=str(path)))
     folder = path.parent
     if not folder.is_dir():
-        why = N_("cannot write {path!r}: the folder {folder!r} is not a folder") if folder.exists() else N_(
-            "cannot write {path!r}: the folder {folder!r} does not exist")
-        raise FileNotFoundError(Message(why, path=str(path), folder=str(folder)))
+        if folder.exists():
+            raise FileNotFoundError(Message("cannot write {path!r}: the folder {folder!r} is not a folder",
+                                            path=str(path), folder=str(folder)))
+        raise FileNotFoundError(Message("cannot write {path!r}: the folder {folder!r} does not exist",
+                                        path=str(path), folder=str(folder)))
     try:
         mode = path.lstat().st_mode
     except FileNotFoundError:
         mode = stat.S_IFREG
     if not stat.S_ISREG(mode):
-        what = N_("a symbolic link") if stat.S_ISLNK(mode) else N_("a FIFO") if stat.S_ISFIFO(mode) else N_(
+        what = Message("a symbolic link") if stat.S_ISLNK(mode) else Message("a FIFO") if stat.S_ISFIFO(mode) else Message(
             "a device or special file")
-        raise FileExistsError(Message(N_("cannot write {path!r}: it is {what}; only a regular file is replaced"),
+        raise FileExistsError(Message("cannot write {path!r}: it is {what}; only a regular file is replaced",
                                       path=str(path), what=Message(what)))
     return path
 

@@ -13,8 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from .i18n import N_
-from .value import Value, backward_order, no_grad, real_number
+from .value import Message, Value, backward_order, no_grad, real_number
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ def gradcheck(
     The table names each row after `f`'s own argument (`x1, w1, b`), or x1, x2, ... where
     `f` takes `*args`.
     """
-    points = [real_number(x, "gradcheck", N_("each input")) for x in inputs]
+    points = [real_number(x, "gradcheck", Message("each input")) for x in inputs]
     leaves = [Value(x, label=name) for x, name in zip(points, argument_names(f, len(points)))]
 
     def evaluate() -> float:

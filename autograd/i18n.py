@@ -10,7 +10,8 @@ The language in force is chosen, first to last, by: `with language("zh"):` or a 
 argument (which does the same), `set_language("zh")`, the environment variable
 `STEPGRAD_LANG`, then the locale variables `LANGUAGE`, `LC_ALL`, `LC_MESSAGES` and `LANG`
 (`zh_CN.UTF-8` means `zh`); a language with no catalogue falls back to English.  Formulas,
-names and numbers are never translated, only the words around them.
+names and numbers are never translated, only the words around them.  Error messages are
+`autograd.value.Message`s: English when raised, translated here when shown.
 """
 
 from __future__ import annotations
@@ -131,37 +132,6 @@ def N_(message: str) -> str:
     """Mark `message` for the catalogue without translating it yet (translate it where it is shown)."""
     return message
 
-
-class Message(str):
-    """An error message translated when it is shown: `ValueError(Message(N_("log: undefined
-    for x = {x!r}"), x=x))`.  As a `str` it is the English (what `e.args[0]` compares to);
-    `str()`, an f-string or `format` give it in the language in force at that moment, so the
-    engine raises without looking anything up, and the CLI, a traceback in a Chinese notebook
-    or a test each read it in their own language.  A field may itself be a Message."""
-
-    template: str
-    fields: dict[str, Any]
-
-    def __new__(cls, template: str, **fields: Any) -> "Message":
-        self = super().__new__(cls, template.format(**fields) if fields else template)
-        self.template, self.fields = template, fields
-        return self
-
-    def __str__(self) -> str:
-        lang = current()
-        if lang == SOURCE:
-            return str.__str__(self)
-        translated = translations(lang).gettext(self.template)
-        return translated.format(**self.fields) if self.fields else translated
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
-
-    def __repr__(self) -> str:
-        return repr(str(self))
-
-    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, Any]]:  # pickling: the template and its fields
-        return (self.template,), self.fields
 
 
 def speaking(method: Callable[..., T]) -> Callable[..., T]:

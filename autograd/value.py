@@ -16,13 +16,13 @@ import gc
 import math
 import numbers
 import operator
+import sys
 import threading
 from contextvars import ContextVar, Token
 from fractions import Fraction
 from operator import mul
 from typing import Callable, Iterable, Sequence, Union
 
-from .i18n import Message, N_
 from .ops import OPS, Batched, Names, Op, compact, define, terms
 
 Number = Union[int, float]
@@ -113,7 +113,7 @@ class Value:
             y = other.data
             if x == 0 and y > 0:  # as PyTorch and HIPS autograd: 0**y = 0, d/dy = 0
                 if y < 1:
-                    raise ValueError(Message(N_("pow: the slope of x**{n!r} is infinite at x = 0.0"), n=y))
+                    raise ValueError(Message("pow: the slope of x**{n!r} is infinite at x = 0.0", n=y))
                 return _node(0.0, "**", (self, other), (1.0 if y == 1 else 0.0, 0.0))
             out = _power(_positive_base(x), y)
             return _node(out, "**", (self, other), (_slope(_times_power(y, x, y - 1), "pow", x),
@@ -121,7 +121,7 @@ class Value:
         n = _constant(other, "**")
         out = _power(x, n)
         if x == 0 and 0 < n < 1:
-            raise ValueError(Message(N_("pow: the slope of x**{n!r} is infinite at x = 0.0"), n=n))
+            raise ValueError(Message("pow: the slope of x**{n!r} is infinite at x = 0.0", n=n))
         return _node(out, "**c", (self,), (_slope(_times_power(n, x, n - 1), "pow", x),), n)
 
     @define(Op("neg", formula="-{x}", slopes=("-1",)))
@@ -138,23 +138,23 @@ class Value:
         try:
             e = math.exp(self.data)
         except OverflowError:
-            raise OverflowError(Message(N_("exp: overflow at x = {x!r} (e**x exceeds the float range)"), x=self.data)) from None
+            raise OverflowError(Message("exp: overflow at x = {x!r} (e**x exceeds the float range)", x=self.data)) from None
         return _node(e, "exp", (self,), (e,))
 
     @define(Op("log", slopes=("1/{x}",), explain=True))
     def log(self) -> Value:
         x = self.data
         if x <= 0:
-            raise ValueError(Message(N_("log: undefined for x = {x!r} (needs x > 0)"), x=x))
+            raise ValueError(Message("log: undefined for x = {x!r} (needs x > 0)", x=x))
         return _node(math.log(x), "log", (self,), (_slope(1.0 / x, "log", x),))
 
     @define(Op("sqrt", slopes=("1/(2*{out})",), explain=True))
     def sqrt(self) -> Value:
         x = self.data
         if x < 0:
-            raise ValueError(Message(N_("sqrt: undefined for x = {x!r} (needs x >= 0)"), x=x))
+            raise ValueError(Message("sqrt: undefined for x = {x!r} (needs x >= 0)", x=x))
         if x == 0:
-            raise ValueError(Message(N_("sqrt: the slope is infinite at x = 0.0 (derivative 1 / (2*sqrt(x)))")))
+            raise ValueError(Message("sqrt: the slope is infinite at x = 0.0 (derivative 1 / (2*sqrt(x)))"))
         r = math.sqrt(x)
         return _node(r, "sqrt", (self,), (0.5 / r,))
 
@@ -192,7 +192,7 @@ class Value:
         low = -math.inf if lo is None else _constant(lo, "clamp")
         high = math.inf if hi is None else _constant(hi, "clamp")
         if low > high:
-            raise ValueError(Message(N_("clamp: lo {lo!r} is greater than hi {hi!r}"), lo=lo, hi=hi))
+            raise ValueError(Message("clamp: lo {lo!r} is greater than hi {hi!r}", lo=lo, hi=hi))
         inside = low <= x <= high
         out = x if inside else low if x < low else high
         return _node(out, "clamp", (self,), (1.0 if inside else 0.0,), (low, high))
@@ -330,9 +330,9 @@ def _graph(fields: tuple[str, ...], table: tuple) -> Value:
 
 def _grad_overflow(node: Value, parent: Value, local: float, g: float) -> OverflowError:
     """The error for a gradient that stops being finite as `node` passes it to `parent`."""
-    return OverflowError(Message(N_(
+    return OverflowError(Message(
         "backward: {op}: the gradient it passes to its input {input} is not a finite number: {grad!r} + {local!r} "
-        "* {g!r} overflows the float range"), op=_op_name(node.op), input=_called(parent), grad=parent.grad, local=local,
+        "* {g!r} overflows the float range", op=_op_name(node.op), input=_called(parent), grad=parent.grad, local=local,
         g=g))
 
 
@@ -341,14 +341,14 @@ def accumulated(node: Value, earlier: float) -> float:
     an OverflowError if that sum overflows."""
     total = node.grad + earlier
     if total - total:  # inf or nan
-        raise OverflowError(Message(N_("backward: the grad of {node} summed over passes is not a finite number: "
-                                       "{earlier!r} + {grad!r} overflows the float range"),
+        raise OverflowError(Message("backward: the grad of {node} summed over passes is not a finite number: "
+                                       "{earlier!r} + {grad!r} overflows the float range",
                                     node=_called(node), earlier=earlier, grad=node.grad))
     return total
 
 
 def _called(node: Value) -> str:
-    return repr(node.label) if node.label else Message(N_("(data {data!r})"), data=node.data)
+    return repr(node.label) if node.label else Message("(data {data!r})", data=node.data)
 
 
 # ---- fused n-ary operations, for networks: one node instead of 2n ----
@@ -405,7 +405,7 @@ def _extreme(values: Iterable[Operand], op: str, beats: Callable[[float, float],
     values = list(values)
     parents = tuple(v for v in values if type(v) is Value)
     if not parents:
-        raise ValueError(Message(N_("{op}: needs at least one Value, got {n} plain numbers"), op=op, n=len(values)))
+        raise ValueError(Message("{op}: needs at least one Value, got {n} plain numbers", op=op, n=len(values)))
     constants = [_constant(v, op) for v in values if type(v) is not Value]
     best = 0
     for i, v in enumerate(parents):
@@ -603,8 +603,8 @@ _new = object.__new__
 def _overflow(op: str, data: float, parents: tuple, const: object) -> None:
     op = _op_name(op)
     operands = [repr(p.data) for p in parents] + ([] if const is None else [repr(const)])  # fused sums check first
-    raise OverflowError(Message(N_("{op}: the result of {op} on {operands} is {data!r}, not a finite number "
-                                   "(it overflows the float range)"), op=op, operands=", ".join(operands), data=data))
+    raise OverflowError(Message("{op}: the result of {op} on {operands} is {data!r}, not a finite number "
+                                   "(it overflows the float range)", op=op, operands=", ".join(operands), data=data))
 
 
 def _op_name(op: str) -> str:
@@ -615,7 +615,7 @@ def _op_name(op: str) -> str:
 def _slope(g: float, op: str, x: float) -> float:
     """A local derivative, checked: an infinite slope would silently poison backward()."""
     if g - g != 0.0:
-        raise OverflowError(Message(N_("{op}: the slope at {x!r} overflows the float range"), op=op, x=x))
+        raise OverflowError(Message("{op}: the slope at {x!r} overflows the float range", op=op, x=x))
     return g
 
 
@@ -629,18 +629,55 @@ def _times_power(n: float, x: float, m: float) -> float:
         return math.inf
 
 
-def real_number(x: object, where: str, what: str = N_("data")) -> float:
+class Message(str):
+    """An error message translated when it is shown: `ValueError(Message("log: undefined for
+    x = {x!r} (needs x > 0)", x=x))`.  As a `str` it is the English (what `e.args[0]` compares
+    to); `str()`, an f-string or `format` give it in the language in force at that moment
+    (autograd.i18n, when loaded: choosing a language loads it), so raising looks nothing up and
+    the CLI, a traceback in a Chinese notebook or a test each read it in their own language.
+    A field may itself be a Message.  `make translations` collects the first argument of every
+    `Message(...)` into the catalogues."""
+
+    template: str
+    fields: dict[str, object]
+
+    def __new__(cls, template: str, **fields: object) -> Message:
+        english = {name: str.__str__(v) if isinstance(v, Message) else v for name, v in fields.items()}
+        self = super().__new__(cls, template.format(**english) if fields else template)
+        self.template, self.fields = template, fields
+        return self
+
+    def __str__(self) -> str:
+        i18n = sys.modules.get("autograd.i18n")  # the core imports nothing of the project
+        if i18n is None or i18n.current() == i18n.SOURCE:
+            return str.__str__(self)
+        translated = i18n.gettext(self.template)
+        return translated.format(**self.fields) if self.fields else translated
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, object]]:  # pickled: the template and fields
+        return (self.template,), self.fields
+
+
+PLAIN_NUMBER = Message("a plain-number operand")  # made once: _constant is on the hot path
+
+def real_number(x: object, where: str, what: str = Message("data")) -> float:
     """`x` as a finite float, or an error naming `where` and what was received."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(Message(N_("{where}: {what} must be a real number, got {type} {value}"),
-                                where=where, what=Message(what), type=type(x).__name__, value=shown(x)))
+        raise TypeError(Message("{where}: {what} must be a real number, got {type} {value}",
+                                where=where, what=what, type=type(x).__name__, value=shown(x)))
     try:
         x = float(x)
     except OverflowError:
-        raise OverflowError(Message(N_("{where}: {what} {value} is too large for a float"),
-                                    where=where, what=Message(what), value=shown(x))) from None
+        raise OverflowError(Message("{where}: {what} {value} is too large for a float",
+                                    where=where, what=what, value=shown(x))) from None
     if not math.isfinite(x):
-        raise ValueError(Message(N_("{where}: {what} must be finite, got {x!r}"), where=where, what=Message(what), x=x))
+        raise ValueError(Message("{where}: {what} must be finite, got {x!r}", where=where, what=what, x=x))
     return x
 
 
@@ -660,7 +697,7 @@ def _constant(x: object, op: str) -> float:
     """A plain-number operand of `op` as a float."""
     if type(x) is float and x - x == 0.0:  # finite
         return x
-    return real_number(x, op, N_("a plain-number operand"))
+    return real_number(x, op, PLAIN_NUMBER)
 
 
 def _compared(other: object, op: str) -> float:
@@ -677,7 +714,7 @@ def _compared(other: object, op: str) -> float:
 
 def _nonzero(divisor: float, dividend: float) -> float:
     if divisor == 0:
-        raise ZeroDivisionError(Message(N_("division: {dividend!r} / {divisor!r} divides by zero"),
+        raise ZeroDivisionError(Message("division: {dividend!r} / {divisor!r} divides by zero",
                                         dividend=dividend, divisor=divisor))
     return divisor
 
@@ -696,29 +733,29 @@ def _total(terms: list[float], op: str) -> float:
         except (OverflowError, ValueError):  # a term is inf or nan, or the total is too large
             total = math.inf
     if total - total != 0.0:
-        raise OverflowError(Message(N_("{op}: the total is {total!r}, not a finite number (a term overflowed the float "
-                                       "range)"), op=op, total=total))
+        raise OverflowError(Message("{op}: the total is {total!r}, not a finite number (a term overflowed the float "
+                                       "range)", op=op, total=total))
     return total
 
 
 def _positive_base(x: float) -> float:
     if x <= 0:
-        raise ValueError(Message(N_("pow: base {x!r} must be positive when the exponent is a Value (x**y has no "
-                                    "derivative in y for x <= 0); use a plain number exponent"), x=x))
+        raise ValueError(Message("pow: base {x!r} must be positive when the exponent is a Value (x**y has no "
+                                    "derivative in y for x <= 0); use a plain number exponent", x=x))
     return x
 
 
 def _power(x: float, n: float) -> float:
     """x ** n for real x and n, with errors that say what went wrong."""
     if x < 0 and n != int(n):
-        raise ValueError(Message(N_("pow: a negative base {x!r} has no real power {n!r} (the exponent must be an "
-                                    "integer)"), x=x, n=n))
+        raise ValueError(Message("pow: a negative base {x!r} has no real power {n!r} (the exponent must be an "
+                                    "integer)", x=x, n=n))
     if x == 0 and n < 0:
-        raise ZeroDivisionError(Message(N_("pow: 0.0 cannot be raised to the negative power {n!r}"), n=n))
+        raise ZeroDivisionError(Message("pow: 0.0 cannot be raised to the negative power {n!r}", n=n))
     try:
         return x**n
     except OverflowError:
-        raise OverflowError(Message(N_("pow: {x!r} ** {n!r} overflows the float range"), x=x, n=n)) from None
+        raise OverflowError(Message("pow: {x!r} ** {n!r} overflows the float range", x=x, n=n)) from None
 
 
 # ---- order of the backward pass ----

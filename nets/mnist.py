@@ -23,7 +23,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from autograd.files import write_atomically
-from autograd.i18n import Message, N_
+from autograd.value import Message
 
 # The gzipped IDX files of each split (images, labels) and their published MD5 sums
 # (those torchvision verifies); Keras's mnist.npz holds both splits, with its SHA-256.
@@ -74,15 +74,15 @@ def mnist(split: str = "train", root: str | os.PathLike[str] | None = None, down
         found = [path or _download(folder, name + ".gz", checksums, mirrors) for path, name in zip(found, names)]
     if None in found:
         absent = [name + ".gz" for name, path in zip(names, found) if path is None]  # one file, or both
-        missing = absent[0] if len(absent) == 1 else Message(N_("{first} and {second}"), first=absent[0], second=absent[1])
-        raise FileNotFoundError(Message(N_(
+        missing = absent[0] if len(absent) == 1 else Message("{first} and {second}", first=absent[0], second=absent[1])
+        raise FileNotFoundError(Message(
             "mnist: no {split} files in {folder!r}: put {missing} there (from {mirror}; unpacked files or Keras's "
-            "mnist.npz also do), or pass download=True"), split=split, folder=str(folder), missing=missing,
+            "mnist.npz also do), or pass download=True", split=split, folder=str(folder), missing=missing,
             mirror=MIRRORS[0]))
     pixels = _read_idx(found[0], 3, checksums)
     labels = _read_idx(found[1], 1, checksums)
     if len(pixels) != len(labels):
-        raise ValueError(Message(N_("mnist: {images!r} holds {n} images but {labels!r} {m} labels"),
+        raise ValueError(Message("mnist: {images!r} holds {n} images but {labels!r} {m} labels",
                                  images=str(found[0]), n=len(pixels), labels=str(found[1]), m=len(labels)))
     return _shaped(pixels, labels, images)
 
@@ -96,7 +96,7 @@ def _find(folder: Path, name: str) -> Path | None:
 
 def _shaped(pixels: np.ndarray, labels: np.ndarray, images: bool) -> tuple[np.ndarray, np.ndarray]:
     if labels.size and labels.max() > 9:
-        raise ValueError(Message(N_("mnist: a label is {label}, not a digit 0..9"), label=int(labels.max())))
+        raise ValueError(Message("mnist: a label is {label}, not a digit 0..9", label=int(labels.max())))
     X = pixels.astype(float) / 255.0
     return (X[:, None] if images else X.reshape(len(X), -1)), labels.astype(int)
 
@@ -109,8 +109,8 @@ def _verify(path: Path, data: bytes, checksums: Mapping[str, str] | None) -> Non
     algorithm, _, digest = expected.partition(":")
     actual = hashlib.new(algorithm, data).hexdigest()
     if actual != digest:
-        raise ValueError(Message(N_("mnist: {path!r} has {algorithm} {actual}, expected {digest}: the file is corrupt "
-                                    "or incomplete; delete it and fetch it again"), path=str(path), algorithm=algorithm,
+        raise ValueError(Message("mnist: {path!r} has {algorithm} {actual}, expected {digest}: the file is corrupt "
+                                    "or incomplete; delete it and fetch it again", path=str(path), algorithm=algorithm,
                                  actual=actual, digest=digest))
 
 
@@ -122,18 +122,18 @@ def _read_idx(path: Path, dimensions: int, checksums: Mapping[str, str] | None) 
         try:
             data = gzip.decompress(data)
         except (EOFError, OSError, zlib.error) as error:
-            raise ValueError(Message(N_("mnist: {path!r} is not a whole gzip file ({error}); fetch it again"),
+            raise ValueError(Message("mnist: {path!r} is not a whole gzip file ({error}); fetch it again",
                                      path=str(path), error=error)) from None
     header = 4 + 4 * dimensions
     if len(data) < header or data[:4] != bytes((0, 0, 8, dimensions)):
-        raise ValueError(Message(N_("mnist: {path!r} is not an IDX file of {dimensions}-D unsigned bytes (its first "
-                                    "bytes are {first}, expected 000008{dimensions:02x})"), path=str(path),
-                                 dimensions=dimensions, first=data[:4].hex() or Message(N_("missing"))))
+        raise ValueError(Message("mnist: {path!r} is not an IDX file of {dimensions}-D unsigned bytes (its first "
+                                    "bytes are {first}, expected 000008{dimensions:02x})", path=str(path),
+                                 dimensions=dimensions, first=data[:4].hex() or Message("missing")))
     shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dimensions))
     count = int(np.prod(shape))
     if len(data) - header != count:
-        raise ValueError(Message(N_("mnist: {path!r} is truncated or padded: its header promises {shape} = {count} "
-                                    "bytes of data, it holds {held}"), path=str(path), shape="x".join(map(str, shape)),
+        raise ValueError(Message("mnist: {path!r} is truncated or padded: its header promises {shape} = {count} "
+                                    "bytes of data, it holds {held}", path=str(path), shape="x".join(map(str, shape)),
                                  count=count, held=len(data) - header))
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
@@ -144,11 +144,11 @@ def _read_npz(path: Path, split: str, checksums: Mapping[str, str] | None) -> tu
         with np.load(path, allow_pickle=False) as arrays:
             pixels, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
     except (KeyError, ValueError, OSError) as error:
-        raise ValueError(Message(N_("mnist: {path!r} is not Keras's mnist.npz with x_{split} and y_{split} ({error})"),
+        raise ValueError(Message("mnist: {path!r} is not Keras's mnist.npz with x_{split} and y_{split} ({error})",
                                  path=str(path), split=split, error=error)) from None
     if pixels.ndim != 3 or pixels.dtype != np.uint8 or len(pixels) != len(labels):
-        raise ValueError(Message(N_("mnist: {path!r}: x_{split} must be (n, 28, 28) bytes and y_{split} n labels, got "
-                                    "{shape} {dtype} and {labels}"), path=str(path), split=split, shape=pixels.shape,
+        raise ValueError(Message("mnist: {path!r}: x_{split} must be (n, 28, 28) bytes and y_{split} n labels, got "
+                                    "{shape} {dtype} and {labels}", path=str(path), split=split, shape=pixels.shape,
                                  dtype=pixels.dtype, labels=labels.shape))
     return pixels, labels
 

@@ -15,7 +15,7 @@ import numpy as np
 import autograd
 from autograd import Value, gc_paused
 from autograd.compile import real_array
-from autograd.i18n import Message, N_
+from autograd.value import Message
 
 from . import losses
 from .callbacks import Callback, EarlyStopping, ProgressBar, Run, StepSchedule
@@ -108,7 +108,7 @@ def fit(
             total, correct, seen = 0.0, 0, 0
             for b, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
                 _each(callbacks, "on_batch_begin", b)
-                where = Message(N_("epoch {epoch}, batch {batch}"), epoch=epoch, batch=b)
+                where = Message("epoch {epoch}, batch {batch}", epoch=epoch, batch=b)
                 if trainer is None:
                     batch_loss, classes = _train_step(model, xb, yb.tolist(), loss_fn, optimizer, where, threshold,
                                                       callbacks, b)
@@ -130,7 +130,7 @@ def fit(
             if metrics:
                 record["accuracy"] = correct / seen
             if validation_data is not None:
-                with _overflow_means_divergence(Message(N_("epoch {epoch}, validation: the forward pass"), epoch=epoch)):
+                with _overflow_means_divergence(Message("epoch {epoch}, validation: the forward pass", epoch=epoch)):
                     val_loss, val_accuracy = evaluate(model, *validation_data, loss=loss)
                 record["val_loss"] = val_loss
                 if metrics:
@@ -169,7 +169,7 @@ def _train_step(model: Module, xb: np.ndarray, targets: list, loss_fn: losses.Lo
     Returns the batch's mean loss and the predicted classes; refuses to step on garbage.
     """
     optimizer.zero_grad()
-    with gc_paused(), _overflow_means_divergence(Message(N_("{where}: the forward pass"), where=where)):
+    with gc_paused(), _overflow_means_divergence(Message("{where}: the forward pass", where=where)):
         outs = model.forward_batch(xb.tolist())
         batch_loss = autograd.sum(map(loss_fn, outs, targets)) * (1.0 / len(targets))
     try:
@@ -186,7 +186,7 @@ def _compiled_step(trainer: CompiledTraining, xb: np.ndarray, yb: np.ndarray, wh
     """`_train_step` through the tape: the same step, on the whole batch at once, with the
     parameters and the optimiser's state as NumPy vectors (see `CompiledTraining`).  With
     `sync`, the Values hold the weights and gradients while the callbacks run (for clipping)."""
-    with _overflow_means_divergence(Message(N_("{where}: the forward pass"), where=where)):
+    with _overflow_means_divergence(Message("{where}: the forward pass", where=where)):
         batch_loss, classes = trainer.forward(xb, yb)
     try:
         grad = trainer.backward()  # refuses a gradient that is not finite
@@ -203,8 +203,8 @@ def _compiled_step(trainer: CompiledTraining, xb: np.ndarray, yb: np.ndarray, wh
 
 
 def _gradient_diverged(where: str, error: OverflowError) -> DivergenceError:
-    return DivergenceError(Message(N_("training diverged at {where}: a gradient is not finite ({error}); try a smaller "
-                                      "learning rate or gradient clipping"), where=where, error=error))
+    return DivergenceError(Message("training diverged at {where}: a gradient is not finite ({error}); try a smaller "
+                                      "learning rate or gradient clipping", where=where, error=error))
 
 
 def _step_keeping_finite_weights(optimizer: Optimizer, where: str) -> None:
@@ -218,8 +218,8 @@ def _step_keeping_finite_weights(optimizer: Optimizer, where: str) -> None:
 
 
 def _weight_diverged(where: str) -> DivergenceError:
-    return DivergenceError(Message(N_("training diverged at {where}: the step made a weight infinite; try a smaller "
-                                      "learning rate"), where=where))
+    return DivergenceError(Message("training diverged at {where}: the step made a weight infinite; try a smaller "
+                                      "learning rate", where=where))
 
 
 def predict(model: Module, X: Sequence, *, threshold: float = 0.0) -> list[int]:
@@ -235,8 +235,8 @@ def outputs(model: Module, X: Sequence) -> list[Value | list[Value]]:
             return [model(x) for x in np.asarray(X, dtype=float).tolist()]
     except OverflowError as error:  # say why: usually weights loaded or trained far too large
         largest = max((abs(p.data) for p in model.parameters()), default=0.0)
-        raise OverflowError(Message(N_("the forward pass overflowed ({error}); the model's largest weight is "
-                                       "{largest:.3g}"), error=error, largest=largest)) from None
+        raise OverflowError(Message("the forward pass overflowed ({error}); the model's largest weight is "
+                                       "{largest:.3g}", error=error, largest=largest)) from None
 
 
 def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss | losses.LossSpec) -> tuple[float, float]:
@@ -270,5 +270,5 @@ def _overflow_means_divergence(where: str) -> Iterator[None]:
     try:
         yield
     except OverflowError as error:
-        raise DivergenceError(Message(N_("training diverged at {where} overflowed ({error}); try a smaller learning rate"),
+        raise DivergenceError(Message("training diverged at {where} overflowed ({error}); try a smaller learning rate",
                                       where=where, error=error)) from error

@@ -50,12 +50,13 @@ def english_notebooks() -> list[Path]:
 
 
 def code_messages() -> Iterator[tuple[str | tuple[str, str], str]]:
-    """(message, where) for every text of the code: marked messages, data set descriptions, figure texts."""
+    """(message, where) for every text of the code: marked messages (`_()`, `N_()`, `ngettext()`, and an
+    error's `Message()`), data set descriptions, figure texts."""
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
     for package in ("autograd", "nets"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
-                ROOT / package, [("**.py", "python")], keywords=DEFAULT_KEYWORDS):
+                ROOT / package, [("**.py", "python")], keywords={**DEFAULT_KEYWORDS, "Message": None}):
             if message:  # a tuple for ngettext's singular and plural
                 yield message, f"{package}/{filename}"
     from .datasets import DATASETS
@@ -94,10 +95,17 @@ def figure_texts(source: str | list[str], labels_in_variables: bool = False) -> 
             texts += [d for a, d in zip(arguments, defaults) if d is not None and a.arg in FIGURE_KEYWORDS]
     if labels_in_variables and any(_message(text) is None for text in texts):
         texts += _phrases(tree)
-    for text in texts:
+    for text in [alternative for text in texts for alternative in _alternatives(text)]:
         message = _message(text)
         if message is not None and WORD.search(MATH.sub("", re.sub(r"\{\d+\}", "", message))):
             yield message
+
+
+def _alternatives(node: ast.expr) -> list[ast.expr]:
+    """The texts an expression may give: both of `"one seed" if k == 0 else None`."""
+    if isinstance(node, ast.IfExp):
+        return [*_alternatives(node.body), *_alternatives(node.orelse)]
+    return [node]
 
 
 def _phrases(tree: ast.AST) -> list[ast.expr]:
@@ -116,8 +124,8 @@ def _skipped_parts(node: ast.AST) -> Iterator[ast.AST]:
         for keyword in node.keywords:
             if keyword.arg in ("loc", "textcoords", "ha", "va", "cmap", "fmt"):
                 yield from ast.walk(keyword.value)
-    elif isinstance(node, (ast.JoinedStr, ast.Expr)):
-        yield from ast.walk(node)
+    elif isinstance(node, ast.JoinedStr) or isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        yield from ast.walk(node)  # an f-string's parts; a docstring
 
 
 def _message(node: ast.expr) -> str | None:

@@ -12,7 +12,8 @@ import re
 import pytest
 
 from autograd import Value
-from autograd.i18n import Message, language
+from autograd.i18n import language
+from autograd.value import Message
 from nets.cli import main
 
 # argv, what the Chinese line must say, what the English line says: one of each kind of error
@@ -100,6 +101,10 @@ def test_a_message_may_hold_a_message_and_braces_without_fields():
     with language("zh"):
         assert "（data 为 2.0）" in str(outer) and "不是有限的数" in str(outer)
     assert str(Message("a {brace} left alone")) == "a {brace} left alone"
+    with language("zh"):
+        raised_in_chinese = Message("backward: the grad of {node} summed over passes is not a finite number: "
+                                    "{earlier!r} + {grad!r} overflows the float range", node=inner, earlier=1.0, grad=2.0)
+    assert raised_in_chinese.startswith("backward: the grad of (data 2.0) summed")  # the str itself stays English
 
 
 def test_demo_takes_the_language_switch(capsys):
