@@ -137,6 +137,7 @@ def notebook(cells: list[str]) -> dict[str, Any]:
 
 
 def answers(url: str) -> bool:
+    """True when `url` answers 200; a refused or timed-out request is False, for `wait_for` to retry."""
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
             return response.status == 200

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import signal
 import subprocess
 import sys
 import urllib.parse
@@ -26,7 +25,7 @@ from nets import course
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site")]  # one build, one worker
 pytest.importorskip("selenium", reason="selenium is missing: `make browser` installs it")
 pytest.importorskip("sphinx", reason="Sphinx is missing: `make site` installs what the site needs")
-from test_browser import HEIGHT, WIDTH, browser, console_errors, free_port, wait_for  # noqa: E402, F401 - a fixture
+from test_browser import HEIGHT, WIDTH, answers, browser, console_errors, free_port, stop, wait_for  # noqa: E402, F401 - a fixture
 
 LESSONS = sorted(p.stem for p in course.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 MATH_DONE = """return typeof MathJax === 'undefined'
@@ -49,21 +48,10 @@ def site(tmp_path_factory) -> Iterator[str]:
     server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(output)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/index.html"), "the site's file server")
+        wait_for(lambda: answers(f"http://127.0.0.1:{port}/index.html"), "the site's file server")
         yield f"http://127.0.0.1:{port}/"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
-
-
-def _answers(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except OSError:
-        return False
+        stop(server)
 
 
 def outside(base: str, address: str) -> bool:
@@ -100,7 +88,7 @@ def test_every_index_link_opens_a_page_with_no_error_and_nothing_from_outside(br
     assert {f"{site}_static/steppers/{name}" for name, _, _ in course.STEPPERS} <= set(pages)
     console_errors(browser)  # the index's own messages were checked when it is visited below
     for page in pages:
-        assert _answers(page), f"{page} is missing (linked from the index)"
+        assert answers(page), f"{page} is missing (linked from the index)"
         open_page(browser, page)
         title = browser.title
         assert "404" not in title and "Error response" not in title, f"{page}: {title}"
