@@ -16,6 +16,7 @@ import importlib
 import json
 import math
 import os
+import re
 import stat
 from typing import Any, Protocol
 
@@ -104,7 +105,7 @@ def load(path: str | os.PathLike) -> Saveable:
             raise ValueError(f"the config of {uncounted} does not give its sizes as integers, so its parameters "
                              "cannot be counted")
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: {error}") from None
+        raise ValueError(f"{path}: {_one_line(error)}") from None
     implied = sum(counts)
     if implied > MAX_PARAMETERS:  # refused before anything is built
         raise ValueError(f"{path}: the architecture has {implied:,} parameters, more than {MAX_PARAMETERS:,}")
@@ -114,9 +115,15 @@ def load(path: str | os.PathLike) -> Saveable:
         model = build(kind, config)
         model.load_state_dict(state if version == VERSION else named_by_position(state, model))
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: the architecture or weights are wrong: {error}") from None
+        raise ValueError(f"{path}: the architecture or weights are wrong: {_one_line(error)}") from None
     model.eval()
     return model
+
+
+def _one_line(error: Exception) -> str:
+    """An error's message on one line: some of Python's own wrap (random.Random's for a bad seed),
+    and a model file's error is one line."""
+    return re.sub(r"\s*\n\s*", " ", str(error))
 
 
 def _read(path: str | os.PathLike) -> bytes:

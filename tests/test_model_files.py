@@ -106,3 +106,11 @@ def test_a_key_given_twice_is_refused_naming_it(tmp_path):
     path.write_text(text)
     with pytest.raises(ValueError, match="the key 'neurons.0.w1' appears twice"):
         nets.load(path)
+
+
+def test_an_error_python_itself_wraps_is_still_one_line(tmp_path):
+    """random.Random's TypeError for a seed it cannot use spans two lines; the file's error must not."""
+    path = _write(tmp_path, "Linear", {"nin": 1, "nout": 1, "seed": []}, dict.fromkeys(nets.Linear(1, 1).state_dict(), 0.0))
+    with pytest.raises(ValueError, match=f"^{path}: the architecture or weights are wrong: .*seed") as error:
+        nets.load(path)
+    assert "\n" not in str(error.value)
