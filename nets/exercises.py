@@ -335,13 +335,14 @@ def numbers_answer(answer: Any, want: Mapping[str, float], what: str, mistakes: 
         right=len(want) - len(bad), total=len(want), what=what, source=source, said=said, more=more), hint)
 
 
-def function_answer(function: Any, cases: Sequence[tuple[tuple, Any]], name: str, source: str,
+def function_answer(function: Any, inputs: Sequence[tuple], engine: Callable[..., Any], name: str, source: str,
                     mistakes: Sequence[tuple[Callable, str]] = (), *, rtol: float = 1e-6) -> str:
-    """The learner's `function` called on each case's inputs and compared with the engine's result.
+    """The learner's `function` called on each of `inputs` and compared with `engine`'s result.
 
     Results may be numbers or lists (nested) of numbers.  A known mistake is recognised when
     its function gives the learner's results on every case.
     """
+    cases = [(tuple(args), engine(*args)) for args in inputs]
     results = []
     for args, want in cases:
         got = _answered(_call(function, *args, what=_yours(name)), name)
@@ -444,11 +445,6 @@ def _grad(build: Callable[[Value], Value], x: float) -> float:
     return leaf.grad
 
 
-def _cases(inputs: Sequence[tuple], engine: Callable[..., Any]) -> list[tuple[tuple, Any]]:
-    """The cases of a `function_answer`: each of `inputs` with what `engine` computes from it."""
-    return [(tuple(args), engine(*args)) for args in inputs]
-
-
 # ---- the exercises, by notebook ----------------------------------------------------------
 # Each is registered with its title and its general hint (`N_`: translated where they are shown);
 # its checker compares the answer with the engine and names the known mistakes with their hints.
@@ -510,8 +506,8 @@ def mul_backward(answer: Any) -> str:
         out = Value(a) * Value(b)
         return [out.local_grads[0] * g, out.local_grads[1] * g]
 
-    cases = _cases([(2.0, -3.0, 1.0), (0.5, 4.0, -2.0), (-1.5, -2.5, 0.25)], engine)
-    return function_answer(answer, cases, "mul_backward", _("the engine's local_grads times out_grad"), [
+    return function_answer(answer, [(2.0, -3.0, 1.0), (0.5, 4.0, -2.0), (-1.5, -2.5, 0.25)], engine,
+                           "mul_backward", _("the engine's local_grads times out_grad"), [
         (lambda a, b, g: (a * g, b * g), _("the two are swapped: a's gradient is b * out_grad.")),
         (lambda a, b, g: (b, a), _("you left out out_grad: the chain rule multiplies the local slope by it.")),
     ])
@@ -524,8 +520,8 @@ def mul_backward(answer: Any) -> str:
 def central_difference(answer: Any) -> str:
     cube = lambda x: x ** 3  # noqa: E731  (floats and Values alike)
     rules = {cube: cube, math.sin: Value.sin, math.exp: Value.exp}  # the function, and its Value op
-    cases = _cases([(cube, 1.5), (math.sin, 0.7), (math.exp, -1.0)], lambda f, x: _grad(rules[f], x))
-    return function_answer(answer, cases, "central_difference", _("backward() through the engine"), [
+    return function_answer(answer, [(cube, 1.5), (math.sin, 0.7), (math.exp, -1.0)], lambda f, x: _grad(rules[f], x),
+                           "central_difference", _("backward() through the engine"), [
         (lambda f, x, eps=1e-6: (f(x + eps) - f(x - eps)) / eps, _("you divided by eps, but the points are 2 * eps apart.")),
     ], rtol=1e-5)
 
@@ -687,9 +683,10 @@ def sigmoid_slope(answer: Any) -> str:
 def stable_softmax(answer: Any) -> str:
     from .activations import softmax
 
-    cases = _cases([([1.0, 2.0, 3.0],), ([0.0, 0.0],), ([-5.0, 2.5, 0.1, 7.0],), ([1000.0, 1001.0, 1002.0],)],
-                   lambda zs: [p.data for p in softmax([Value(z) for z in zs])])
-    return function_answer(answer, cases, "softmax", _engines("nets.activations.softmax"), [
+    return function_answer(answer, [([1.0, 2.0, 3.0],), ([0.0, 0.0],), ([-5.0, 2.5, 0.1, 7.0],),
+                                    ([1000.0, 1001.0, 1002.0],)],
+                           lambda zs: [p.data for p in softmax([Value(z) for z in zs])],
+                           "softmax", _engines("nets.activations.softmax"), [
         (lambda zs: [math.exp(z) / sum(math.exp(y) for y in zs) for z in zs], _("exp(1000) overflows: subtract max(zs) "
                                                                                  "first.")),
     ], rtol=1e-9)
@@ -709,8 +706,8 @@ def cross_entropy_gradient(answer: Any) -> str:
         e = [math.exp(z - max(zs)) for z in zs]
         return [v / sum(e) for v in e]
 
-    cases = _cases([([2.0, 1.0, 0.1], 0), ([0.5, -1.0, 3.0, 0.0], 2), ([1.0, 1.0], 1)], engine)
-    return function_answer(answer, cases, "ce_grad", _("backward() through nets.losses.cross_entropy"), [
+    return function_answer(answer, [([2.0, 1.0, 0.1], 0), ([0.5, -1.0, 3.0, 0.0], 2), ([1.0, 1.0], 1)], engine,
+                           "ce_grad", _("backward() through nets.losses.cross_entropy"), [
         (probabilities, _("those are the probabilities; subtract 1 at the target class (softmax minus one-hot).")),
         (lambda zs, t: [1 - p if i == t else p for i, p in enumerate(probabilities(zs, t))],
          _("the sign at the target is flipped: it is p_t - 1, negative, so gradient descent raises the target's "
@@ -730,8 +727,8 @@ def chain_gradient(answer: Any) -> str:
             return out
         return _grad(layers, x)
 
-    cases = _cases([(1, 1.0, 0.0), (5, 1.0, 0.0), (10, 2.0, 0.5), (3, -1.5, 1.0)], engine)
-    return function_answer(answer, cases, "chain_gradient", _("backward() through n sigmoid layers"), [
+    return function_answer(answer, [(1, 1.0, 0.0), (5, 1.0, 0.0), (10, 2.0, 0.5), (3, -1.5, 1.0)], engine,
+                           "chain_gradient", _("backward() through n sigmoid layers"), [
         (lambda n, w, x: (w * 0.25) ** n, _("the slope is 1/4 only where z = 0; after the first layer z = w * s(...) "
                                             "is not 0. Compute s(z)(1 - s(z)) at each layer's own z.")),
     ], rtol=1e-6)
@@ -749,8 +746,8 @@ def clip_by_norm(answer: Any) -> str:
         clip_grad_norm(params, max_norm)
         return [p.grad for p in params]
 
-    cases = _cases([([3.0, 4.0], 1.0), ([0.1, -0.2, 0.2], 1.0), ([10.0, -10.0, 5.0, 0.0], 5.0)], engine)
-    return function_answer(answer, cases, "clip_by_norm", _engines("nets.optim.clip_grad_norm"), [
+    return function_answer(answer, [([3.0, 4.0], 1.0), ([0.1, -0.2, 0.2], 1.0), ([10.0, -10.0, 5.0, 0.0], 5.0)], engine,
+                           "clip_by_norm", _engines("nets.optim.clip_grad_norm"), [
         (lambda grads, m: [max(-m, min(m, g)) for g in grads],
          _("that clips each gradient on its own, which changes the direction; scale them all by one factor.")),
         (lambda grads, m: [g * m / math.sqrt(sum(x * x for x in grads)) for g in grads],
@@ -778,9 +775,9 @@ def steps_per_epoch(answer: Any) -> str:
 
     from .data import batches
 
-    cases = _cases([(1437, 32), (100, 10), (10, 3), (5, 8)],
-                   lambda n, b: sum(1 for _batch in batches(np.zeros((n, 1)), np.zeros(n), b, shuffle=False)))
-    return function_answer(answer, cases, "steps_per_epoch", "len(list(nets.data.batches(...)))", [
+    return function_answer(answer, [(1437, 32), (100, 10), (10, 3), (5, 8)],
+                           lambda n, b: sum(1 for _batch in batches(np.zeros((n, 1)), np.zeros(n), b, shuffle=False)),
+                           "steps_per_epoch", "len(list(nets.data.batches(...)))", [
         (lambda n, b: n // b, _("n // batch_size drops the last, smaller batch; it is a step too.")),
     ])
 
@@ -796,8 +793,8 @@ def conv_output_size(answer: Any) -> str:
         maps = nets.Conv2d(1, 1, f, stride=s, padding=p, seed=0)([[[0.0] * w for _row in range(w)]])
         return len(maps[0][0])
 
-    cases = _cases([(7, 3, 0, 1), (8, 3, 1, 1), (7, 3, 0, 2), (6, 2, 0, 2), (10, 5, 2, 3)], engine)
-    return function_answer(answer, cases, "conv_output_size", _("the width of the engine's Conv2d output"), [
+    return function_answer(answer, [(7, 3, 0, 1), (8, 3, 1, 1), (7, 3, 0, 2), (6, 2, 0, 2), (10, 5, 2, 3)], engine,
+                           "conv_output_size", _("the width of the engine's Conv2d output"), [
         (lambda w, f, p, s: (w - f + 2 * p) // s, _("add 1: the filter's first position counts too.")),
         (lambda w, f, p, s: (w - f + p) // s + 1, _("padding adds P on both sides: 2P.")),
     ])
@@ -827,9 +824,9 @@ def max_pool_2x2(answer: Any) -> str:
     def sliding(g: list) -> list:
         return [[max(g[i][j], g[i][j + 1], g[i + 1][j], g[i + 1][j + 1]) for j in range(3)] for i in range(3)]
 
-    cases = _cases([([[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 3, 2], [6, 2, 0, 1]],),
-                    ([[-1, -3, 2, 9], [-4, -2, 1, 5], [7, 1, -3, 2], [6, 8, 0, -1]],)], engine)
-    return function_answer(answer, cases, "max_pool_2x2", _engines("nets.MaxPool2d(2)"), [
+    return function_answer(answer, [([[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 3, 2], [6, 2, 0, 1]],),
+                           ([[-1, -3, 2, 9], [-4, -2, 1, 5], [7, 1, -3, 2], [6, 8, 0, -1]],)], engine,
+                           "max_pool_2x2", _engines("nets.MaxPool2d(2)"), [
         (sliding, _("that slides the window one step at a time (3x3 outputs); 2x2 max pooling moves by 2: each 2x2 "
                     "window once.")),
     ])
@@ -855,8 +852,8 @@ def bptt_grad(answer: Any) -> str:
             h = math.tanh(w * h + x)
         return (1 - math.tanh(w * h + xs[-1]) ** 2) * h
 
-    cases = _cases([(0.5, [1.0, -0.5, 0.25]), (1.2, [0.3, 0.3, 0.3, 0.3]), (-0.8, [0.5, 1.0])], engine)
-    return function_answer(answer, cases, "bptt_grad", _("backward() through the unrolled steps"), [
+    return function_answer(answer, [(0.5, [1.0, -0.5, 0.25]), (1.2, [0.3, 0.3, 0.3, 0.3]), (-0.8, [0.5, 1.0])], engine,
+                           "bptt_grad", _("backward() through the unrolled steps"), [
         (last_step_only, _("that is the last step's contribution alone; w is used at every step, so add the earlier "
                            "steps' contributions, carried back through time.")),
     ])
@@ -1035,8 +1032,9 @@ def shift_right(answer: Any) -> str:
     import numpy as np
 
     images = [np.arange(16.0).reshape(4, 4).tolist(), [[0, 1, 0], [1, 1, 1], [0, 1, 0]]]
-    cases = _cases([(img,) for img in images], lambda img: [[0.0, *row[:-1]] for row in np.asarray(img, dtype=float).tolist()])
-    return function_answer(answer, cases, "shift_right", _("each row moved one pixel right, a blank pixel coming in"), [
+    shifted = lambda img: [[0.0, *row[:-1]] for row in np.asarray(img, dtype=float).tolist()]  # noqa: E731
+    return function_answer(answer, [(img,) for img in images], shifted,
+                           "shift_right", _("each row moved one pixel right, a blank pixel coming in"), [
         (lambda img: [[*row[1:], 0.0] for row in img], _("that moves it left: the new 0 comes in on the left.")),
         (lambda img: [[row[-1], *row[:-1]] for row in img], _("the pixel falling off must not wrap around: put 0 in its "
                                                               "place.")),

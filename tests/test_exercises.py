@@ -83,6 +83,10 @@ def test_solution_markers_become_stubs_at_their_indentation():
 def test_the_solution_notebook_runs_and_every_grade_holds(path, monkeypatch):
     """Runs every cell (grader cells included: grade() raises unless the solution passes and the
     typical wrong answer fails with its hint), in the notebooks folder, as the kernel would."""
+    run_notebook(path, monkeypatch)
+
+
+def run_notebook(path: Path, monkeypatch) -> None:
     monkeypatch.chdir(course.NOTEBOOKS)
     namespace: dict = {"__name__": "__main__"}
     for cell in read(path).cells:
@@ -285,13 +289,8 @@ def test_every_solution_and_typical_mistake_is_told_in_chinese(path, monkeypatch
         return feedback
 
     monkeypatch.setattr(exercises, "check", recorded)
-    monkeypatch.chdir(course.NOTEBOOKS)
-    namespace: dict = {"__name__": "__main__"}
     with language("zh"):
-        for cell in read(path).cells:
-            if cell.cell_type == "code":
-                with contextlib.redirect_stdout(io.StringIO()):
-                    exec(compile(cell.source, f"{path.name}:{cell.id}", "exec"), namespace)
+        run_notebook(path, monkeypatch)
     assert any(f.ok for f in said) and any(not f.ok for f in said)
     for feedback in said:
         assert not english_runs(str(feedback)), (english_runs(str(feedback)), str(feedback))
