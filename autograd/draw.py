@@ -240,6 +240,7 @@ def digraph(
     fold: Mapping[Value, tuple[list[int], str]] | None = None,
     ids: Mapping[Value, str] | None = None,
     stacked: bool = False,
+    column: bool = False,
 ) -> graphviz.Digraph:
     """The drawing itself; `grad_text(node)` says what to show as a node's grad (None: nothing),
     `data_text(node)` its data (default: the number), `edge_labels[(node, i)]` what to write on
@@ -250,13 +251,19 @@ def digraph(
     drawn; `fold[node] = (indices, text)` draws those inputs as one box with `text`.  `ids`
     are the nodes' ids in the SVG (`id` attributes), so a page can find a node in a drawing;
     `stacked` puts a record's fields one above the other (narrow enough for a phone).
+    `column` draws every box under the one before, top to bottom, whatever `rankdir` says,
+    each edge's label just under the box it leaves: a drawing as narrow as its widest box,
+    for a phone's screen however many inputs a node has.
     """
     import graphviz  # imported here: building graphs must not need it
 
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_graph: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+    if column:
+        rankdir = "TB"
     graph = graphviz.Digraph(
-        graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.35"},
+        graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.35",
+                    **({"concentrate": "true", "ranksep": "0.2"} if column else {})},  # edges to one node share a line
         node_attr={"fontname": font("Helvetica"), "fontsize": "12", "penwidth": "1.2"},
         edge_attr={"color": "#616161", "arrowsize": "0.7", "fontsize": "9", "fontcolor": "#757575", "fontname": font("Helvetica")},
     )
@@ -264,6 +271,8 @@ def digraph(
     drawn = set(nodes)
     far = far_inputs(nodes, labelled=bool(edge_labels) or any(lookup(n.op).ordered for n in nodes if n.parents))
     sideways = (rankdir in ("LR", "RL")) != stacked  # records lay fields out across the rank direction
+    order: list[str] = []  # with `column`, the boxes top to bottom (each node after its inputs)
+    under: dict[str, list[str]] = {}  # the labels drawn under a box, of the edges leaving it
     for node in nodes:
         fill = fills.get(node)
         data = number(node.data) if data_text is None else data_text(node)
@@ -283,6 +292,7 @@ def digraph(
                 graph.node(box, _escape(fold_text), shape="record", style="rounded,filled", fillcolor=PARAMETER,
                            fontsize="11", id=box)
                 graph.edge(box, op, style="bold")
+                order.append(box)
             for i, (side, parent) in enumerate(zip(lookup(node.op).edge_labels(node), node.parents)):
                 if parent not in drawn or i in folded:
                     continue
@@ -295,10 +305,28 @@ def digraph(
                     graph.node(source, _plain(names[parent]), shape="box", style="dashed,rounded,filled",
                                fillcolor=fills.get(parent, "white"), fontsize="11", height="0.25",
                                margin="0.04,0.02", tooltip=_plain(f"{names[parent]} again: the same Value"))
+                    order.append(source)
+                if column and label:  # the label as a box of text under its input, the edge through it
+                    text = f"{op}_label{i}"
+                    graph.node(text, _plain(label), shape="plaintext", height="0.2", margin="0.02,0",
+                               fontcolor=emphasis.get("fontcolor", "#757575"), fontsize=emphasis.get("fontsize", "11"))
+                    graph.edge(source, text, arrowhead="none", **emphasis)
+                    under.setdefault(source, []).append(text)
+                    source, label = text, None
                 graph.edge(source, op, label=_plain(label) if label else None, **emphasis)
-            _plain_inputs(graph, node, op)
+            order += _plain_inputs(graph, node, op)
             graph.edge(op, ids[node])
+            order.append(op)
+        order.append(ids[node])
+    if column:
+        _one_under_another(graph, [box for source in order for box in (source, *under.get(source, ()))])
     return graph
+
+
+def _one_under_another(graph: graphviz.Digraph, boxes: list[str]) -> None:
+    """Invisible edges from each box to the next: `dot` gives each its own rank, one column."""
+    for above, below in zip(boxes, boxes[1:]):
+        graph.edge(above, below, style="invis", weight="20")
 
 
 def far_inputs(nodes: list[Value], labelled: bool = False) -> set[tuple[Value, int]]:
@@ -339,16 +367,20 @@ def _plain(text: str) -> str:
     return graphviz.escape(shown_label(text, 200))
 
 
-def _plain_inputs(graph: graphviz.Digraph, node: Value, op: str) -> None:
+def _plain_inputs(graph: graphviz.Digraph, node: Value, op: str) -> list[str]:
     """A fused weighted sum of plain numbers (a first layer's inputs) keeps them out of the
-    graph; draw them as dashed boxes into its operation, so the drawing shows every input."""
+    graph; draw them as dashed boxes into its operation, so the drawing shows every input.
+    Returns the boxes' ids."""
     if node.op not in ("wsum", "dot"):
-        return
+        return []
+    boxes = []
     for i, x in enumerate(weighted_sum_parts(node)[1]):
         if not isinstance(x, Value):
             graph.node(f"{op}_x{i}", compact(x), shape="box", style="dashed,rounded", fontsize="10", height="0.25",
                        margin="0.04,0.02", color="#9e9e9e", tooltip="a plain number, not a Value")
             graph.edge(f"{op}_x{i}", op, style="dashed", color="#9e9e9e")
+            boxes.append(f"{op}_x{i}")
+    return boxes
 
 
 def _value_style(node: Value, root: Value, params: set[Value]) -> tuple[str, str]:

@@ -70,24 +70,32 @@ def close(answer: float, expected: float) -> bool:
 
 
 @dataclass(frozen=True, eq=False)
-class Step:
+class _Frame:
+    """What a step of either pass has: its node, and its place among `total` (from 0)."""
+
+    node: Value
+    index: int
+    total: int
+    if TYPE_CHECKING:  # each kind declares it last, after its own fields
+        walk: Walk
+
+    @property
+    def lang(self) -> str | None:
+        """The language of its sentences and drawings: its Stepper's (None: the language in force)."""
+        return self.walk.lang
+
+
+@dataclass(frozen=True, eq=False)
+class Step(_Frame):
     """One node passing its gradient on to its inputs.
 
     `index` counts from 0 in the order of `backward()`, up to `total - 1`; `grad` is the
     node's grad, final by now, which every update multiplied.
     """
 
-    node: Value
-    index: int
-    total: int
     grad: float
     updates: tuple[Update, ...]
     walk: Walk = field(repr=False)
-
-    @property
-    def lang(self) -> str | None:
-        """The language of its sentences and drawings: its Stepper's (None: the language in force)."""
-        return self.walk.lang
 
     @speaking
     def explain(self) -> str:
@@ -131,25 +139,19 @@ class Step:
         return self.walk.draw(self, **options)
 
     @speaking
-    def focus(self, *, before: bool = False, rankdir: str = "LR") -> graphviz.Digraph:
+    def focus(self, *, before: bool = False, rankdir: str = "LR", narrow: bool = False) -> graphviz.Digraph:
         """The close-up of this step: the node, its inputs (a long step's weights folded into
         one box) and the nodes it feeds, at reading size whatever the graph's size.  With
-        `before`, the grads as they stood just before the step (for the quiz), no slopes."""
-        return self.walk.focus(self, before=before, rankdir=rankdir)
+        `before`, the grads as they stood just before the step (for the quiz), no slopes;
+        `narrow`, one box under another, for a phone (`rankdir` is then ignored)."""
+        return self.walk.focus(self, before=before, rankdir=rankdir, narrow=narrow)
 
 
 @dataclass(frozen=True, eq=False)
-class ForwardStep:
+class ForwardStep(_Frame):
     """One node of the forward pass computed from its inputs (which are known by then)."""
 
-    node: Value
-    index: int
-    total: int
     walk: Walk = field(repr=False)
-
-    @property
-    def lang(self) -> str | None:
-        return self.walk.lang
 
     @speaking
     def explain(self) -> str:
@@ -157,9 +159,10 @@ class ForwardStep:
         return texts.forward_sentence(names[self.node], formula(self.node, names), number(self.node.data))
 
     @speaking
-    def focus(self, *, rankdir: str = "LR") -> graphviz.Digraph:
-        """The node and its inputs, every value computed so far shown (`?` for the rest)."""
-        return self.walk.focus(self, rankdir=rankdir)
+    def focus(self, *, rankdir: str = "LR", narrow: bool = False) -> graphviz.Digraph:
+        """The node and its inputs, every value computed so far shown (`?` for the rest);
+        `narrow`, one box under another, for a phone."""
+        return self.walk.focus(self, rankdir=rankdir, narrow=narrow)
 
 
 Frame = Union[ForwardStep, Step, None]  # None: the final table of gradients
@@ -235,7 +238,8 @@ class Walk:
         return {(step.node, i): f"d{o}/d{self.names[update.input]} = {number(update.local)}"
                 for i, update in enumerate(step.updates)}
 
-    def focus(self, frame: Step | ForwardStep, *, before: bool = False, rankdir: str = "LR") -> graphviz.Digraph:
+    def focus(self, frame: Step | ForwardStep, *, before: bool = False, rankdir: str = "LR", narrow: bool = False
+              ) -> graphviz.Digraph:
         node = frame.node
         fold = folded(node)
         shown = [parent for i, parent in enumerate(node.parents) if i not in fold]
@@ -250,14 +254,14 @@ class Walk:
             nodes = [n for n in self.nodes if n in set(shown) or n is node]
             return digraph(self.root, nodes, self.names, grad_text=lambda n: None, fills=fills, rankdir=rankdir,
                            params=self.parameters, ids=self.ids, expand={node}, fold=folds, stacked=True,
-                           data_text=lambda n: number(n.data) if n in computed else "?")
+                           column=narrow, data_text=lambda n: number(n.data) if n in computed else "?")
         users = self.users.get(node, [])
         wanted = set(shown) | {node} | set(users)
         nodes = [n for n in self.nodes if n in wanted]
         index = frame.index - 1 if before else frame.index
         return digraph(self.root, nodes, self.names, grad_text=self.grad_text(index), fills=fills, rankdir=rankdir,
                        params=self.parameters, ids=self.ids, expand={node, *users}, fold=folds, stacked=True,
-                       edge_labels=None if before else self.slopes(frame))
+                       column=narrow, edge_labels=None if before else self.slopes(frame))
 
     def pass_on(self, node: Value) -> Step:
         """`node` gives its gradient to its inputs by `pass_gradient`, as in `backward()`;

@@ -2,8 +2,9 @@
 
 Each step is its sentence beside a close-up of the current node's neighbourhood, drawn at
 its natural size (12 pt text, so at least 11 px wherever it is shown; browser zoom enlarges
-it), in a box that scrolls to the node; below, the whole graph, drawn once, with the current
-node highlighted and scrolled into view.  The web page moves the highlight with a few lines
+it), in a box that scrolls to the node; on a narrow screen (a phone), the same close-up drawn
+top to bottom, one box under another, so the node's inputs lie above it, across the screen;
+below, the whole graph, drawn once, with the current node highlighted and scrolled into view.  The web page moves the highlight with a few lines
 of JavaScript; the widget, where no script runs, with a style block per step and a CSS
 `scroll-initial-target` anchor.  Every text comes from `texts.py`, escaped here.
 """
@@ -16,7 +17,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from . import i18n, texts
 from .draw import (
@@ -50,14 +51,19 @@ _BODY = "display:flex; flex-wrap:wrap; gap:12px; align-items:flex-start; margin-
 _TEXT_BOX = f"{_TEXT}; flex:1 1 300px; min-width:0; overflow:auto"
 _FOCUS_BOX = "flex:2 1 360px; min-width:0; max-width:100%; overflow:auto; border:1px solid #e0e0e0"
 # Heights by screen: on a phone the sentence and the close-up share one screen, one above the other.
+# Each close-up is drawn twice: left to right for a wide screen, one box under another for a narrow
+# one (a phone), so a node's inputs lie above it, never off to the side; the screen's width picks one.
 _STYLE = """<style>
-.stepgrad-text { max-height: 42vh; } .stepgrad-focus { max-height: 56vh; }
-@media (max-width: 700px) { .stepgrad-text { max-height: 24vh; } .stepgrad-focus { max-height: 38vh; } }
+.stepgrad-text { max-height: 42vh; } .stepgrad-focus { max-height: 56vh; } .stepgrad-narrow { display: none; }
+@media (max-width: 700px) { .stepgrad-text { max-height: 24vh; } .stepgrad-focus { max-height: 38vh; }
+  .stepgrad-wide { display: none; } .stepgrad-narrow { display: block; } }
 </style>"""
+_SHRINK = 0.75  # a narrow close-up may shrink to fit a phone's width, to this scale at most (12 pt text: 12 px)
 _OVERVIEW_BOX = ("width:100%; box-sizing:border-box; contain:inline-size; max-height:45vh; overflow:auto; "
                  "border:1px solid #e0e0e0; margin-top:4px")
 _SVG_OPEN = re.compile(r"<svg [^>]*>")
 _VIEWBOX = re.compile(r'viewBox="([-0-9. ]+)"')
+_WIDTH = re.compile(r'<svg width="([0-9.]+)pt"')
 _TRANSLATE = re.compile(r'class="graph" transform="[^"]*translate\(([-0-9.]+)[ ,]([-0-9.]+)\)')
 _NUMBERS = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _COLOURS = {"output": OUTPUT, "parameter": PARAMETER, "input": INPUT, "intermediate": INTERMEDIATE,
@@ -189,21 +195,29 @@ class Stepper:
 # ---- drawings as inline SVG, with an anchor on the node to scroll to ----
 
 
-def drawing_html(graph: graphviz.Digraph, anchor: str | None, box_style: str, css_class: str) -> str:
+def drawing_html(graph: graphviz.Digraph, anchor: str | None, box_style: str, css_class: str,
+                 narrow: bool = False) -> str:
     """`graph` as inline SVG at its natural size in a scrolling box, with an invisible anchor
-    over node `anchor` that the box scrolls to (or the reason there is no drawing)."""
+    over node `anchor` that the box scrolls to (or the reason there is no drawing).  A
+    `narrow` drawing (one column, for a phone) is centred and shrunk to fit its box if it
+    must be (to `_SHRINK` at most); the web page scrolls it to show the node at the bottom of
+    the box, under as many of its inputs as fit (a notebook, where no script runs, centres it)."""
     try:
         svg = pipe(graph, "svg").decode()
     except (ValueError, FileNotFoundError) as why:
         return f'<p class="{css_class}"><i>({html.escape(texts.NO_DRAWING.format(why=why))})</i></p>'
-    return framed_svg(svg[svg.index("<svg"):], anchor, box_style, css_class)
+    return framed_svg(svg[svg.index("<svg"):], anchor, box_style, css_class, narrow)
 
 
-def framed_svg(svg: str, anchor: str | None, box_style: str, css_class: str) -> str:
-    svg = _SVG_OPEN.sub(lambda m: m.group(0).replace("<svg ", '<svg style="display:block" ', 1), svg, count=1)
+def framed_svg(svg: str, anchor: str | None, box_style: str, css_class: str, narrow: bool = False) -> str:
+    style, inner = "display:block", "position:relative; width:max-content"
+    width = _WIDTH.search(svg)
+    if narrow and width:
+        style += f"; max-width:100%; height:auto; min-width:{_SHRINK * float(width.group(1)):.0f}pt"
+        inner += "; max-width:100%; margin:0 auto"
+    svg = _SVG_OPEN.sub(lambda m: m.group(0).replace("<svg ", f'<svg style="{style}" ', 1), svg, count=1)
     mark = _anchor(svg, anchor) if anchor else ""
-    return (f'<div class="{css_class}" style="{box_style}"><div style="position:relative; width:max-content">'
-            f"{svg}{mark}</div></div>")
+    return f'<div class="{css_class}" style="{box_style}"><div style="{inner}">{svg}{mark}</div></div>'
 
 
 def _anchor(svg: str, node_id: str) -> str:
@@ -244,16 +258,21 @@ def frame_html(stepper: Stepper, frame: Frame, *, reveal: bool = True) -> str:
         return table_html(stepper)
     if isinstance(frame, ForwardStep):
         text = _lines([frame.explain()], "stepgrad-clause") + _rule(texts.forward_rule(frame.walk.names[frame.node]))
-        return _body(text, frame.focus(rankdir=stepper.rankdir), frame)
+        return _body(text, frame, rankdir=stepper.rankdir)
     if not reveal:
-        return _body(question_html(frame), frame.focus(before=True, rankdir=stepper.rankdir), frame)
-    return _body(step_text(frame), frame.focus(rankdir=stepper.rankdir), frame)
+        return _body(question_html(frame), frame, before=True, rankdir=stepper.rankdir)
+    return _body(step_text(frame), frame, rankdir=stepper.rankdir)
 
 
-def _body(text: str, focus: graphviz.Digraph, frame: Step | ForwardStep) -> str:
-    drawing = drawing_html(focus, frame.walk.ids[frame.node], _FOCUS_BOX, "stepgrad-focus")
+def _body(text: str, frame: Step | ForwardStep, **options: Any) -> str:
+    """The text beside the close-up, drawn wide (left to right) and narrow (top to bottom):
+    the style block shows the one that fits the screen."""
+    node = frame.walk.ids[frame.node]
+    wide = drawing_html(frame.focus(**options), node, _FOCUS_BOX, "stepgrad-focus stepgrad-wide")
+    narrow = drawing_html(frame.focus(**options, narrow=True), node, _FOCUS_BOX, "stepgrad-focus stepgrad-narrow",
+                          narrow=True)
     return (f'{_STYLE}<div class="stepgrad-body" style="{_BODY}"><div class="stepgrad-text" style="{_TEXT_BOX}">{text}</div>'
-            f"{drawing}</div>")
+            f"{wide}{narrow}</div>")
 
 
 def step_text(step: Step) -> str:
@@ -401,7 +420,7 @@ def _highlight_style(stepper: Stepper, frame: Frame, scope: str) -> str:
 def step_html(step: Step) -> str:
     """A backward step on its own, as a notebook shows it: its heading, sentence and close-up."""
     heading = f'<b class="stepgrad-counter">{html.escape(texts.backward_heading(step.index + 1, step.total))}</b>'
-    return f'<div style="max-width:100%">{heading}{_body(step_text(step), step.focus(), step)}</div>'
+    return f'<div style="max-width:100%">{heading}{_body(step_text(step), step)}</div>'
 
 
 def _note_html(note: str) -> str:
@@ -665,11 +684,12 @@ _PAGE = """<!DOCTYPE html>
     frame.inputs.forEach(function (id) {{ mark(id, "stepgrad-input", on); }});
     frame.later.forEach(function (id) {{ mark(id, "stepgrad-later", on); }});
   }}
-  function centre(box, target) {{
+  function centre(box, target) {{  // in a narrow close-up, the node at the bottom, its inputs above
     if (!box || !target) return;
     var b = box.getBoundingClientRect(), t = target.getBoundingClientRect();
     box.scrollLeft += t.left + t.width / 2 - (b.left + b.width / 2);
-    box.scrollTop += t.top + t.height / 2 - (b.top + b.height / 2);
+    if (box.classList.contains("stepgrad-narrow")) box.scrollTop += t.bottom + 12 - b.bottom;
+    else box.scrollTop += t.top + t.height / 2 - (b.top + b.height / 2);
   }}
   function reveal(step) {{
     var answer = step.querySelector(".stepgrad-answer");

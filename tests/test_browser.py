@@ -213,6 +213,23 @@ return {fill: getComputedStyle(shape).fill, inside: r.left >= b.left - 1 && r.ri
         && r.top >= b.top - 1 && r.bottom <= b.bottom + 1, rect: [r.left, r.top, r.right, r.bottom],
         box: [b.left, b.top, b.right, b.bottom]};
 """
+# On a phone: the current node's neighbourhood in the close-up (the node, its operation, its inputs and
+# a long step's folded weights) lies across the screen, inside the close-up's box, which does not scroll
+# sideways; the boxes that stick out, if any.
+NEIGHBOURHOOD = """
+const frame = arguments[0], ids = arguments[1];
+const focus = Array.from(frame.querySelectorAll(".stepgrad-focus")).find(f => f.offsetParent !== null);
+const b = focus.getBoundingClientRect(), left = Math.max(0, b.left) - 1, right = Math.min(innerWidth, b.right) + 1;
+const outside = [];
+for (const id of ids) {
+  const node = focus.querySelector('g[id="' + id + '"]');
+  if (!node) { outside.push(id + " is not drawn"); continue; }
+  const r = node.getBoundingClientRect();
+  if (r.width === 0 || r.left < left || r.right > right) outside.push(id + " at " + [r.left, r.right]);
+}
+return {outside: outside, box: [b.left, b.right], window: innerWidth, drawing: focus.scrollWidth,
+        shown: focus.clientWidth, page: document.documentElement.scrollWidth};
+"""
 WIDEST = """
 const box = arguments[0], right = box.getBoundingClientRect().right;
 return Array.from(box.querySelectorAll("*")).filter(e => e.getBoundingClientRect().right > right + 1)
@@ -235,8 +252,20 @@ def wanted_clauses(stepper: Stepper, index: int) -> list[str]:
     return [head] + [c + ";" for c in shown[:-1]] + shown[-1:] + weights
 
 
-def check_frame(driver, root, frame_root, stepper: Stepper, index: int, shots: str) -> None:
-    """What frame `index` must show, once its heading is on screen."""
+def neighbourhood(stepper: Stepper, index: int) -> list[str]:
+    """The ids, in the close-up, of frame `index`'s node, its operation, the inputs it shows
+    and the box of a long step's weights."""
+    from autograd.steps import folded
+
+    walk, node = stepper.walk, stepper.frames[index].node
+    fold = folded(node)
+    ids = [walk.ids[node], walk.ids[node] + "_op"] + [walk.ids[p] for i, p in enumerate(node.parents) if i not in fold]
+    return ids + [walk.ids[node] + "_op_fold"] * bool(fold)
+
+
+def check_frame(driver, root, frame_root, stepper: Stepper, index: int, shots: str, size: str = "desktop") -> None:
+    """What frame `index` must show, once its heading is on screen; on a phone, the current
+    node's neighbourhood across the screen too, with no sideways scrolling."""
     from autograd import texts
     from autograd.i18n import language
 
@@ -271,6 +300,11 @@ def check_frame(driver, root, frame_root, stepper: Stepper, index: int, shots: s
         assert seen["node"] is not None and seen["fill"] == HIGHLIGHT, f"the current node is not drawn at {counter}"
         assert_visible(driver, seen["node"], f"the current node at {counter}")
         assert seen["nodeText"] >= 11 and seen["smallest"] >= 11, f"text below 11 px at {counter}: {seen}"
+        if size == "phone":
+            across = driver.execute_script(NEIGHBOURHOOD, frame, neighbourhood(stepper, index))
+            assert not across["outside"] and across["drawing"] <= across["shown"] + 1, \
+                f"the neighbourhood of the current node needs sideways scrolling at {counter}: {across}"
+            assert across["page"] <= across["window"], f"the page scrolls sideways at {counter}: {across}"
         if len(stepper.walk.nodes) <= stepper.max_nodes:
             where = wait_for(lambda: (lambda w: w if w and w["fill"] == ORANGE and w["inside"] else None)(
                 driver.execute_script(OVERVIEW, root, node_id)), f"the node highlighted and in view in the whole graph at {counter}",
@@ -353,7 +387,7 @@ def check_widget(driver, k: int, expected: Stepper, name: str, size: str) -> Non
         if n:
             button.click()
         if index in checked:
-            check_frame(driver, root, lambda: root, expected, index, f"lab-{size}-{name}")
+            check_frame(driver, root, lambda: root, expected, index, f"lab-{size}-{name}", size)
         else:
             wait_for(lambda: root.find_element("css selector", ".stepgrad-counter").text == expected.heading(index),
                      expected.heading(index))
@@ -464,7 +498,7 @@ def test_the_html_page_steps_with_the_keyboard(browser, pages, name, size):
             body.send_keys(Keys.ARROW_RIGHT)
         if index in checked:
             check_frame(browser, body, lambda: body.find_element("css selector", ".stepgrad-step:not([hidden])"),
-                        expected, index, f"page-{size}-{name}")
+                        expected, index, f"page-{size}-{name}", size)
     body.send_keys(Keys.ARROW_LEFT)
     assert browser.find_element("id", "counter").text == expected.heading(len(expected.frames) - 2)
     assert console_errors(browser) == []

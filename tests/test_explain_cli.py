@@ -92,7 +92,7 @@ def test_html_writes_every_step_as_one_page(tmp_path, capsys):
     status, out, _ = run(capsys, *NEURON, "--html", str(page))
     assert status == 0 and out.splitlines()[-1] == f"wrote {page}"
     text = page.read_text()
-    assert text.count("<svg") == 5 + 5 + 1 and "ArrowRight" in text and "stepgrad explain tanh(x1*w1" in text
+    assert text.count("<svg") == 2 * (5 + 5) + 1 and "ArrowRight" in text and "stepgrad explain tanh(x1*w1" in text
     assert '<form class="stepgrad-quiz"' not in text  # only with --quiz
 
 

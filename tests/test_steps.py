@@ -318,8 +318,8 @@ def test_stepper_without_ipywidgets_shows_the_steps_one_after_another(monkeypatc
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets now fails
     o, _ = neuron()
     Stepper(o)._ipython_display_()
-    (page,) = shown  # 5 forward steps, 5 backward, each with its close-up, then the table
-    assert page.data.count("<svg") == 10 and "Step 11 of 11 · Final gradients" in page.data
+    (page,) = shown  # 5 forward steps, 5 backward, each with its close-up (wide and narrow), then the table
+    assert page.data.count("<svg") == 2 * 10 and "Step 11 of 11 · Final gradients" in page.data
     assert "stepgrad-legend" in page.data and "stepgrad-table" in page.data
 
 
@@ -388,7 +388,7 @@ def test_the_close_up_keeps_its_natural_size_in_a_box_that_scrolls_to_the_node()
     html = next(backward_steps(o))._repr_html_()
     svg = html[html.index("<svg"):]
     assert svg.startswith('<svg style="display:block" width="') and "max-width" not in svg[: svg.index(">")]
-    assert 'class="stepgrad-focus"' in html and "overflow:auto" in html
+    assert 'class="stepgrad-focus stepgrad-wide"' in html and "overflow:auto" in html
     anchor = html[html.index('class="stepgrad-anchor"'):]
     assert "scroll-initial-target:nearest" in anchor and "left:" in anchor
     assert "white-space:normal" in html and "overflow-wrap:anywhere" in html
@@ -408,6 +408,41 @@ def test_the_close_up_of_a_big_graph_is_its_neighbourhood():
     assert "16 weights" in source and "L2.N1.w1" not in source.split("16 weights")[0][-200:]
     assert [s.node for s in stepper.shown] == [s.node for s in stepper.steps if not s.is_identity()]
     assert len(stepper.steps) - len(stepper.shown) == 2  # mse of one output: `* 1` and a sum of one term
+
+
+def test_a_narrow_close_up_puts_each_box_under_the_one_before():
+    """For a phone: the 16 activations, the bias, the folded weights, the sum and its user in
+    one column, each slope just under its input, so nothing lies off to the side."""
+    import re
+
+    from autograd.draw import pipe
+    from autograd.stepview import frame_html
+    from nets import MLP
+    from nets.losses import mse
+
+    model = MLP(2, [16, 16, 1], seed=0)
+    stepper = Stepper(mse(model([0.5, -1.2]), 1.0), params=model)
+    step = next(s for s in stepper.shown if s.node.op == "wsum" and len(s.node.parents) == 33)
+    svg = pipe(step.focus(narrow=True), "svg").decode()
+    groups = re.findall(r'<g id="[^"]+" class="node">(.*?)</g>', svg, flags=re.S)
+    assert len(groups) == 2 * 17 + 1 + 2 * 2  # 17 inputs and their slopes, the weights, the sum's and its user's
+    spans = []  # each box's top and bottom: its outline's, or its text's (a slope has no outline)
+    for group in groups:
+        ys = [float(y) for y in re.findall(r' y="([-0-9.]+)"', group)]
+        ys += [float(y) for points in re.findall(r' points="([^"]*)"', group) for y in re.findall(r",([-0-9.]+)", points)]
+        spans.append((min(ys), max(ys)))
+    for above, below in zip(sorted(spans), sorted(spans)[1:]):
+        assert below[0] > above[1], (above, below)  # no two side by side
+    names = stepper.walk.names
+    from autograd.steps import folded
+
+    shown = [update for i, update in enumerate(step.updates) if i not in folded(step.node)]
+    assert len(shown) == 17
+    for update in shown:  # each input's slope under it, in the edge's orange
+        label = f"d{names[step.node]}/d{names[update.input]} = "
+        assert re.search(rf'<text [^>]*fill="#e65100"[^>]*>{re.escape(label)}', svg.replace("&#45;", "-")), label
+    html = frame_html(stepper, step)
+    assert html.count("<svg") == 2 and "stepgrad-wide" in html and "stepgrad-narrow" in html
 
 
 def test_rerunning_a_stepper_shows_the_same_steps_and_accumulates_like_backward():
@@ -469,7 +504,7 @@ def test_save_html_writes_one_page_that_needs_nothing_else(tmp_path):
     stepper = Stepper(o)
     path = stepper.save_html(tmp_path / "steps.html")
     page = path.read_text()
-    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 5 + 5 + 1  # close-ups, the whole graph
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 2 * (5 + 5) + 1  # close-ups (wide and narrow), the whole graph
     assert 'id="previous"' in page and "ArrowRight" in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page  # nothing fetched
     for step in stepper.steps:
