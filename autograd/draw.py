@@ -140,8 +140,13 @@ def parameter_names(params: Params) -> dict[Value, str]:
 
 def place_name(path: str) -> str:
     """`layers.0.neurons.3.w1` -> `L1.N4.w1`: each `container.index` becomes the container's
-    initial and the index counted from 1, as a teacher says "layer 1, neuron 4"."""
+    initial and the index counted from 1, as a teacher says "layer 1, neuron 4".  An element
+    of a parameter tensor is indexed as in PyTorch, `0.weight.2.0.1.1` -> `0.weight[2,0,1,1]`
+    (a Sequential's first module's kernel), `cell.weight_ih.3.0` -> `cell.weight_ih[3,0]`."""
     parts = path.split(".")
+    last = max((i for i, part in enumerate(parts) if not part.isdigit()), default=-1)
+    if 0 <= last < len(parts) - 1:  # the parameter's own name, then the element's indices
+        parts[last:] = [f"{parts[last]}[{','.join(parts[last + 1:])}]"]
     short = []
     for i, part in enumerate(parts):
         if part.isdigit() and i > 0 and not parts[i - 1].isdigit():

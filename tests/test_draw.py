@@ -244,3 +244,24 @@ def test_parameters_are_named_by_their_place_in_the_network():
     assert parameter_names([w]) == {}  # plain Values keep their labels
     y = w * 2.0
     assert '"{ L2.N1.w1 | data 1.0000' in draw_graph(y, params={"layers.1.neurons.0.w1": w}).source
+
+
+def test_an_element_of_a_parameter_tensor_is_named_as_in_pytorch():
+    """A Sequential's conv kernel reads `0.weight[1,0,1,0]`, not `0.W1.0.1.0`; a neuron inside still `N1`."""
+    from autograd import Stepper
+    from autograd.draw import place_name
+    from nets import Conv2d, Flatten, Linear, Sequential
+
+    assert place_name("0.weight.1.0.1.0") == "0.weight[1,0,1,0]"
+    assert place_name("0.bias.1") == "0.bias[1]"
+    assert place_name("cell.weight_ih.3.0") == "cell.weight_ih[3,0]"
+    assert place_name("3.neurons.0.w7") == "3.N1.w7"
+    model = Sequential(Conv2d(1, 2, 2, seed=0), Flatten(), Linear(8, 1, seed=0))
+    image = [[[Value(0.5), Value(-1.0), Value(2.0)], [Value(1.0), Value(0.0), Value(-0.5)], [Value(0.25), Value(1.5), Value(-2.0)]]]
+    (out,) = model(image)
+    stepper = Stepper(out, params=model)
+    names = stepper.walk.names
+    assert {names[p] for p in model[0].parameters()} == {
+        f"0.weight[{o},0,{i},{j}]" for o in range(2) for i in range(2) for j in range(2)} | {"0.bias[0]", "0.bias[1]"}
+    sentences = " ".join(step.explain() for step in stepper.steps)
+    assert "0.weight[1,0,1,1].grad += " in sentences and "dv18/dv5 = 2.N1.w1 = " in sentences
