@@ -155,13 +155,9 @@ def stepper_graphs() -> dict[str, tuple[Any, Any]]:
     from autograd import Value
 
     import nets
+    from nets.handworked import neuron
 
-    x1, x2, w1, w2 = Value(2.0, label="x1"), Value(0.0, label="x2"), Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
+    o, _ = neuron()
     a = Value(3.0, label="a")
     twice = a * a + a
     twice.label = "b"

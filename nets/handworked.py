@@ -1,4 +1,5 @@
-"""The two networks the course differentiates by hand, ready to step through.
+"""The networks the course differentiates by hand, ready to step through: notebook 2's
+neuron (`neuron()`), and two small networks.
 
 `two_two_two()` is the classic 2-2-2 sigmoid network with a squared-error loss (the numbers
 of Matt Mazur's "A step by step backpropagation example": inputs 0.05 and 0.10, weights
@@ -7,7 +8,7 @@ of Matt Mazur's "A step by step backpropagation example": inputs 0.05 and 0.10, 
 is a 2-4-1 sigmoid network with 17 parameters (8 + 4 hidden weights and biases, 4 + 1 at
 the output) and `mse` against one target, the 17 gradients a learner derives by hand.
 
-Each returns the loss and its parameters by name (`w1`, `b1`, ...), so
+Each returns its output (a network's: its loss) and its leaves by name (`w1`, `b1`, ...), so
 `Stepper(loss, params=params)` and the sentences use the names of the derivation:
 `stepgrad explain --network 2-2-2 --html steps.html` writes its page.
 """
@@ -35,6 +36,17 @@ def _neuron(name: str, weights: list[Value], inputs: list, bias: Value) -> Value
     out = net.sigmoid()
     out.label = name
     return out
+
+
+def neuron() -> Network:
+    """Notebook 2's neuron, `o = tanh(x1·w1 + x2·w2 + b)` with `n` its sum: o = 0.7071, so
+    do/dn = 0.5 (b is chosen for it).  Returns `o` and its five leaves by name."""
+    leaves = _named({"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432})
+    n = leaves["x1"] * leaves["w1"] + leaves["x2"] * leaves["w2"] + leaves["b"]
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, leaves
 
 
 def two_two_two() -> Network:
