@@ -1,12 +1,13 @@
 """The Stepper as a learner sees it: in JupyterLab and as a `save_html` page, in headless Chromium.
 
-For the neuron, a 2-4-1 MLP, micrograd's 2-16-16-1 and a 3-step RNN, Chromium (Debian's
-`chromium` and `chromium-driver`, driven by selenium: nothing is downloaded) steps through
-the saved page and the JupyterLab widget at 1366x768 and at a 390x844 phone screen, and
-checks at every step (a sample of the 2-16-16-1's) what a learner would: the heading, every
-clause of the step's sentence, the current node in view in the close-up with its text at
-11 px or more, the node highlighted and scrolled into view in the whole graph, the buttons
-in view, the legend, the final table of gradients, and no errors logged.  The quiz is
+For the neuron, a 2-4-1 MLP, micrograd's 2-16-16-1 and a 3-step RNN (and, on the saved page,
+a small CNN's output), Chromium (Debian's `chromium` and `chromium-driver`, driven by
+selenium: nothing is downloaded) steps through the saved page and the JupyterLab widget at
+1366x768 and at a 390x844 phone screen, and checks at every step (a sample of the
+2-16-16-1's) what a learner would: the heading, every clause of the step's sentence, the current node in view in the close-up with its text at
+11 px or more (on the phone, the node, its operation and inputs across the screen, with
+no sideways scrolling), the node highlighted and scrolled into view in the whole graph, the
+buttons in view, the legend, the final table of gradients, and no errors logged.  The quiz is
 answered right and wrong, with the keyboard alone.  `make browser` installs all of it;
 every process started here is stopped here.  Set STEPGRAD_SCREENSHOTS=DIR to keep a
 screenshot per checked step, to look at.
@@ -48,6 +49,7 @@ sys.path.insert(0, str(TESTS))
 from stepper_graphs import make  # noqa: E402 - the notebook's kernel imports the same module
 
 NAMES = ["neuron", "2-4-1", "2-16-16-1", "rnn"]
+PAGE_ONLY = ["cnn"]  # a CNN's output: on the saved page only (the JupyterLab walk is long enough)
 SIZES = {"desktop": (1366, 768), "phone": (390, 844)}
 NOTEBOOK_CELLS = [f"import sys\nsys.path.insert(0, {str(TESTS)!r})\nfrom stepper_graphs import make"]
 NOTEBOOK_CELLS += [f"make({name!r})" for name in NAMES] + ["make('neuron', quiz=True)"]
@@ -464,7 +466,7 @@ def pages(tmp_path_factory) -> dict[str, tuple[Path, Stepper]]:
 
     folder = tmp_path_factory.mktemp("pages")
     made = {}
-    for name in NAMES:
+    for name in NAMES + PAGE_ONLY:
         s = stepper(name)
         made[name] = (s.save_html(folder / f"{name}.html"), s)
     page = folder / "explain.html"
@@ -477,7 +479,7 @@ def pages(tmp_path_factory) -> dict[str, tuple[Path, Stepper]]:
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("name", NAMES + ["explain --html", "explain --html --lang zh"])
+@pytest.mark.parametrize("name", NAMES + PAGE_ONLY + ["explain --html", "explain --html --lang zh"])
 def test_the_html_page_steps_with_the_keyboard(browser, pages, name, size):
     from selenium.webdriver.common.keys import Keys
 
