@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from .i18n import gettext as _, pad
 from .value import Message, Value, backward_order, no_grad, real_number
 
 
@@ -46,13 +47,17 @@ class GradcheckResult:
         return tuple(row for row in self.rows if not row.ok)
 
     def __str__(self) -> str:
-        lines = [f"{'input':<10} {'analytic':>14} {'numeric':>14} {'abs error':>10}"]
+        """The table in the language in force when it is shown (autograd.i18n); numbers and names as they are."""
+        lines = [" ".join((pad(_("input"), 10), pad(_("analytic"), 14, right=True), pad(_("numeric"), 14, right=True),
+                           pad(_("abs error"), 10, right=True)))]
+        mark = "  <-- " + _("MISMATCH")
         for row in self.rows:
-            mark = "" if row.ok else "  <-- MISMATCH"
-            lines.append(f"{row.name:<10} {row.analytic:>14.8g} {row.numeric:>14.8g} {row.abs_error:>10.2e}{mark}")
-        verdict = "all gradients agree" if self else f"{len(self.failures)} of {len(self.rows)} gradients disagree"
-        lines.append(f"{verdict} (|analytic - numeric| <= {self.atol:g} + {self.rtol:g} * |numeric|)")
-        return "\n".join(lines)
+            numbers = f"{row.analytic:>14.8g} {row.numeric:>14.8g} {row.abs_error:>10.2e}"
+            lines.append(f"{pad(row.name, 10)} {numbers}{'' if row.ok else mark}")
+        verdict = _("all gradients agree") if self else _("{failed} of {total} gradients disagree").format(
+            failed=len(self.failures), total=len(self.rows))
+        rule = _(" (|analytic - numeric| <= {atol} + {rtol} * |numeric|)").format(atol=f"{self.atol:g}", rtol=f"{self.rtol:g}")
+        return "\n".join([*lines, verdict + rule])
 
 
 def gradcheck(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import io
 import os
+import unicodedata
 from contextlib import contextmanager
 from functools import lru_cache, wraps
 from gettext import GNUTranslations, NullTranslations
@@ -144,6 +145,13 @@ def speaking(method: Callable[..., T]) -> Callable[..., T]:
             return method(self, *args, **kwargs)
 
     return in_its_language
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """`text` padded to `width` columns of a terminal, where a Chinese character takes two
+    (`f"{text:<10}"` counts characters, so a Chinese heading would push its columns out)."""
+    spaces = " " * max(0, width - sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text))
+    return spaces + text if right else text + spaces
 
 
 def font(latin: str) -> str:

@@ -1,10 +1,14 @@
 """The gradient checker itself: it passes right derivatives and catches wrong ones."""
 
 import math
+import re
+import unicodedata
 
 import pytest
 
 from autograd import Value, gradcheck, gradcheck_leaves
+from autograd.gradcheck import GradcheckResult
+from autograd.i18n import language
 from autograd.value import _node
 
 
@@ -89,3 +93,41 @@ def test_f_must_return_a_value():
 def test_inputs_must_be_numbers():
     with pytest.raises(TypeError, match="gradcheck: each input must be a real number, got str"):
         gradcheck(lambda x: x, ["1"])
+
+
+# ---- the report speaks the language in force (the zh notebooks' first cell is nets.set_language("zh")) ----
+
+def _report() -> GradcheckResult:
+    # eps = 0.5 makes the central differences of these polynomials exact: the numbers are pinned
+    return gradcheck(lambda x, w: x * w + w * w.data, [2.0, -3.0], eps=0.5)  # w's rule drops a w: 1 of 2 wrong
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def test_the_english_report_is_unchanged_byte_for_byte():
+    assert str(_report()) == (
+        "input            analytic        numeric  abs error\n"
+        "x                      -3             -3   0.00e+00\n"
+        "w                      -1             -4   3.00e+00  <-- MISMATCH\n"
+        "1 of 2 gradients disagree (|analytic - numeric| <= 1e-05 + 0.001 * |numeric|)")
+
+
+def test_the_chinese_report_has_no_english_word_outside_names_and_numbers():
+    result, agreeing = _report(), gradcheck(lambda x: x * x, [0.5])
+    english = str(result)
+    with language("zh"):
+        chinese, agreed = str(result), str(agreeing)
+    assert str(result) == english  # the language is the one in force when it is shown
+    lines, english_lines = chinese.splitlines(), english.splitlines()
+    assert lines[0].split() == ["输入", "解析梯度", "数值梯度", "绝对误差"]
+    assert _columns(lines[0]) == len(english_lines[0])  # the headings stay over their columns
+    assert lines[1] == english_lines[1] and lines[2] == english_lines[2].replace("MISMATCH", "不一致")
+    assert lines[3] == "2 个梯度中有 1 个不一致（|解析梯度 - 数值梯度| <= 1e-05 + 0.001 * |数值梯度|）"
+    assert agreed.splitlines()[-1].startswith("全部梯度一致（")
+    names = {row.name for row in (*result.rows, *agreeing.rows)}
+    for token in (chinese + "\n" + agreed).split():
+        if token in names or re.fullmatch(r"[-+]?[\d.]+(e[-+]\d+)?", token):
+            continue
+        assert not re.search(r"[A-Za-z]", token), f"English in the Chinese report: {token!r}\n{chinese}\n{agreed}"

@@ -13,14 +13,13 @@ import keyword
 import math
 import operator
 import re
-import unicodedata
 from pathlib import Path
 from typing import Callable, Mapping, Sequence, Union
 
 from autograd import texts
 from autograd.draw import draw_graph, drawing_path, number, render_all
 from autograd.files import check_writable
-from autograd.i18n import N_, gettext as _, language, ngettext
+from autograd.i18n import N_, gettext as _, language, ngettext, pad
 from autograd.ops import explained, lookup
 from autograd.steps import TOLERANCE, formula
 from autograd.stepview import Stepper
@@ -105,7 +104,7 @@ def _explained(expression: str | None, assignments: Sequence[str], *, svg: str |
     else:
         lines += [f"  {step.index + 1}. {step.explain()}" for step in steps]
     width = max(4, *(len(name) for name in inputs))
-    heading = _pad(_("name"), width) + " " + _pad(_("value"), 12, right=True) + " " + _pad(_("grad"), 12, right=True)
+    heading = pad(_("name"), width) + " " + pad(_("value"), 12, right=True) + " " + pad(_("grad"), 12, right=True)
     lines += ["", _("gradients:"), "  " + heading]
     lines += [f"  {name:<{width}} {number(leaf.data):>12} {number(leaf.grad):>12}" for name, leaf in inputs.items()]
     written = [path for path, _format in outputs] + ([] if page is None else [page])
@@ -178,12 +177,6 @@ def _answer(ask: Callable[[str], str], say: Callable[[str], None], prompt: str) 
         if math.isfinite(value):
             return value
         say(texts.quiz_not_a_number())
-
-
-def _pad(text: str, width: int, right: bool = False) -> str:
-    """`text` padded to `width` columns of a terminal, where a Chinese character takes two."""
-    spaces = " " * max(0, width - sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text))
-    return spaces + text if right else text + spaces
 
 
 def page_path(path: str) -> Path:
