@@ -886,10 +886,14 @@ def sgd_step(answer: Any) -> str:
         ((model([0.5, -1.0]) - 1.0) ** 2).backward()
     SGD(ref.parameters(), lr=0.1).step()
     before = [p.data for p in mine.parameters()]
-    _call(answer, mine.parameters(), 0.1, what=_yours("sgd_step"))
+    returned = _call(answer, mine.parameters(), 0.1, what=_yours("sgd_step"))
     got = {f"p{i}": p.data for i, p in enumerate(mine.parameters())}
     want = {f"p{i}": p.data for i, p in enumerate(ref.parameters())}
     if all(g == b for g, b in zip(got.values(), before)):
+        if returned is None:  # the starter code (or a loop that only rebinds p): no hint, it would be the answer
+            raise NotAnswered(_("not answered yet: your sgd_step changed no parameter; replace `pass  # YOUR CODE HERE` "
+                                "with a body that changes each p.data in place (assigning to the loop variable p does "
+                                "not), run the cell, then run this check again."))
         raise Wrong(_("no parameter changed: update each p.data in place (assigning to the loop variable p does not)."))
     uphill = {f"p{i}": 2 * b - w for i, (b, w) in enumerate(zip(before, want.values()))}
     return numbers_answer(got, want, _("parameter value"), [

@@ -131,6 +131,45 @@ def test_the_starter_code_is_not_answered_yet_and_gets_no_hint():
         assert feedback.message.startswith("not answered yet") and "Hint" not in feedback.message, feedback
 
 
+def _starter_feedback(path: Path) -> list[Feedback]:
+    """What each check of a learner's Exercises section says when nothing has been answered: its
+    code cells run as they are given (the starter code), each `check(...)` cell's Feedback."""
+    namespace: dict = {}
+    said = []
+    for cell in course.learner_cells(read(path)):
+        if cell.cell_type != "code":
+            continue
+        if CALL.match(cell.source):
+            said.append(eval(cell.source, namespace))
+        else:
+            exec(cell.source, namespace)
+    return said
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
+def test_every_exercise_s_starter_code_is_not_answered_yet_and_gets_no_hint(path):
+    from autograd.i18n import language
+
+    for lang, unanswered, hint in (("en", "not answered yet", "Hint"), ("zh", "还没有作答", "提示")):
+        with language(lang):
+            said = _starter_feedback(path)
+        assert len(said) == len([e for e in EXERCISES if e.startswith(path.name[:2])])
+        for feedback in said:
+            assert not feedback and feedback.message.startswith(unanswered) and hint not in feedback.message, feedback
+
+
+def test_one_sgd_step_that_changes_nothing_gets_no_hint_that_is_the_answer():
+    def rebinds(params, lr):
+        for p in params:
+            p = p.data - lr * p.grad  # noqa: F841 (the loop variable only)
+
+    said = check("11.1", rebinds).message
+    assert said.startswith("not answered yet: your sgd_step changed no parameter") and "loop variable p" in said
+    assert "Hint" not in said and "-=" not in said and "lr * p.grad" not in said
+    returned = check("11.1", lambda params, lr: [p.data - lr * p.grad for p in params]).message
+    assert returned.startswith("no parameter changed: update each p.data in place") and "Hint" in returned
+
+
 def test_learner_code_that_raises_gets_the_error_and_its_line_not_a_traceback():
     def softmax(zs):
         total = 0
