@@ -110,7 +110,7 @@ def gradcheck_leaves(
     """
     leaves = list(leaves)
     if any(leaf.parents for leaf in leaves):
-        raise ValueError("gradcheck_leaves: every Value checked must be a leaf (computed from nothing)")
+        raise ValueError(Message("gradcheck_leaves: every Value checked must be a leaf (computed from nothing)"))
     out = _output(f(), "f")
     touched = {*leaves, out, *(p for node in backward_order(out) for p in (node, *node.parents))}
     saved = {node: node.grad for node in touched}
@@ -148,5 +148,5 @@ def _compare(leaves: list[Value], evaluate: Callable[[], float], eps: float, ato
 
 def _output(out: object, name: str) -> Value:
     if not isinstance(out, Value):
-        raise TypeError(f"gradcheck: {name} must return a Value, got {type(out).__name__}")
+        raise TypeError(Message("gradcheck: {name} must return a Value, got {type}", name=name, type=type(out).__name__))
     return out

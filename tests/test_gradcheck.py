@@ -131,3 +131,15 @@ def test_the_chinese_report_has_no_english_word_outside_names_and_numbers():
         if token in names or re.fullmatch(r"[-+]?[\d.]+(e[-+]\d+)?", token):
             continue
         assert not re.search(r"[A-Za-z]", token), f"English in the Chinese report: {token!r}\n{chinese}\n{agreed}"
+
+
+def test_gradcheck_s_errors_are_shown_in_the_language_in_force():
+    x = Value(1.0)
+    with pytest.raises(TypeError) as returned:
+        gradcheck(lambda x: x.data, [1.0])
+    with pytest.raises(ValueError) as not_a_leaf:
+        gradcheck_leaves(lambda: x * 2, [x * 2])
+    with language("zh"):
+        assert str(returned.value) == "gradcheck：f 必须返回一个 Value，得到的是 float"
+        assert str(not_a_leaf.value) == "gradcheck_leaves：每个被检验的 Value 都必须是叶节点（不由任何运算算出）"
+    assert str(returned.value) == "gradcheck: f must return a Value, got float"
