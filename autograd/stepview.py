@@ -53,10 +53,11 @@ _FOCUS_BOX = "flex:2 1 360px; min-width:0; max-width:100%; overflow:auto; border
 # Heights by screen: on a phone the sentence and the close-up share one screen, one above the other.
 # Each close-up is drawn twice: left to right for a wide screen, one box under another for a narrow
 # one (a phone), so a node's inputs lie above it, never off to the side; the screen's width picks one.
+# The narrow one is hidden by its own style, so a viewer that drops style blocks shows the wide one alone.
 _STYLE = """<style>
-.stepgrad-text { max-height: 42vh; } .stepgrad-focus { max-height: 56vh; } .stepgrad-narrow { display: none; }
+.stepgrad-text { max-height: 42vh; } .stepgrad-focus { max-height: 56vh; }
 @media (max-width: 700px) { .stepgrad-text { max-height: 24vh; } .stepgrad-focus { max-height: 38vh; }
-  .stepgrad-wide { display: none; } .stepgrad-narrow { display: block; } }
+  .stepgrad-wide { display: none !important; } .stepgrad-narrow { display: block !important; } }
 </style>"""
 _SHRINK = 0.75  # a narrow close-up may shrink to fit a phone's width, to this scale at most (12 pt text: 12 px)
 _OVERVIEW_BOX = ("width:100%; box-sizing:border-box; contain:inline-size; max-height:45vh; overflow:auto; "
@@ -269,8 +270,8 @@ def _body(text: str, frame: Step | ForwardStep, **options: Any) -> str:
     the style block shows the one that fits the screen."""
     node = frame.walk.ids[frame.node]
     wide = drawing_html(frame.focus(**options), node, _FOCUS_BOX, "stepgrad-focus stepgrad-wide")
-    narrow = drawing_html(frame.focus(**options, narrow=True), node, _FOCUS_BOX, "stepgrad-focus stepgrad-narrow",
-                          narrow=True)
+    narrow = drawing_html(frame.focus(**options, narrow=True), node, f"{_FOCUS_BOX}; display:none",
+                          "stepgrad-focus stepgrad-narrow", narrow=True)
     return (f'{_STYLE}<div class="stepgrad-body" style="{_BODY}"><div class="stepgrad-text" style="{_TEXT_BOX}">{text}</div>'
             f"{wide}{narrow}</div>")
 
@@ -684,12 +685,16 @@ _PAGE = """<!DOCTYPE html>
     frame.inputs.forEach(function (id) {{ mark(id, "stepgrad-input", on); }});
     frame.later.forEach(function (id) {{ mark(id, "stepgrad-later", on); }});
   }}
-  function centre(box, target) {{  // in a narrow close-up, the node at the bottom, its inputs above
+  function centre(box, target) {{
     if (!box || !target) return;
     var b = box.getBoundingClientRect(), t = target.getBoundingClientRect();
     box.scrollLeft += t.left + t.width / 2 - (b.left + b.width / 2);
+    box.scrollTop += t.top + t.height / 2 - (b.top + b.height / 2);
+  }}
+  function inputsFirst(box, target) {{  // a close-up shows the node with as much of its inputs as fits:
+    var b = box.getBoundingClientRect(), t = target.getBoundingClientRect();  // left of it, or above it
     if (box.classList.contains("stepgrad-narrow")) box.scrollTop += t.bottom + 12 - b.bottom;
-    else box.scrollTop += t.top + t.height / 2 - (b.top + b.height / 2);
+    else box.scrollLeft += t.right + 24 - b.right;
   }}
   function reveal(step) {{
     var answer = step.querySelector(".stepgrad-answer");
@@ -714,6 +719,7 @@ _PAGE = """<!DOCTYPE html>
     visible.forEach(function (focus) {{
       var anchor = focus.querySelector(".stepgrad-anchor");
       centre(focus, anchor);
+      if (anchor) inputsFirst(focus, anchor);
       if (anchor) anchor.scrollIntoView({{block: "nearest", inline: "nearest"}});
     }});
     var input = steps[current].querySelector(".stepgrad-quiz input:not([disabled])");

@@ -443,6 +443,8 @@ def test_a_narrow_close_up_puts_each_box_under_the_one_before():
         assert re.search(rf'<text [^>]*fill="#e65100"[^>]*>{re.escape(label)}', svg.replace("&#45;", "-")), label
     html = frame_html(stepper, step)
     assert html.count("<svg") == 2 and "stepgrad-wide" in html and "stepgrad-narrow" in html
+    narrow = html[html.index('class="stepgrad-focus stepgrad-narrow"'):]
+    assert narrow[: narrow.index(">")].endswith('display:none"')  # where style blocks are dropped, the wide one alone
 
 
 def test_rerunning_a_stepper_shows_the_same_steps_and_accumulates_like_backward():
