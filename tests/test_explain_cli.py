@@ -11,7 +11,9 @@ import sys
 import pytest
 
 from nets.cli.explain import explain
-from nets.cli import main
+from nets.cli import build_parser, main
+
+build_parser()  # imports what the parser lists (dataclasses exec their generated code) before the guard below
 
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed (make dot)")
