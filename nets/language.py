@@ -9,7 +9,8 @@ this one cell added, so their code cells stay the English notebooks' code cells.
 
 A figure text is translated when the catalogue has it: either as it is, or as a template
 whose `{0}`, `{1}`... stand for the parts the code fills in (`"class {0}"` matches
-`"class 1"`, and the translation `"第 {0} 类"` gets the same parts).  Mathematics (`$...$`),
+`"class 1"`, and the translation `"第 {0} 类"` gets the same parts, each translated where the
+catalogue has it).  Mathematics (`$...$`),
 numbers and names are left as they are.
 """
 
@@ -64,9 +65,18 @@ def _line(text: str, lang: str) -> str:
         return exact[text]
     for pattern, translation in _templates(lang):
         match = pattern.fullmatch(text)
-        if match:
-            return translation.format(*match.groups())
+        if match:  # the parts filled in may be texts of the catalogue too: "model (MSE 0.01)"
+            return translation.format(*(_part(part, lang) for part in match.groups()))
     return text
+
+
+def _part(text: str, lang: str) -> str:
+    """A part of a template's match, translated as it is or without the spaces around it."""
+    translated = _line(text, lang)
+    if translated == text and text.strip() != text:
+        stripped = _line(text.strip(), lang)
+        return text if stripped == text.strip() else stripped
+    return translated
 
 
 @lru_cache(maxsize=None)

@@ -223,7 +223,7 @@ def predictions(
     targets = np.asarray(targets, dtype=float)
     fig = Figure(figsize=(5, 5), layout="constrained")
     ax = fig.add_subplot()
-    shown = [("model", predicted, COLOURS[0])] + ([("baseline", baseline, COLOURS[1])] if baseline is not None else [])
+    shown = [(N_("model"), predicted, COLOURS[0])] + ([(N_("baseline"), baseline, COLOURS[1])] if baseline is not None else [])
     for name, values, colour in shown:
         values = np.asarray(values, dtype=float)
         if values.shape != targets.shape:
@@ -270,7 +270,7 @@ def feature_maps(model: Sequential, image: Sequence, *, title: str = "Feature ma
         for i, module in enumerate(model):
             x = module(x)
             if isinstance(module, Conv2d):
-                rows.append((f"after {i}: {type(module).__name__}", np.array([[[v.data for v in r] for r in ch] for ch in x])))
+                rows.append((N_("after {0}: {1}").format(i, type(module).__name__), np.array([[[v.data for v in r] for r in ch] for ch in x])))
     cols = max(len(maps) for _, maps in rows)
     fig = Figure(figsize=(1.3 * cols + 2.3, 1.4 * len(rows) + 0.6), layout="constrained")
     fig.suptitle(title)

@@ -74,7 +74,8 @@ def figure_texts(source: str | list[str], labels_in_variables: bool = False) -> 
     `title="..."` default..., as catalogue messages (an f-string's fields as {0}, {1}...);
     formulas and single names left out.  With `labels_in_variables`, where a figure takes its
     text from a variable (`ax.set_title(name)`), every phrase of the code (a string with a
-    space, not printed, not a docstring) is taken too: it may be the label that variable holds."""
+    space, not printed, not a docstring) is taken too: it may be the label that a variable or a
+    plotting function's argument holds."""
     tree = ast.Module(body=[], type_ignores=[])  # the cells of a notebook, each parsed alone
     for cell in [source] if isinstance(source, str) else source:
         lines = [line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))]  # IPython magics
@@ -93,12 +94,13 @@ def figure_texts(source: str | list[str], labels_in_variables: bool = False) -> 
             arguments = node.args.args + node.args.kwonlyargs
             defaults = [None] * (len(node.args.args) - len(node.args.defaults)) + node.args.defaults + node.args.kw_defaults
             texts += [d for a, d in zip(arguments, defaults) if d is not None and a.arg in FIGURE_KEYWORDS]
-    if labels_in_variables and any(_message(text) is None for text in texts):
+    if labels_in_variables:
         texts += _phrases(tree)
     for text in [alternative for text in texts for alternative in _alternatives(text)]:
         message = _message(text)
-        if message is not None and WORD.search(MATH.sub("", re.sub(r"\{\d+\}", "", message))):
-            yield message
+        words = None if message is None else MATH.sub("", re.sub(r"\{\d+\}", " ", message))
+        if words and (WORD.search(words) or "{0}" in message and re.search(r"[A-Za-z]{2}", words)):
+            yield message  # words, or a template with a name in it: "lr = {0}: {1}"
 
 
 def _alternatives(node: ast.expr) -> list[ast.expr]:
@@ -109,11 +111,25 @@ def _alternatives(node: ast.expr) -> list[ast.expr]:
 
 
 def _phrases(tree: ast.AST) -> list[ast.expr]:
-    """The strings of `tree` with a space in them, but not those printed, in f-strings, in
-    docstrings, or given to matplotlib as a position (`loc="upper left"`)."""
+    """The strings of `tree` with a space in them (an f-string's as a template), and the keys of
+    dicts of named things (`{"frozen": ..., "fine-tuned": ...}`, drawn as tick labels), but not
+    those printed, in docstrings, or given to matplotlib as a position (`loc="upper left"`)."""
     skip = {id(part) for node in ast.walk(tree) for part in _skipped_parts(node)}
-    return [node for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
-            and " " in node.value.strip() and id(node) not in skip]
+    arguments = _argument_names(tree)
+    keys = {id(key) for node in ast.walk(tree) if isinstance(node, ast.Dict) for key in node.keys
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value not in arguments}
+    return [node for node in ast.walk(tree) if id(node) not in skip and (
+        isinstance(node, ast.Constant) and isinstance(node.value, str) and (" " in node.value.strip() or id(node) in keys)
+        or isinstance(node, ast.JoinedStr) and " " in (_message(node) or "").strip())]
+
+
+def _argument_names(tree: ast.AST) -> set[str]:
+    """The names of arguments in `tree`, which a dict key may be (`{"dropout": 0.3}` for `**options`)
+    rather than a label; and the dicts' own keys that are data, not words (`history["loss"]`)."""
+    names = {a.arg for node in ast.walk(tree) if isinstance(node, ast.arguments)
+             for a in node.args + node.kwonlyargs + node.posonlyargs}
+    names |= {k.arg for node in ast.walk(tree) if isinstance(node, ast.Call) for k in node.keywords if k.arg}
+    return names
 
 
 def _skipped_parts(node: ast.AST) -> Iterator[ast.AST]:
@@ -124,8 +140,10 @@ def _skipped_parts(node: ast.AST) -> Iterator[ast.AST]:
         for keyword in node.keywords:
             if keyword.arg in ("loc", "textcoords", "ha", "va", "cmap", "fmt"):
                 yield from ast.walk(keyword.value)
-    elif isinstance(node, ast.JoinedStr) or isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-        yield from ast.walk(node)  # an f-string's parts; a docstring
+    elif isinstance(node, ast.JoinedStr):
+        yield from node.values  # its parts (the f-string itself is a template)
+    elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        yield node.value  # a docstring
 
 
 def _message(node: ast.expr) -> str | None:
