@@ -40,7 +40,7 @@ site: $(READY) dot site-tools
 	$(PY) -m nets.course site
 
 site-tools: $(READY)
-	@$(PY) -c "import sphinx, myst_nb, sphinx_book_theme, jupyter_server_mathjax" 2>/dev/null || $(PIP) -e '.[site]'
+	@$(PY) -c "import sphinx, myst_nb, sphinx_book_theme, jupyter_server_mathjax, jieba" 2>/dev/null || $(PIP) -e '.[site]'
 
 # The virtual environment, with the project installed editable and its dev extra.
 $(READY): pyproject.toml $(CONSTRAINTS)

@@ -28,6 +28,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from autograd.i18n import N_, gettext as _, language
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SOLUTIONS = NOTEBOOKS / "solutions"
 SECTION = "exercises"  # the tag on the learner section's first cell
@@ -143,10 +145,11 @@ def sync(numbers: Sequence[str] = (), *, run: bool = True) -> list[Path]:
 
 ROOT = NOTEBOOKS.parent
 SITE_CONFIG = NOTEBOOKS / "site"
+SITES = {"en": "", "zh": "zh/"}  # each language's series is a Sphinx project of its own, built into this folder
 STEPPERS = [  # (file, title, what it shows): the saved Stepper pages the site links
-    ("neuron.html", "The neuron of notebook 2", "o = tanh(x1·w1 + x2·w2 + b), node by node"),
-    ("used_twice.html", "A node used twice (notebook 2)", "b = a·a + a: the gradients of both paths add up"),
-    ("mlp.html", "A 2-3-1 MLP's loss (notebook 4)", "every parameter of a small network, named by its place"),
+    ("neuron.html", N_("The neuron of notebook 2"), N_("o = tanh(x1·w1 + x2·w2 + b), node by node")),
+    ("used_twice.html", N_("A node used twice (notebook 2)"), N_("b = a·a + a: the gradients of both paths add up")),
+    ("mlp.html", N_("A 2-3-1 MLP's loss (notebook 4)"), N_("every parameter of a small network, named by its place")),
 ]
 
 
@@ -167,9 +170,16 @@ def stepper_graphs() -> dict[str, tuple[Any, Any]]:
     return {"neuron.html": (o, ()), "used_twice.html": (twice, ()), "mlp.html": (loss, model)}
 
 
-def stage_site(source: Path) -> None:
-    """The site's sources in `source`: the notebooks (widget state left out), the guide, the
-    Chinese series if there is one, the Stepper pages, MathJax, and a generated index."""
+def lessons(lang: str) -> list[Path]:
+    """The notebooks of the series in `lang` (the Chinese ones in notebooks/zh/)."""
+    folder = NOTEBOOKS if lang == "en" else NOTEBOOKS / lang
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def stage_site(source: Path, lang: str = "en") -> None:
+    """The sources of the site in `lang` in `source`: its notebooks (widget state left out),
+    the teacher's guide (English), the Stepper pages in the language, MathJax, and a
+    generated index."""
     import nbformat
 
     from autograd import Stepper
@@ -177,14 +187,12 @@ def stage_site(source: Path) -> None:
     if source.exists():
         shutil.rmtree(source)
     source.mkdir(parents=True)
-    series = {"": sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), "zh/": sorted((NOTEBOOKS / "zh").glob("[0-9][0-9]_*.ipynb"))}
-    for folder, paths in series.items():
-        for path in paths:
-            notebook = nbformat.read(path, as_version=4)
-            notebook.metadata.pop("widgets", None)  # its views need JavaScript from a CDN
-            (source / folder).mkdir(exist_ok=True)
-            nbformat.write(notebook, source / folder / path.name)
-    shutil.copy(NOTEBOOKS / "TEACHERS_GUIDE.md", source / "TEACHERS_GUIDE.md")
+    for path in lessons(lang):
+        notebook = nbformat.read(path, as_version=4)
+        notebook.metadata.pop("widgets", None)  # its views need JavaScript from a CDN
+        nbformat.write(notebook, source / path.name)
+    if lang == "en":
+        shutil.copy(NOTEBOOKS / "TEACHERS_GUIDE.md", source / "TEACHERS_GUIDE.md")
     import jupyter_server_mathjax
 
     shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", source / "_mathjax" / "mathjax")
@@ -192,44 +200,99 @@ def stage_site(source: Path) -> None:
     steppers = source / "_course" / "steppers"
     steppers.mkdir()
     graphs = stepper_graphs()
-    for name, title, _what in STEPPERS:
-        root, params = graphs[name]
-        Stepper(root, params=params).save_html(steppers / name, title=title)
-    (source / "index.md").write_text(index_page(series), encoding="utf-8")
+    with language(lang):
+        for name, title, _what in STEPPERS:
+            root, params = graphs[name]
+            Stepper(root, params=params, lang=lang).save_html(steppers / name, title=_(title))
+        (source / "index.md").write_text(index_page(lang), encoding="utf-8")
+    if lang != "en":
+        theme_catalogue(source, lang)
 
 
-def index_page(series: dict[str, list[Path]]) -> str:
+def index_page(lang: str) -> str:
+    """The home page of the site in `lang` (the language in force): the lessons, the other
+    languages' sites, the Stepper pages and how to print."""
     def toctree(caption: str, entries: list[str]) -> str:
         return "```{toctree}\n:maxdepth: 1\n:caption: " + caption + "\n\n" + "\n".join(entries) + "\n```\n"
 
-    lessons = [f"{folder}{path.stem}" for folder, paths in series.items() if not folder for path in paths]
-    chinese = [f"zh/{path.stem}" for path in series["zh/"]]
-    steppers = "\n".join(f'- <a href="_static/steppers/{name}">{title}</a>: {what}' for name, title, what in STEPPERS)
+    up = "../" * SITES[lang].count("/")  # from this site's folder to the English one's
+    others = [(other, folder) for other, folder in SITES.items() if other != lang and lessons(other)]
+    elsewhere = "".join(
+        f"\n## {LANGUAGE_NAMES[other]}\n\n" + "\n".join(
+            f'- <a href="{up}{folder}{path.stem}.html">{heading(path)}</a>' for path in lessons(other)) + "\n"
+        for other, folder in others)
+    steppers = "\n".join(f'- <a href="_static/steppers/{name}">{_(title)}</a>: {_(what)}' for name, title, what in STEPPERS)
     return (
-        "# stepgrad: backprop, one node at a time\n\n"
-        "A course on backpropagation in fourteen notebooks, from a derivative measured as a slope to "
-        "convolutional and recurrent networks, on stepgrad's scalar autograd engine. Each lesson ends with "
-        "exercises whose answers the `check` cells compare with the engine. This site works offline: "
-        "nothing on it loads from the network.\n\n"
-        + toctree("Lessons", lessons)
-        + (toctree("中文", chinese) if chinese else "")
-        + toctree("For teachers", ["TEACHERS_GUIDE"])
-        + "\n## Step through backprop\n\nSaved Stepper pages: every step of a backward pass with its sentence "
-          "and drawing (Previous / Next, or the arrow keys).\n\n" + steppers + "\n\n"
-        "## Printing\n\nEvery page prints as a clean document (sidebars, buttons and navigation left out): use the "
-        "download button at the top of a lesson and choose .pdf, or the browser's Print.\n"
+        "# " + _("stepgrad: backprop, one node at a time") + "\n\n"
+        + _("A course on backpropagation in fourteen notebooks, from a derivative measured as a slope to "
+            "convolutional and recurrent networks, on stepgrad's scalar autograd engine. Each lesson ends with "
+            "exercises whose answers the `check` cells compare with the engine. This site works offline: "
+            "nothing on it loads from the network.") + "\n\n"
+        + toctree(_("Lessons"), [path.stem for path in lessons(lang)])
+        + (toctree(_("For teachers"), ["TEACHERS_GUIDE"]) if lang == "en" else "")
+        + elsewhere
+        + "\n## " + _("Step through backprop") + "\n\n"
+        + _("Saved Stepper pages: every step of a backward pass with its sentence and drawing (Previous / Next, "
+            "or the arrow keys).") + "\n\n" + steppers + "\n\n"
+        + "## " + _("Printing") + "\n\n"
+        + _("Every page prints as a clean document (sidebars, buttons and navigation left out): use the download "
+            "button at the top of a lesson and choose .pdf, or the browser's Print.") + "\n"
     )
 
 
+def heading(path: Path) -> str:
+    """The title of a notebook: its first markdown heading."""
+    import nbformat
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            return cell.source.split("\n", 1)[0][2:].strip()
+    return path.stem
+
+
+# The theme's own words that its Chinese catalogue lacks (the colour switch's tooltips): ours, in Sphinx's domain
+THEME_WORDS = (N_("Color mode"), N_("System Settings"))
+
+
+def theme_catalogue(source: Path, lang: str) -> None:
+    """`THEME_WORDS` in `lang`, from our catalogue, as a Sphinx message catalogue in the staged
+    sources (`locale_dirs` in conf.py), which Sphinx consults after its own and before the theme's."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    catalogue = Catalog(locale=SPHINX_LANGUAGES[lang])
+    with language(lang):
+        for word in THEME_WORDS:
+            catalogue.add(word, _(word))
+    folder = source / "_locale" / SPHINX_LANGUAGES[lang] / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with open(folder / "sphinx.mo", "wb") as file:
+        write_mo(file, catalogue)
+
+
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}  # each in its own language, as a link to it is written
+SPHINX_LANGUAGES = {"en": "en", "zh": "zh_CN"}  # Sphinx's and the theme's catalogues of their own words
+
+
 def build_site(output: Path = ROOT / "build" / "site") -> Path:
-    """Stage the sources in build/site-src and run Sphinx into `output`; returns index.html."""
+    """Stage each language's sources in build/site-src[-LANG] and run Sphinx on each: English
+    into `output`, Chinese into `output`/zh, with Sphinx's `language` set so the theme's own
+    words (navigation, search, previous/next, print) are in it.  Returns index.html."""
     from sphinx.cmd.build import build_main
 
-    source = output.parent / "site-src"
-    stage_site(source)
-    status = build_main(["-b", "html", "-q", "-j", "auto", "-c", str(SITE_CONFIG), str(source), str(output)])
-    if status:
-        raise RuntimeError(f"course site: sphinx-build failed with status {status}")
+    for lang, folder in SITES.items():
+        if not lessons(lang):
+            continue
+        source = output.parent / ("site-src" if lang == "en" else f"site-src-{lang}")
+        stage_site(source, lang)
+        with language(lang):
+            words = {"html_title": _("stepgrad course"), "author": _("the stepgrad developers"),
+                     "html_theme_options.search_bar_text": _("Search...")}  # the sidebar's title, the footer, the search box
+        overrides = ["-D", f"language={SPHINX_LANGUAGES[lang]}", *(f"-D{name}={word}" for name, word in words.items())]
+        status = build_main(["-b", "html", "-q", "-j", "auto", "-c", str(SITE_CONFIG), *overrides, str(source),
+                             str(output / folder)])
+        if status:
+            raise RuntimeError(f"course site: sphinx-build of the {lang} site failed with status {status}")
     return output / "index.html"
 
 

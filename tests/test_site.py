@@ -147,3 +147,31 @@ def test_a_stepper_page_steps(browser, site):
     wait_for(lambda: browser.find_element("css selector", ".stepgrad-counter").text != first, "the next step")
     assert browser.find_element("css selector", ".stepgrad-counter").text.startswith("Step 2 of")
     assert not console_errors(browser)
+
+
+def test_the_chinese_site_speaks_chinese_in_the_themes_words_too(browser, site):
+    """The Chinese series is a site of its own, built with Sphinx's language zh_CN: the theme's
+    navigation, search, previous/next and print labels are Chinese, at 1366 and at 390 px."""
+    for width, height, label in [(WIDTH, HEIGHT, "1366"), (390, 844, "390")]:
+        browser.set_window_size(width, height)
+        open_page(browser, f"{site}zh/02_backprop_one_node_at_a_time.html")
+        words = browser.execute_script("""return {
+            lang: document.documentElement.lang,
+            caption: document.querySelector('.bd-sidebar-primary .caption-text').textContent,
+            search: document.querySelector('.search-button__default-text').textContent,
+            pager: document.querySelector('.prev-next-area').textContent,
+            print: document.querySelector('[onclick="window.print()"]').getAttribute('title'),
+            toc: document.querySelector('.bd-sidebar-secondary').textContent}""")
+        assert words["lang"] == "zh-CN" and words["caption"] == "课程" and words["search"].strip() == "搜索", words
+        assert "上一页" in words["pager"] and "下一页" in words["pager"] and "PDF" in words["print"], words
+        assert "目录" in words["toc"] and "Contents" not in words["toc"], words
+        assert not re.search(r"\b(Previous|Next|Search|Contents|Print)\b", words["pager"] + words["print"]), words
+        sideways = browser.execute_script("return document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth")
+        assert sideways <= 1, f"the Chinese lesson scrolls sideways by {sideways} px at {width} px"
+        shoot(browser, f"zh-02-{label}")
+    browser.set_window_size(WIDTH, HEIGHT)
+    open_page(browser, site + "zh/search.html?q=" + urllib.parse.quote("梯度检验"))
+    results = wait_for(lambda: browser.find_elements("css selector", "#search-results li a"), "Chinese search results")
+    found = {r.get_attribute("href").split("/")[-1].split(".")[0] for r in results}
+    assert "03_checking_gradients" in found, found
+    assert not console_errors(browser)

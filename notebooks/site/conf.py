@@ -17,7 +17,10 @@ nb_execution_mode = "off"  # the committed outputs, as the test-suite checks the
 nb_ipywidgets_js = {}  # no require.js or widget manager from a CDN
 nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None),
                               ("html", "application/vnd.jupyter.widget-state+json", None)]
-exclude_patterns = ["_build", "_mathjax", "_course", "**.ipynb_checkpoints"]
+exclude_patterns = ["_build", "_mathjax", "_course", "_locale", "**.ipynb_checkpoints"]
+# `language` is set for each site by `python -m nets.course site` (zh_CN for the Chinese one), so the
+# theme's navigation, search and print labels are in it; _locale adds the words its catalogues lack
+locale_dirs = ["_locale"]
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
 # MathJax 2 from the jupyter-server-mathjax package, and the course's CSS and Stepper pages:
