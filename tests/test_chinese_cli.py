@@ -107,6 +107,13 @@ def test_a_message_may_hold_a_message_and_braces_without_fields():
     assert raised_in_chinese.startswith("backward: the grad of (data 2.0) summed")  # the str itself stays English
 
 
+def test_demo_refuses_a_folder_it_cannot_make_before_training_in_chinese(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    status, out, err = said(["demo", "--out", str(tmp_path / "file" / "pictures"), "--lang", "zh"], capsys)
+    assert status == 2 and out == "" and err.count("\n") == 1 and "无法把图写入" in err and "不是目录" in err, err
+    assert english_phrase(err) is None, err
+
+
 def test_demo_takes_the_language_switch(capsys):
     status, out, _ = said(["demo", "--help", "--lang", "zh"], capsys)
     assert status == 0 and "--lang" in out and "用法：" in out

@@ -14,7 +14,7 @@ import autograd
 from autograd import Value
 from autograd.compile import available_memory
 from autograd.files import write_atomically
-from autograd.i18n import font, gettext as _
+from autograd.i18n import N_, font, gettext as _
 
 from .. import data, datasets, losses, optim
 from ..callbacks import ClipGradNorm, MaxNorm
@@ -108,6 +108,7 @@ def train(args: argparse.Namespace) -> None:
 
 def demo(args: argparse.Namespace) -> None:
     """micrograd's demo, faster: a 2-16-16-1 relu network learns two moons with the hinge loss."""
+    make_directory(args.out)  # before training, as train --plots
     X, y = data.moons(n=100, noise=0.1, seed=0)
     X_val, y_val = data.moons(n=100, noise=0.1, seed=1)  # small: it is evaluated every epoch
     X_test, y_test = data.moons(n=500, noise=0.1, seed=2)
@@ -127,12 +128,18 @@ def demo(args: argparse.Namespace) -> None:
     print(_("wrote {path}").format(path=", ".join(written)))
 
 
+# the system's reasons a folder cannot be made, for the catalogue (`_(error.strerror)`; others stay the system's)
+OS_REASONS = (N_("Not a directory"), N_("Permission denied"), N_("File exists"), N_("Read-only file system"),
+              N_("No space left on device"))
+
+
 def make_directory(path: str) -> None:
     """Create `path` (and its parents) now, or raise a one-line error saying why it cannot be."""
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as error:
-        raise ValueError(_("cannot write plots into {path!r}: {why}").format(path=path, why=error.strerror or error)) from None
+        why = _(error.strerror) if error.strerror else error
+        raise ValueError(_("cannot write plots into {path!r}: {why}").format(path=path, why=why)) from None
     if not os.access(path, os.W_OK):
         raise ValueError(_("cannot write plots into {path!r}: {why}").format(path=path, why=_("permission denied")))
 
