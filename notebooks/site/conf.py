@@ -68,3 +68,15 @@ def setup(app):
         config.html_static_path = [str(Path(app.srcdir) / folder) for folder in ("_mathjax", "_course")]
 
     app.connect("config-inited", static_from_sources)
+
+    from sphinx import search
+    from sphinx.search.zh import SearchChinese
+
+    class ChineseSearch(SearchChinese):
+        """Chinese split with jieba, Latin words stemmed as English: Sphinx 9.0 loads English's
+        stemmer for it but names a `ChineseStemmer` in language_data.js that it never defines
+        (a console error on every page, and no search)."""
+
+        language_name = "English"
+
+    search.languages["zh"] = ChineseSearch
