@@ -130,8 +130,11 @@ def fit(
             if metrics:
                 record["accuracy"] = correct / seen
             if validation_data is not None:
-                with _overflow_means_divergence(Message("epoch {epoch}, validation: the forward pass", epoch=epoch)):
+                try:
                     val_loss, val_accuracy = evaluate(model, *validation_data, loss=loss)
+                except OverflowError as error:  # evaluate already says the forward pass overflowed and why: add only when
+                    raise DivergenceError(Message("training diverged at epoch {epoch}, validation: {error}; try a "
+                                                  "smaller learning rate", epoch=epoch, error=error)) from error
                 record["val_loss"] = val_loss
                 if metrics:
                     record["val_accuracy"] = val_accuracy

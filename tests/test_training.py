@@ -140,6 +140,19 @@ def test_overflow_in_the_forward_pass_stops_training_naming_epoch_and_batch():
         fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
 
 
+def test_overflow_in_validation_stops_training_saying_it_once():
+    model = MLP(2, [1], activation="linear", seed=0)
+    for p in model.parameters():
+        p.data = 1.0
+    X, y = np.array([[0.5, 0.5]]), np.array([1.0])
+    with pytest.raises(DivergenceError) as caught:
+        fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.0), epochs=1, progress=False,
+            validation_data=(np.array([[1e308, 1e308]]), np.array([1.0])))
+    message = str(caught.value)
+    assert message.startswith("training diverged at epoch 1, validation: the forward pass overflowed (")
+    assert message.count("the forward pass overflowed") == 1 and "largest weight is 1" in message
+
+
 def test_a_too_large_learning_rate_is_caught_not_trained_on():
     X, y = data.moons(n=50, seed=0)
     model = MLP(2, [8, 1], activation="linear", seed=0)
