@@ -327,7 +327,7 @@ def table_html(stepper: Stepper) -> str:
 
 
 def legend_html() -> str:
-    """What the colours, dashed boxes, `?`, `so far` and orange edge labels mean."""
+    """What the colours, dashed boxes, `?`, `so far` and the orange text along edges mean."""
     items = []
     for key, meaning in texts.LEGEND:
         if key in _COLOURS:

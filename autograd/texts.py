@@ -184,7 +184,7 @@ _CONSTANTS: dict[str, Any] = {
         ("dashed", N_("dashed box: a plain number, not a Value (no grad)")),
         ("unknown", N_("? : not computed yet (data in the forward pass, grad in the backward pass)")),
         ("so_far", N_("so far: more is still to be added to this grad")),
-        ("edge", N_("orange edge label: the local derivative of this step")),
+        ("edge", N_("orange text along an edge: the local derivative of this step")),
     ),
     "QUIZ_INTRO": N_("Quiz: before each backward step is shown, give the local derivative and the new grad of the "
                      "highlighted input. An answer counts as right within {tolerance}."),
