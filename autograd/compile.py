@@ -673,14 +673,15 @@ def real_array(values: Any, who: str) -> ndarray:
         if array.dtype.kind == "O":
             array = array.astype(float)
     except (TypeError, ValueError) as why:
-        raise ValueError(f"{who} must be an array of real numbers: {shown(str(why), 120)}") from None
+        raise ValueError(Message("{who} must be an array of real numbers: {why}", who=who, why=shown(str(why), 120))) from None
     if array.dtype.kind not in "biuf":
-        raise ValueError(f"{who} must hold real numbers (float, int or bool), got an array of {array.dtype}")
+        raise ValueError(Message("{who} must hold real numbers (float, int or bool), got an array of {dtype}",
+                                 who=who, dtype=array.dtype))
     array = array.astype(float, copy=False)
     bad = np.argwhere(~np.isfinite(array))
     if len(bad):
-        raise ValueError(f"{who} holds a value that is not finite: {float(array[tuple(bad[0])])!r} "
-                         f"(at {tuple(int(i) for i in bad[0])})")
+        raise ValueError(Message("{who} holds a value that is not finite: {value!r} (at {at})", who=who,
+                                 value=float(array[tuple(bad[0])]), at=tuple(int(i) for i in bad[0])))
     return array
 
 

@@ -53,7 +53,7 @@ class Value:
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
-            raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
+            raise TypeError(Message("Value: label must be a str, got {type} {label!r}", type=type(label).__name__, label=label))
         self.data = real_number(data, "Value")
         self.grad = 0.0
         self.label = label

@@ -32,6 +32,7 @@ import numpy as np
 
 from autograd.files import write_atomically
 from autograd.i18n import gettext as _
+from autograd.value import Message
 
 from . import optim
 
@@ -120,7 +121,7 @@ class LearningRateScheduler(Callback):
 
     def on_epoch_begin(self, epoch: int) -> None:
         lr = self.schedule(epoch, self.run.optimizer.lr)
-        self.run.optimizer.lr = optim.non_negative(lr, "LearningRateScheduler", f"the lr for epoch {epoch}")
+        self.run.optimizer.lr = optim.non_negative(lr, "LearningRateScheduler", Message("the lr for epoch {epoch}", epoch=epoch))
 
 
 class StepSchedule(Callback):

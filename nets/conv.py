@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 
 import autograd
 from autograd import Value
+from autograd.value import Message
 
 from . import init as initialisers
 from .layers import ParameterFree
@@ -43,7 +44,8 @@ def as_grid(x: Any, who: str) -> list[list[list[Any]]]:
     except (TypeError, IndexError):
         rectangular = False
     if not rectangular or 0 in shape or isinstance(grid[0][0][0], (list, tuple)):
-        raise ValueError(f"{who}: expected one image as [channel][row][column] (shape (C, H, W)), got {_describe(x)}")
+        raise ValueError(Message("{who}: expected one image as [channel][row][column] (shape (C, H, W)), got {got}",
+                                 who=who, got=_describe(x)))
     return grid
 
 
@@ -74,10 +76,11 @@ class Conv2d(Module):
         self.stride = _size(stride, "Conv2d", "stride")
         self.padding = _size(padding, "Conv2d", "padding", minimum=0)
         if self.padding >= self.kernel_size:  # (a model file's padding of 10**6 asked for 10**12 outputs per image)
-            raise ValueError(f"Conv2d: padding must be less than kernel_size ({self.kernel_size}), got {self.padding}: "
-                             "a window further out would see only the padding's zeros")
+            raise ValueError(Message("Conv2d: padding must be less than kernel_size ({kernel_size}), got {padding}: a window "
+                                     "further out would see only the padding's zeros",
+                                     kernel_size=self.kernel_size, padding=self.padding))
         if not isinstance(fused, bool):
-            raise TypeError(f"Conv2d: fused must be True or False, got {fused!r}")
+            raise TypeError(Message("{who}: fused must be True or False, got {fused!r}", who="Conv2d", fused=fused))
         self.fused = fused
         draw = initialisers.get(init, "relu")
         rng = seeded(seed)
@@ -92,7 +95,7 @@ class Conv2d(Module):
     def __call__(self, x: Any) -> list[list[list[Value]]]:
         grid = as_grid(x, "Conv2d")
         if len(grid) != self.in_channels:
-            raise ValueError(f"Conv2d: expected {self.in_channels} input channels, got {len(grid)}")
+            raise ValueError(Message("Conv2d: expected {in_channels} input channels, got {got}", in_channels=self.in_channels, got=len(grid)))
         height, width = len(grid[0]), len(grid[0][0])
         w_out = _fit("Conv2d", height, width, self.kernel_size, self.stride, self.padding)[1]
         windows = plan(self.in_channels, height, width, self.kernel_size, self.stride, self.padding)
@@ -216,18 +219,20 @@ def _in_rows(values: list, width: int) -> list[list]:
 def _fit(who: str, height: int, width: int, kernel_size: int, stride: int, padding: int) -> tuple[int, int]:
     """(H_out, W_out), or a ValueError naming the sizes if the kernel does not fit."""
     if kernel_size > min(height, width) + 2 * padding:
-        raise ValueError(f"{who}: kernel_size {kernel_size} is larger than the padded input "
-                         f"({height} x {width} with padding {padding}: {height + 2 * padding} x {width + 2 * padding})")
+        raise ValueError(Message("{who}: kernel_size {kernel_size} is larger than the padded input ({height} x {width} with "
+                                 "padding {padding}: {padded_height} x {padded_width})", who=who, kernel_size=kernel_size,
+                                 height=height, width=width, padding=padding, padded_height=height + 2 * padding,
+                                 padded_width=width + 2 * padding))
     return output_size(height, kernel_size, stride, padding), output_size(width, kernel_size, stride, padding)
 
 
 def _size(n: object, who: str, what: str, minimum: int = 1) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
-        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{who}: {what} must be {kind}, got {n!r}")
+        kind = Message("a positive integer") if minimum == 1 else Message("an integer >= {minimum}", minimum=minimum)
+        raise ValueError(Message("{who}: {what} must be {kind}, got {n!r}", who=who, what=what, kind=kind, n=n))
     return n
 
 
 def _describe(x: Any) -> str:
     shape = getattr(x, "shape", None)
-    return f"an array of shape {shape}" if shape is not None else f"a {type(x).__name__}"
+    return Message("an array of shape {shape}", shape=shape) if shape is not None else Message("a {type}", type=type(x).__name__)

@@ -13,6 +13,8 @@ from typing import Iterator, Union
 
 import numpy as np
 
+from autograd.value import Message
+
 from .mnist import mnist  # noqa: F401 - nets.data.mnist, with the other data sets
 
 SeedLike = Union[int, np.random.Generator, None]
@@ -41,7 +43,7 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 
     from sklearn.datasets import make_circles
 
     if not 0 < factor < 1:
-        raise ValueError(f"circles: factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
+        raise ValueError(Message("circles: factor (inner radius / outer radius) must be in (0, 1), got {factor!r}", factor=factor))
     X, y = make_circles(n_samples=_count(n, "circles"), noise=_noise(noise, "circles"), factor=factor, random_state=seed)
     return X, y.astype(int)
 
@@ -50,7 +52,7 @@ def spiral(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int = 0) ->
     """`classes` interleaved spiral arms (as in Stanford's CS231n), n points in all."""
     _count(n, "spiral")
     if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
-        raise ValueError(f"spiral: classes must be an integer >= 2, got {classes!r}")
+        raise ValueError(Message("spiral: classes must be an integer >= 2, got {classes!r}", classes=classes))
     rng = np.random.default_rng(seed)
     per_class = np.bincount(np.arange(n) % classes, minlength=classes)
     radius = np.concatenate([np.linspace(0.05, 1.0, k) for k in per_class])
@@ -87,7 +89,7 @@ def digits(split: str = "train", images: bool = False) -> tuple[np.ndarray, np.n
     from sklearn.model_selection import train_test_split
 
     if split not in ("train", "test"):
-        raise ValueError(f"digits: split must be 'train' or 'test', got {split!r}")
+        raise ValueError(Message("digits: split must be 'train' or 'test', got {split!r}", split=split))
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X / 16.0, y, test_size=0.25, random_state=0, stratify=y)
     X, y = (X_train, y_train) if split == "train" else (X_test, y_test)
@@ -119,7 +121,7 @@ def binary_addition(n: int = 200, bits: int = 8, seed: int = 0) -> tuple[np.ndar
     """
     _positive(n, "binary_addition", "n")
     if isinstance(bits, bool) or not isinstance(bits, int) or not 2 <= bits <= 62:
-        raise ValueError(f"binary_addition: bits must be an integer from 2 to 62, got {bits!r}")
+        raise ValueError(Message("binary_addition: bits must be an integer from 2 to 62, got {bits!r}", bits=bits))
     rng = np.random.default_rng(seed)
     a, b = rng.integers(0, 2 ** (bits - 1), (2, n))
     place = np.arange(bits)
@@ -148,16 +150,17 @@ def augment(images: np.ndarray, *, seed: SeedLike = None, shift: float = 0.0, ro
     elif images.ndim == 4:
         images = images.reshape(-1, *shape[2:])  # each channel an image; the same move for an image's channels
     elif images.ndim != 3:
-        raise ValueError("augment: images must be (n, height, width), (n, channels, height, width) or rows of a "
-                         f"square image's pixels, got shape {shape}")
+        raise ValueError(Message("augment: images must be (n, height, width), (n, channels, height, width) or rows of a "
+                                 "square image's pixels, got shape {shape}", shape=shape))
     shift, rotate = _non_negative(shift, "augment", "shift"), _non_negative(rotate, "augment", "rotate")
     noise = _non_negative(noise, "augment", "noise")
     bad = np.argwhere(~np.isfinite(images))
     if len(bad):  # one NaN pixel would spread through the interpolation and the clip to every image
         image, channel = divmod(int(bad[0][0]), channels)
-        where = f"image {image}" + (f", channel {channel}," if channels > 1 else "")
-        raise ValueError(f"augment: images must be finite numbers; {where} has {images[tuple(bad[0])]} "
-                         f"at row {bad[0][1]}, column {bad[0][2]}")
+        where = (Message("image {image}, channel {channel},", image=image, channel=channel) if channels > 1
+                 else Message("image {image}", image=image))
+        raise ValueError(Message("augment: images must be finite numbers; {where} has {value} at row {row}, column {column}",
+                                 where=where, value=images[tuple(bad[0])], row=bad[0][1], column=bad[0][2]))
     if not images.size:
         return images.reshape(shape).copy()
     _, height, width = images.shape
@@ -200,11 +203,11 @@ def batches(
     """
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
-        raise ValueError(f"batches: X has {len(X)} rows but y has {len(y)} labels")
+        raise ValueError(Message("batches: X has {rows} rows but y has {labels} labels", rows=len(X), labels=len(y)))
     if batch_size is None:
         batch_size = max(len(X), 1)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batches: batch_size must be a positive integer or None, got {batch_size!r}")
+        raise ValueError(Message("batches: batch_size must be a positive integer or None, got {batch_size!r}", batch_size=batch_size))
     order = np.random.default_rng(seed).permutation(len(X)) if shuffle else np.arange(len(X))
     for start in range(0, len(X), batch_size):
         chosen = order[start : start + batch_size]
@@ -213,13 +216,13 @@ def batches(
 
 def _count(n: object, who: str) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"{who}: n must be an integer >= 2, got {n!r}")
+        raise ValueError(Message("{who}: n must be an integer >= 2, got {n!r}", who=who, n=n))
     return n
 
 
 def _positive(n: object, who: str, what: str) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{who}: {what} must be a positive integer, got {n!r}")
+        raise ValueError(Message("{who}: {what} must be a positive integer, got {n!r}", who=who, what=what, n=n))
     return n
 
 
@@ -229,5 +232,5 @@ def _noise(noise: object, who: str) -> float:
 
 def _non_negative(x: object, who: str, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not (math.isfinite(x) and x >= 0):
-        raise ValueError(f"{who}: {what} must be a non-negative number, got {x!r}")
+        raise ValueError(Message("{who}: {what} must be a non-negative number, got {x!r}", who=who, what=what, x=x))
     return float(x)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from autograd.value import Message
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -86,11 +88,13 @@ def load(name: str, samples: int = 200, seed: int = 0, *, images: bool = False, 
     try:
         dataset = DATASETS[name]
     except (KeyError, TypeError):
-        raise ValueError(f"data: unknown data set {name!r}; choose one of {', '.join(DATASETS)}") from None
+        raise ValueError(Message("data: unknown data set {name!r}; choose one of {choices}", name=name,
+                                 choices=", ".join(DATASETS))) from None
     if images and not dataset.images:
-        raise ValueError(f"data: {name} is points, not images")
+        raise ValueError(Message("data: {name} is points, not images", name=name))
     if folder is not None and not dataset.files:
-        raise ValueError(f"data: {name} is made, not read from files; a folder is for {', '.join(n for n, d in DATASETS.items() if d.files)}")
+        raise ValueError(Message("data: {name} is made, not read from files; a folder is for {choices}", name=name,
+                                 choices=", ".join(n for n, d in DATASETS.items() if d.files)))
     kwargs = {"images": True} if images else {}
     if dataset.files:
         kwargs["folder"] = folder

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import autograd
 from autograd import Value
+from autograd.value import Message
 
 from . import activations
 from . import init as initialisers
@@ -39,7 +40,7 @@ class Neuron(Module):
     ) -> None:
         self.nin = positive_int(nin, "Neuron", "nin")
         if not isinstance(fused, bool):
-            raise TypeError(f"Neuron: fused must be True or False, got {fused!r}")
+            raise TypeError(Message("{who}: fused must be True or False, got {fused!r}", who="Neuron", fused=fused))
         self.activation = activation or "linear"
         self._act = activations.get(self.activation)
         self.fused = fused
@@ -51,7 +52,7 @@ class Neuron(Module):
     def __call__(self, x: Sequence[Input]) -> Value:
         x = as_list(x)
         if len(x) != self.nin:
-            raise ValueError(f"Neuron: expected {self.nin} inputs, got {len(x)}")
+            raise ValueError(Message("Neuron: expected {nin} inputs, got {got}", nin=self.nin, got=len(x)))
         if self.fused:
             return self._act(autograd.weighted_sum(self.w, x, self.b))
         total = self.w[0] * x[0]  # w1*x1 + w2*x2 + ... + b, one node per operation
@@ -157,10 +158,10 @@ class MLP(Module):
     ) -> None:
         self.nin = positive_int(nin, "MLP", "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+            raise ValueError(Message("MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}", nouts=nouts))
         if not isinstance(batch_norm, bool):
-            raise TypeError(f"MLP: batch_norm must be True or False, got {batch_norm!r}")
-        self.nouts = [positive_int(n, "MLP", "each layer size") for n in nouts]
+            raise TypeError(Message("MLP: batch_norm must be True or False, got {batch_norm!r}", batch_norm=batch_norm))
+        self.nouts = [positive_int(n, "MLP", Message("each layer size")) for n in nouts]
         activations.get(activation)  # checked even when no hidden layer uses it
         self.activation = activation
         self.output_activation = output_activation or "linear"

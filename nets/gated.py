@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import autograd
 from autograd import Value
+from autograd.value import Message
 
 from . import init as initialisers
 from .module import Input, Module, Seed, seeded, sizes
@@ -27,7 +28,7 @@ State = list[Value]
 def positive_size(n: object, who: str, what: str) -> int:
     """`n` if it is a positive integer (a size), else a ValueError naming `who` and `what`."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{who}: {what} must be a positive integer, got {n!r}")
+        raise ValueError(Message("{who}: {what} must be a positive integer, got {n!r}", who=who, what=what, n=n))
     return n
 
 
@@ -61,8 +62,9 @@ class GatedCell(Module):
         x = x.tolist() if hasattr(x, "tolist") else list(x)
         h = list(h)
         if len(x) != self.input_size or len(h) != self.hidden_size:
-            raise ValueError(f"{type(self).__name__}: expected {self.input_size} inputs and a state of {self.hidden_size}, "
-                             f"got {len(x)} inputs and a state of {len(h)}")
+            raise ValueError(Message("{who}: expected {input_size} inputs and a state of {hidden_size}, got {inputs} inputs "
+                                     "and a state of {state}", who=type(self).__name__, input_size=self.input_size,
+                                     hidden_size=self.hidden_size, inputs=len(x), state=len(h)))
         if any(type(v) is Value for v in [*x, *h]):  # a plain number among Values: one leaf, shared by every unit
             x, h = ([v if type(v) is Value else Value(v) for v in vs] for vs in (x, h))
         return x, h
@@ -110,7 +112,7 @@ class LSTMCell(GatedCell):
         h, c = ([0.0] * self.hidden_size,) * 2 if state is None else state
         c = list(c)
         if len(c) != self.hidden_size:
-            raise ValueError(f"LSTMCell: expected a cell state of {self.hidden_size}, got {len(c)}")
+            raise ValueError(Message("LSTMCell: expected a cell state of {hidden_size}, got {got}", hidden_size=self.hidden_size, got=len(c)))
         x, h = self._inputs(x, h)
         units = range(self.hidden_size)
         i, f, g, o = ([self._gate(r, x, h) for r in self.gate_rows(name)] for name in self.GATES)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
 import autograd
 from autograd import Value
+from autograd.value import Message
 from autograd.i18n import N_
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def _targets(y: ndarray, outputs: int) -> ndarray:
         return y
     import numpy as np
 
-    _labels(y, range(outputs), "mse", f"a class index in 0..{outputs - 1} (or a row of {outputs} targets)")
+    _labels(y, range(outputs), "mse", Message("a class index in 0..{last} (or a row of {outputs} targets)", last=outputs - 1, outputs=outputs))
     return np.eye(outputs)[y.astype(int)]
 
 
@@ -81,7 +82,7 @@ def _sse_graph(output: Value | Sequence[Value], target: Value | Sequence[Value])
     outputs = [output] if isinstance(output, Value) else list(output)
     targets = [target] if isinstance(target, Value) else list(target)
     if len(outputs) != len(targets):
-        raise ValueError(f"sse: {len(outputs)} outputs but {len(targets)} targets")
+        raise ValueError(Message("{who}: {outputs} outputs but {targets} targets", who="sse", outputs=len(outputs), targets=len(targets)))
     return autograd.sum((o - t) ** 2 for o, t in zip(outputs, targets))
 
 
@@ -111,8 +112,8 @@ def binary_cross_entropy(prob: Value, target: float) -> Value:
     t = _probability(target, "binary_cross_entropy")
     _one_output(prob, "binary_cross_entropy")
     if not 0.0 <= prob.data <= 1.0:
-        raise ValueError(f"binary_cross_entropy: output must be a probability in [0, 1], got {prob.data!r}; "
-                         "use a sigmoid output or bce_with_logits")
+        raise ValueError(Message("binary_cross_entropy: output must be a probability in [0, 1], got {data!r}; "
+                                 "use a sigmoid output or bce_with_logits", data=prob.data))
     terms = []
     if t > 0:
         terms.append(clamped_log(prob) * -t)
@@ -205,7 +206,8 @@ def cross_entropy(logits: Sequence[Value], target: int) -> Value:
     logits = list(logits)
     if isinstance(target, bool) or not isinstance(target, numbers.Real) or target != int(target) \
             or not 0 <= target < len(logits):
-        raise ValueError(f"cross_entropy: target must be a class index in 0..{len(logits) - 1}, got {target!r}")
+        raise ValueError(Message("{who}: target must be {what}, got {target!r}", who="cross_entropy",
+                                 what=Message("a class index in 0..{last}", last=len(logits) - 1), target=target))
     m = max(z.data for z in logits)
     log_sum_exp = autograd.sum((z - m).exp() for z in logits).log() + m
     return log_sum_exp - logits[int(target)]
@@ -214,7 +216,7 @@ def cross_entropy(logits: Sequence[Value], target: int) -> Value:
 def _one_hot(y: ndarray, outputs: int) -> ndarray:
     import numpy as np
 
-    _labels(y, range(outputs), "cross_entropy", f"a class index in 0..{outputs - 1}")
+    _labels(y, range(outputs), "cross_entropy", Message("a class index in 0..{last}", last=outputs - 1))
     return np.eye(outputs)[y.astype(int)]
 
 
@@ -245,7 +247,8 @@ def hinge(score: Value, target: float) -> Value:
     of the margin (y * score < 1) contribute, so confident right answers cost nothing.
     """
     if target not in (0, 1, -1):
-        raise ValueError(f"hinge: target must be a class label 0 or 1 (or -1 / +1), got {target!r}")
+        raise ValueError(Message("{who}: target must be {what}, got {target!r}", who="hinge",
+                                 what=Message("a class label 0 or 1 (or -1 / +1)"), target=target))
     _one_output(score, "hinge")
     y = 1.0 if target == 1 else -1.0
     return (score * -y + 1.0).relu()
@@ -254,7 +257,7 @@ def hinge(score: Value, target: float) -> Value:
 def _hinge_signs(y: ndarray, outputs: int) -> ndarray:
     import numpy as np
 
-    _labels(y, (0, 1, -1), "hinge", "a class label 0 or 1 (or -1 / +1)")
+    _labels(y, (0, 1, -1), "hinge", Message("a class label 0 or 1 (or -1 / +1)"))
     return np.where(y == 1, -1.0, 1.0)
 
 
@@ -344,7 +347,8 @@ def _named(name: str) -> LossSpec:
     try:
         return LOSSES[name]
     except (KeyError, TypeError):
-        raise ValueError(f"loss: unknown loss {name!r}; choose one of {', '.join(LOSSES)} or pass a callable") from None
+        raise ValueError(Message("loss: unknown loss {name!r}; choose one of {choices} or pass a callable",
+                                 name=name, choices=", ".join(LOSSES))) from None
 
 
 def _pairs(output: Output, target: Target, who: str) -> tuple[list[Value], list[float]]:
@@ -352,26 +356,26 @@ def _pairs(output: Output, target: Target, who: str) -> tuple[list[Value], list[
     outputs = [output] if isinstance(output, Value) else list(output)
     if isinstance(target, numbers.Real) and len(outputs) > 1:
         if isinstance(target, bool) or target != int(target) or not 0 <= target < len(outputs):
-            raise ValueError(f"{who}: with {len(outputs)} outputs, a single target must be a class index in "
-                             f"0..{len(outputs) - 1}, got {target!r}")
+            raise ValueError(Message("{who}: with {outputs} outputs, a single target must be a class index in 0..{last}, "
+                                     "got {target!r}", who=who, outputs=len(outputs), last=len(outputs) - 1, target=target))
         return outputs, [float(i == target) for i in range(len(outputs))]
     targets = [target] if isinstance(target, numbers.Real) else [float(t) for t in target]
     if len(outputs) != len(targets):
-        raise ValueError(f"{who}: {len(outputs)} outputs but {len(targets)} targets")
+        raise ValueError(Message("{who}: {outputs} outputs but {targets} targets", who=who, outputs=len(outputs), targets=len(targets)))
     return outputs, targets
 
 
 def _one_output(output: object, who: str) -> None:
     if not isinstance(output, Value):
-        size = f"a list of {len(output)}" if isinstance(output, Sequence) else type(output).__name__
-        raise ValueError(f"{who}: needs one output (a Value) per example, got {size}; "
-                         "use a one-unit last layer, or cross_entropy for several classes")
+        size = Message("a list of {n}", n=len(output)) if isinstance(output, Sequence) else type(output).__name__
+        raise ValueError(Message("{who}: needs one output (a Value) per example, got {size}; use a one-unit last layer, "
+                                 "or cross_entropy for several classes", who=who, size=size))
 
 
 def _probabilities(y: ndarray, who: str) -> None:
     inside = (0 <= y) & (y <= 1)
     if not inside.all():
-        raise ValueError(f"{who}: target must be in [0, 1], got {y[~inside].flat[0]!r}")
+        raise ValueError(Message("{who}: target must be in [0, 1], got {target!r}", who=who, target=y[~inside].flat[0]))
 
 
 def _labels(y: ndarray, allowed: Any, who: str, what: str) -> None:
@@ -379,10 +383,10 @@ def _labels(y: ndarray, allowed: Any, who: str, what: str) -> None:
 
     bad = ~np.isin(y, list(allowed))
     if bad.any():
-        raise ValueError(f"{who}: target must be {what}, got {y[bad].flat[0]!r}")
+        raise ValueError(Message("{who}: target must be {what}, got {target!r}", who=who, what=what, target=y[bad].flat[0]))
 
 
 def _probability(t: object, who: str) -> float:
     if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0 <= t <= 1:
-        raise ValueError(f"{who}: target must be in [0, 1], got {t!r}")
+        raise ValueError(Message("{who}: target must be in [0, 1], got {target!r}", who=who, target=t))
     return float(t)

@@ -17,6 +17,7 @@ import weakref
 from typing import Any, Callable, ClassVar, Iterator, Sequence, Union
 
 from autograd import Value
+from autograd.value import Message
 
 Input = Union[Value, float, int]
 Seed = Union[int, random.Random, None]
@@ -90,7 +91,7 @@ class Module:
         unchanged (gradients still flow through them to the layers below).
         """
         if not isinstance(requires_grad, bool):
-            raise TypeError(f"requires_grad_: expected True or False, got {requires_grad!r}")
+            raise TypeError(Message("requires_grad_: expected True or False, got {requires_grad!r}", requires_grad=requires_grad))
         for module in self.modules():
             module.requires_grad = requires_grad
             if requires_grad:
@@ -185,7 +186,7 @@ def seeded(seed: Seed) -> random.Random:
 
 def positive_int(n: object, who: str, what: str) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{who}: {what} must be a positive integer, got {n!r}")
+        raise ValueError(Message("{who}: {what} must be a positive integer, got {n!r}", who=who, what=what, n=n))
     return n
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence, TypeVar
 
 from autograd import Value
+from autograd.value import Message
 
 from .dense import Neuron
 from .module import Module, frozen_parameters
@@ -24,7 +25,7 @@ class Optimizer:
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         self.params = list(params)
         if not self.params:
-            raise ValueError(f"{type(self).__name__}: params is empty; pass model.parameters()")
+            raise ValueError(Message("{who}: params is empty; pass model.parameters()", who=type(self).__name__))
         self.lr = non_negative(lr, type(self).__name__, "lr")
 
     def zero_grad(self) -> None:
@@ -183,7 +184,7 @@ class LinearDecay:
 
     def __init__(self, optimizer: Optimizer, final_lr: float, steps: int) -> None:
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"LinearDecay: steps must be a positive integer, got {steps!r}")
+            raise ValueError(Message("LinearDecay: steps must be a positive integer, got {steps!r}", steps=steps))
         self.optimizer = optimizer
         self.initial_lr = optimizer.lr
         self.final_lr = non_negative(final_lr, "LinearDecay", "final_lr")
@@ -213,7 +214,7 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
     max_norm = non_negative(max_norm, "clip_grad_norm", "max_norm")
     bad = next((p for p in params if not math.isfinite(p.grad)), None)
     if bad is not None:
-        raise ValueError(f"clip_grad_norm: a gradient is {bad.grad!r}; clipping cannot give it a direction")
+        raise ValueError(Message("clip_grad_norm: a gradient is {grad!r}; clipping cannot give it a direction", grad=bad.grad))
     norm = grad_norm(params)
     if norm > max_norm:
         largest = max(abs(p.grad) for p in params)  # divide by it first, so the norm is finite
@@ -252,11 +253,11 @@ def _rescale(weights: Sequence[Value], max_norm: float) -> None:
 def non_negative(x: object, who: str, what: str) -> float:
     """`x` as a float, or a ValueError naming `who` and `what` if it is not a finite number >= 0."""
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0:
-        raise ValueError(f"{who}: {what} must be a non-negative number, got {x!r}")
+        raise ValueError(Message("{who}: {what} must be a non-negative number, got {x!r}", who=who, what=what, x=x))
     return float(x)
 
 
 def _fraction(x: object, who: str, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x < 1:
-        raise ValueError(f"{who}: {what} must be in [0, 1), got {x!r}")
+        raise ValueError(Message("{who}: {what} must be in [0, 1), got {x!r}", who=who, what=what, x=x))
     return float(x)

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import autograd
 from autograd import Value
+from autograd.value import Message
 
 from . import losses
 
@@ -33,7 +34,7 @@ def per_step(loss_fn: losses.Loss) -> losses.Loss:
         if not isinstance(output, Steps):
             return loss_fn(output, target)
         if not isinstance(target, Sequence) or len(output) != len(target):
-            raise ValueError(f"per-step loss: {len(output)} steps of output need as many targets, got {target!r}")
+            raise ValueError(Message("per-step loss: {steps} steps of output need as many targets, got {target!r}", steps=len(output), target=target))
         return autograd.sum(map(loss_fn, output, target)) * (1.0 / len(output))
 
     return loss

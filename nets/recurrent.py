@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import autograd
 from autograd import Value
+from autograd.value import Message
 
 from . import activations
 from . import init as initialisers
@@ -60,8 +61,9 @@ class RNNCell(Module):
         x = x.tolist() if hasattr(x, "tolist") else list(x)
         h = [0.0] * self.hidden_size if h is None else list(h)
         if len(x) != self.input_size or len(h) != self.hidden_size:
-            raise ValueError(f"RNNCell: expected {self.input_size} inputs and a state of {self.hidden_size}, "
-                             f"got {len(x)} inputs and a state of {len(h)}")
+            raise ValueError(Message("{who}: expected {input_size} inputs and a state of {hidden_size}, got {inputs} inputs "
+                                     "and a state of {state}", who="RNNCell", input_size=self.input_size,
+                                     hidden_size=self.hidden_size, inputs=len(x), state=len(h)))
         inputs = [*x, *h]
         if any(type(v) is Value for v in inputs):  # a plain number among Values: one leaf, shared by every unit
             inputs = [v if type(v) is Value else Value(v) for v in inputs]
@@ -113,7 +115,7 @@ class Unrolled(Module):
         """The cell's state after every step: h_t for an RNN or a GRU, the pair (h_t, c_t) for an LSTM."""
         xs = xs.tolist() if hasattr(xs, "tolist") else list(xs)
         if not xs:
-            raise ValueError(f"{type(self).__name__}: the sequence is empty (it needs at least one time step)")
+            raise ValueError(Message("{who}: the sequence is empty (it needs at least one time step)", who=type(self).__name__))
         state = self.initial_state() if state is None else state
         states = []
         for t, x in enumerate(xs, start=1):
@@ -232,12 +234,13 @@ class RNNModel(Module):
         cell: str = "rnn",
     ) -> None:
         if not isinstance(return_sequences, bool):
-            raise TypeError(f"RNNModel: return_sequences must be True or False, got {return_sequences!r}")
+            raise TypeError(Message("RNNModel: return_sequences must be True or False, got {return_sequences!r}",
+                                    return_sequences=return_sequences))
         if cell not in LAYERS:
-            raise ValueError(f"RNNModel: unknown cell {cell!r}; choose one of {', '.join(LAYERS)}")
+            raise ValueError(Message("RNNModel: unknown cell {cell!r}; choose one of {choices}", cell=cell, choices=", ".join(LAYERS)))
         if cell != "rnn" and activation != "tanh":
-            raise ValueError(f"RNNModel: an {cell.upper()} has its own activations; activation={activation!r} "
-                             "is for cell='rnn'")
+            raise ValueError(Message("RNNModel: an {kind} has its own activations; activation={activation!r} is for cell='rnn'",
+                                     kind=cell.upper(), activation=activation))
         rng = random.Random(seed)
         options = {"activation": activation} if cell == "rnn" else {}
         self.rnn = LAYERS[cell](input_size, hidden_size, init=init, truncate=truncate, seed=rng, **options)

@@ -73,17 +73,18 @@ def fit(
     loss_fn = per_step(loss.function)
     for metric in metrics:
         if metric != "accuracy":
-            raise ValueError(f"fit: unknown metric {metric!r}; the only metric is 'accuracy'")
+            raise ValueError(Message("fit: unknown metric {metric!r}; the only metric is 'accuracy'", metric=metric))
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
+        raise ValueError(Message("fit: epochs must be a positive integer, got {epochs!r}", epochs=epochs))
     X, y = _rows(X, "fit"), np.asarray(y)
     if len(X) != len(y) or len(X) == 0:
-        raise ValueError(f"fit: X has {len(X)} rows and y {len(y)} targets; they must match and be non-empty")
+        raise ValueError(Message("{who}: X has {rows} rows and y {targets} targets; they must match and be non-empty",
+                                 who="fit", rows=len(X), targets=len(y)))
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"fit: batch_size must be a positive integer or None, got {batch_size!r}")
+        raise ValueError(Message("fit: batch_size must be a positive integer or None, got {batch_size!r}", batch_size=batch_size))
     bad = next((c for c in callbacks if not isinstance(c, Callback)), None)
     if bad is not None:
-        raise TypeError(f"fit: each callback must be a nets.callbacks.Callback, got {bad!r}")
+        raise TypeError(Message("fit: each callback must be a nets.callbacks.Callback, got {bad!r}", bad=bad))
     callbacks = [*([ProgressBar()] if progress else []),  # fit's own first, in list order, then the caller's
                  *([StepSchedule(schedule)] if schedule is not None else []),
                  *([EarlyStopping(patience=patience)] if patience is not None else []), *callbacks]
@@ -227,7 +228,7 @@ def _weight_diverged(where: str) -> DivergenceError:
 
 def predict(model: Module, X: Sequence, *, threshold: float = 0.0) -> list[int]:
     """Class labels: argmax of a multi-output model, or score > threshold for one output."""
-    return output_classes(outputs(model, X), threshold)
+    return output_classes(outputs(model, _rows(X, "predict")), threshold)  # a 1-D X: say so, not "float is not iterable"
 
 
 def outputs(model: Module, X: Sequence) -> list[Value | list[Value]]:
@@ -249,7 +250,8 @@ def evaluate(model: Module, X: Sequence, y: Sequence, *, loss: str | losses.Loss
     targets = np.asarray(y).tolist()
     rows = len(_rows(X, "evaluate"))
     if rows == 0 or rows != len(targets):
-        raise ValueError(f"evaluate: X has {rows} rows and y {len(targets)} targets; they must match and be non-empty")
+        raise ValueError(Message("{who}: X has {rows} rows and y {targets} targets; they must match and be non-empty",
+                                 who="evaluate", rows=rows, targets=len(targets)))
     outs = outputs(model, X)
     with autograd.no_grad():
         mean_loss = math.fsum(loss_fn(o, t).data for o, t in zip(outs, targets)) / len(targets)
@@ -262,8 +264,8 @@ def _rows(X: Sequence, who: str) -> np.ndarray:
     (n, C, H, W) images, or any shape the model takes after the first axis (a 1-D X is a common slip: say so)."""
     X = real_array(X, f"{who}: X")
     if X.ndim < 2:
-        raise ValueError(f"{who}: X must be 2-D or more (one row of inputs per example), got shape {X.shape}; "
-                         "for one input per example use X.reshape(-1, 1)")
+        raise ValueError(Message("{who}: X must be 2-D or more (one row of inputs per example), got shape {shape}; "
+                                 "for one input per example use X.reshape(-1, 1)", who=who, shape=X.shape))
     return X
 
 
