@@ -313,6 +313,8 @@ def generate(lang: str, execute: bool = True, only: Iterable[str] = (), rerun: b
             code = [cell for cell in old.cells if cell.cell_type == "code"]
             for cell, before in zip([cell for cell in nb.cells if cell.cell_type == "code"], code):
                 cell.outputs, cell.execution_count = before.outputs, before.execution_count  # only prose changed
+                if "execution" in before.metadata:  # the timings of the run that made those outputs
+                    cell.metadata["execution"] = before.metadata["execution"]
         else:
             for cell in nb.cells:
                 if cell.cell_type == "code":
