@@ -77,7 +77,8 @@ def trace(fn: Callable[..., Value | Sequence[Value]], params: Sequence[Value],
     outputs = [result] if isinstance(result, Value) else list(result)
     for out in outputs:
         if not isinstance(out, Value):
-            raise TypeError(f"compile: fn must return a Value or a list of Values, got {type(out).__name__} {out!r}")
+            raise TypeError(Message("compile: fn must return a Value or a list of Values, got {type} {out!r}",
+                                    type=type(out).__name__, out=out))
     leaves = dict(parameter_entries(params) if param_entries is None else param_entries)
     leaves.update((v, Entry("input", (), (j,))) for j, v in enumerate(inputs))
     leaf = leaves.get
@@ -91,9 +92,9 @@ def trace(fn: Callable[..., Value | Sequence[Value]], params: Sequence[Value],
         if parents:
             rule = lookup(node.op).batched
             if rule is None:
-                raise ValueError(f"compile: op {node.op!r} has no batched rule, so a tape cannot replay it; give its "
-                                 f"entry one: @batched({node.op!r}) in autograd/batched.py, or "
-                                 "autograd.operation(..., batched=...) for your own op")
+                raise ValueError(Message("compile: op {op!r} has no batched rule, so a tape cannot replay it; give its entry "
+                                         "one: @batched({op!r}) in autograd/batched.py, or autograd.operation(..., "
+                                         "batched=...) for your own op", op=node.op))
             append(Entry(node.op, tuple(map(position, parents)), rule.constants_of(node)))
         else:
             append(leaf(node) or Entry("constant", (), (node.data,)))
@@ -117,18 +118,23 @@ def _symbolic(example: Any, inputs: list[Value]) -> Any:
 def _describe(entry: Entry) -> str:
     if entry.op in LEAVES:
         return f"{entry.op} {entry.constants[0]!r}"
-    constants = f" with constants {list(entry.constants)}" if entry.constants else ""
-    return f"op {entry.op!r} of nodes {list(entry.parents)}{constants}"
+    if entry.constants:
+        return Message("op {op!r} of nodes {parents} with constants {constants}", op=entry.op,
+                       parents=list(entry.parents), constants=list(entry.constants))
+    return Message("op {op!r} of nodes {parents}", op=entry.op, parents=list(entry.parents))
 
 
 def _difference(first: tuple[list[Entry], list[int]], other: tuple[list[Entry], list[int]], example: int) -> str:
     (a, a_out), (b, b_out) = first, other
     for i, (x, y) in enumerate(zip(a, b)):
         if x != y:
-            return f"node {i} is {_describe(x)} for example 0 but {_describe(y)} for example {example}"
+            return Message("node {i} is {first} for example 0 but {other} for example {example}", i=i,
+                           first=_describe(x), other=_describe(y), example=example)
     if len(a) != len(b):
-        return f"example 0 builds {len(a)} nodes but example {example} builds {len(b)}"
-    return f"the outputs are nodes {a_out} for example 0 but {b_out} for example {example}"
+        return Message("example 0 builds {first} nodes but example {example} builds {other}", first=len(a),
+                       example=example, other=len(b))
+    return Message("the outputs are nodes {first} for example 0 but {other} for example {example}", first=a_out,
+                   other=b_out, example=example)
 
 
 # ---- the tape: groups of like nodes, replayed over a batch ----
@@ -506,11 +512,12 @@ class Tape:
         parameter gets the sum over the batch of d(output)/dp.  Returns those gradients.
         """
         if self.values is None:
-            raise RuntimeError("Tape.backward: call forward() first")
+            raise RuntimeError(Message("Tape.backward: call forward() first"))
         examples = self.values.shape[1]
         seed = np.ones((len(self.outputs), examples)) if grad_outputs is None else np.asarray(grad_outputs, dtype=float)
         if seed.shape != (len(self.outputs), examples):
-            raise ValueError(f"Tape.backward: grad_outputs must have shape {(len(self.outputs), examples)}, got {seed.shape}")
+            raise ValueError(Message("Tape.backward: grad_outputs must have shape {shape}, got {got}",
+                                     shape=(len(self.outputs), examples), got=seed.shape))
         grads = self.gradient(seed).copy()
         bad = np.flatnonzero(~np.isfinite(grads))
         if len(bad):
@@ -543,13 +550,15 @@ class Tape:
     def _columns(self, batch: Sequence[Any]) -> ndarray:
         """The batch as one (inputs, examples) array, checked against the traced shapes."""
         if len(batch) != len(self.shapes):
-            raise ValueError(f"Tape: expected {len(self.shapes)} input arrays (one per argument of fn), got {len(batch)}")
+            raise ValueError(Message("Tape: expected {expected} input arrays (one per argument of fn), got {got}",
+                                     expected=len(self.shapes), got=len(batch)))
         arrays = [real_array(a, f"Tape: input {i}") for i, a in enumerate(batch)]
         examples = len(arrays[0]) if arrays and arrays[0].ndim else 0
         for i, (a, shape) in enumerate(zip(arrays, self.shapes)):
             if a.shape != (examples, *shape) or not examples:
-                raise ValueError(f"Tape: input {i} must have shape (examples, {', '.join(map(str, shape))}) "
-                                 f"like the traced example, with examples >= 1 and the same for every input; got {a.shape}")
+                raise ValueError(Message("Tape: input {i} must have shape (examples, {shape}) like the traced example, with "
+                                         "examples >= 1 and the same for every input; got {got}", i=i,
+                                         shape=", ".join(map(str, shape)), got=a.shape))
         if not arrays:
             return np.empty((0, 1))
         return np.concatenate([a.reshape(examples, -1) for a in arrays], axis=1).T
@@ -699,23 +708,25 @@ def compile(fn: Callable[..., Value | Sequence[Value]], params: Sequence[Value],
     _numpy()
     params = list(params)
     if len(set(params)) != len(params) or not all(isinstance(p, Value) for p in params):
-        raise ValueError("compile: params must be distinct Values (model.parameters())")
+        raise ValueError(Message("compile: params must be distinct Values (model.parameters())"))
     computed = next((i for i, p in enumerate(params) if p.parents), None)
     if computed is not None:  # its gradient would stop at it, and an optimiser's update would be lost
-        raise ValueError(f"compile: params[{computed}] ({params[computed]!r}) is computed by the op "
-                         f"{params[computed].op!r}, not a leaf; parameters are leaf Values (model.parameters())")
-    arrays = [real_array(a, f"compile: batch array {i}") for i, a in enumerate(batch)]
+        raise ValueError(Message("compile: params[{i}] ({param!r}) is computed by the op {op!r}, not a leaf; parameters "
+                                 "are leaf Values (model.parameters())", i=computed, param=params[computed],
+                                 op=params[computed].op))
+    arrays = [real_array(a, Message("compile: batch array {i}", i=i)) for i, a in enumerate(batch)]
     sizes = {len(a) if a.ndim else 0 for a in arrays}
     if len(sizes) > 1 or 0 in sizes:
-        raise ValueError(f"compile: every array of the batch needs the same number of examples (>= 1), got {sorted(sizes)}")
+        raise ValueError(Message("compile: every array of the batch needs the same number of examples (>= 1), got {sizes}",
+                                 sizes=sorted(sizes)))
     examples = sizes.pop() if sizes else 1
     entries = parameter_entries(params)
     first = trace(fn, params, [a[0].tolist() for a in arrays], entries)
     for b in sorted({1, examples // 2, examples - 1} & set(range(1, examples)))[:checks]:
         other = trace(fn, params, [a[b].tolist() for a in arrays], entries)
         if other != first:
-            raise ValueError(f"compile: the graph depends on the data ({_difference(first, other, b)}): fn branches "
-                             "on .data, takes a constant from it, or draws random numbers (Dropout in training mode), "
-                             "so a tape traced once cannot replay it. Choose with Value ops (relu, max, clamp) instead, "
-                             "or pass the number as an input")
+            raise ValueError(Message("compile: the graph depends on the data ({difference}): fn branches on .data, takes a "
+                                     "constant from it, or draws random numbers (Dropout in training mode), so a tape "
+                                     "traced once cannot replay it. Choose with Value ops (relu, max, clamp) instead, or "
+                                     "pass the number as an input", difference=_difference(first, other, b)))
     return Tape(*first, params, [a.shape[1:] for a in arrays])

@@ -22,6 +22,7 @@ from nets.training import evaluate, fit, predict
 from test_chinese_cli import english_phrase
 
 MODEL = MLP(2, [1], seed=0)
+W = Value(2.0)
 X2, Y2 = [[0.0, 1.0], [1.0, 0.0]], [0, 1]
 TRAINING = {"loss": "mse", "optimizer": optim.SGD(MODEL.parameters(), lr=0.1), "progress": False}
 
@@ -69,6 +70,13 @@ ERRORS: list[tuple[str, Callable[[], object], str, str]] = [
     ("mse lengths", lambda: losses.mse([Value(1.0), Value(2.0)], [1.0, 2.0, 3.0]), "mse：有 2 个输出，却有 3 个目标值",
      "mse: 2 outputs but 3 targets"),
     ("unknown loss", lambda: losses.resolve("mae"), "loss：未知的损失函数 'mae'", None),
+    ("compile params", lambda: autograd.compile(lambda x: x * W, [W, W], [[1.0]]),
+     "compile：params 必须是互不相同的 Value（model.parameters()）", "compile: params must be distinct Values (model.parameters())"),
+    ("compile branches", lambda: autograd.compile(lambda x: x * W if x.data > 0 else x + W, [W], [1.0, -1.0]),
+     "compile：计算图依赖于数据（节点 2 在样本 0 中是作用于节点 [0, 1] 的运算 '*'，在样本 1 中却是作用于节点 [0, 1] 的运算 '+'）",
+     "compile: the graph depends on the data (node 2 is op '*' of nodes [0, 1] for example 0 but op '+' of nodes [0, 1] "
+     "for example 1): fn branches on .data, takes a constant from it, or draws random numbers (Dropout in training mode), "
+     "so a tape traced once cannot replay it. Choose with Value ops (relu, max, clamp) instead, or pass the number as an input"),
     ("Value label", lambda: Value(1.0, label=3), "Value：label 必须是 str，得到的是 int 3", "Value: label must be a str, got int 3"),
 ]
 
