@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 
 import autograd
 from autograd import Value
+from autograd.value import Message
 
 Activation = Callable[[Value], Value]
 
@@ -55,7 +56,8 @@ def get(name: str | None) -> Activation:
     try:
         return ACTIVATIONS[name]
     except (KeyError, TypeError):
-        raise ValueError(f"activation: unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None
+        raise ValueError(Message("activation: unknown activation {name!r}; choose one of {choices}", name=name,
+                                 choices=", ".join(ACTIVATIONS))) from None
 
 
 def softmax(logits: Sequence[Value]) -> list[Value]:
@@ -65,7 +67,7 @@ def softmax(logits: Sequence[Value]) -> list[Value]:
     every exp() at most 1: no overflow even for scores of 1000.
     """
     if not logits:
-        raise ValueError("softmax: needs at least one value, got an empty list")
+        raise ValueError(Message("softmax: needs at least one value, got an empty list"))
     top = max(z.data for z in logits)
     exps = [(z - top).exp() for z in logits]
     total = autograd.sum(exps)

@@ -142,9 +142,9 @@ class EarlyStopping(Callback):
     def __init__(self, monitor: str = "val_loss", patience: int = 5, *, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = True) -> None:
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be a positive integer, got {patience!r}")
+            raise ValueError(Message("EarlyStopping: patience must be a positive integer, got {patience!r}", patience=patience))
         if mode not in ("auto", "min", "max"):
-            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
+            raise ValueError(Message("EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}", mode=mode))
         self.monitor, self.patience = monitor, patience
         self.min_delta = optim.non_negative(min_delta, "EarlyStopping", "min_delta")
         self.sign = -1.0 if mode == "max" or mode == "auto" and "accuracy" in monitor else 1.0
@@ -154,13 +154,14 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self) -> None:
         if self.monitor.startswith("val_") and self.run.validation_data is None:
-            raise ValueError(f"EarlyStopping: it watches {self.monitor!r}, measured on validation data; "
-                             "pass validation_data too")
+            raise ValueError(Message("EarlyStopping: it watches {monitor!r}, measured on validation data; pass "
+                                     "validation_data too", monitor=self.monitor))
         self.best, self.weights = None, None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if self.monitor not in logs:
-            raise ValueError(f"EarlyStopping: fit records {', '.join(logs)}, not {self.monitor!r}")
+            raise ValueError(Message("EarlyStopping: fit records {logs}, not {monitor!r}", logs=", ".join(logs),
+                                     monitor=self.monitor))
         value = self.sign * logs[self.monitor]
         if self.best is None or value < self.best - self.min_delta:
             self.best, self.run.history.best_epoch = value, epoch

@@ -12,6 +12,8 @@ import math
 import random
 from typing import Callable
 
+from autograd.value import Message
+
 Initialiser = Callable[[int, int, random.Random], float]
 
 
@@ -63,4 +65,5 @@ def get(name: str | None, activation: str | None = None) -> Initialiser:
     try:
         return INITIALISERS[name]
     except (KeyError, TypeError):
-        raise ValueError(f"init: unknown initialiser {name!r}; choose one of {', '.join(INITIALISERS)}") from None
+        raise ValueError(Message("init: unknown initialiser {name!r}; choose one of {choices}", name=name,
+                                 choices=", ".join(INITIALISERS))) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from autograd import Value
+from autograd.value import Message
 
 from . import activations
 from .module import Module, Seed, seeded
@@ -130,7 +131,7 @@ class Dropout(ParameterFree):
 
     def __init__(self, p: float = 0.5, *, seed: Seed = None) -> None:
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
+            raise ValueError(Message("Dropout: p must be a probability in [0, 1), got {p!r}", p=p))
         self.p = float(p)
         self.rng = seeded(seed)
 

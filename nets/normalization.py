@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 import autograd
 from autograd import Value
+from autograd.value import Message
 
 from .module import Module, sizes
 
@@ -33,11 +34,12 @@ class BatchNorm1d(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
-            raise ValueError(f"BatchNorm1d: num_features must be a positive integer, got {num_features!r}")
+            raise ValueError(Message("BatchNorm1d: num_features must be a positive integer, got {num_features!r}",
+                                     num_features=num_features))
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
-            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1], got {momentum!r}")
+            raise ValueError(Message("BatchNorm1d: momentum must be in [0, 1], got {momentum!r}", momentum=momentum))
         if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not (math.isfinite(eps) and eps >= 0):
-            raise ValueError(f"BatchNorm1d: eps must be a non-negative number, got {eps!r}")
+            raise ValueError(Message("BatchNorm1d: eps must be a non-negative number, got {eps!r}", eps=eps))
         self.num_features = num_features
         self.momentum = float(momentum)
         self.eps = float(eps)
@@ -53,8 +55,8 @@ class BatchNorm1d(Module):
         rows = [self._row(x) for x in xs]
         n = len(rows)
         if n < 2:
-            raise ValueError(f"BatchNorm1d: a batch of {n} example(s) in training mode has no variance to "
-                             "normalise by; train on batches of at least 2, or call eval() first")
+            raise ValueError(Message("BatchNorm1d: a batch of {n} example(s) in training mode has no variance to normalise "
+                                     "by; train on batches of at least 2, or call eval() first", n=n))
         m, columns = self.momentum, []
         for column, gamma, beta, mean_j, var_j in zip(zip(*rows), self.weight, self.bias,
                                                       self.running_mean, self.running_var):
@@ -70,8 +72,8 @@ class BatchNorm1d(Module):
     def __call__(self, x: Sequence) -> list[Value]:
         """One example, normalised by the running statistics (eval mode only)."""
         if self.training:
-            raise ValueError("BatchNorm1d: in training mode it normalises over a batch: call "
-                             "forward_batch(xs) (fit does), or eval() first to use the running statistics")
+            raise ValueError(Message("BatchNorm1d: in training mode it normalises over a batch: call forward_batch(xs) "
+                                     "(fit does), or eval() first to use the running statistics"))
         row = self._row(x)
         if not all(var.data + self.eps > 0 for var in self.running_var):
             raise ValueError(f"BatchNorm1d: running_var + eps must be positive to normalise by, got "
@@ -82,7 +84,8 @@ class BatchNorm1d(Module):
     def _row(self, x: Sequence) -> list:
         row = x.tolist() if hasattr(x, "tolist") else list(x)
         if len(row) != self.num_features:
-            raise ValueError(f"BatchNorm1d: expected {self.num_features} features, got {len(row)}")
+            raise ValueError(Message("BatchNorm1d: expected {num_features} features, got {got}", num_features=self.num_features,
+                                     got=len(row)))
         return row
 
     def own_parameters(self) -> list[tuple[str, Value]]:

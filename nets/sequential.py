@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Sequence, overload
 
+from autograd.value import Message
+
 from .module import Module
 
 
@@ -21,7 +23,8 @@ class Sequential(Module):
     def __init__(self, *modules: Module) -> None:
         for i, module in enumerate(modules):
             if not isinstance(module, Module):
-                raise TypeError(f"Sequential: module {i} must be a Module, got {type(module).__name__} {module!r}")
+                raise TypeError(Message("Sequential: module {i} must be a Module, got {type} {module!r}", i=i,
+                                        type=type(module).__name__, module=module))
         self.layers = list(modules)
 
     def __call__(self, x: Any) -> Any:

@@ -15,9 +15,13 @@ import autograd
 from autograd import Value
 from autograd.i18n import language
 from nets import data, datasets, losses, optim
+from nets.callbacks import EarlyStopping
 from nets.conv import Conv2d
 from nets.dense import MLP, Layer, Neuron
+from nets.layers import Dropout
+from nets.normalization import BatchNorm1d
 from nets.recurrent import RNNCell
+from nets.sequential import Sequential
 from nets.training import evaluate, fit, predict
 from test_chinese_cli import english_phrase
 
@@ -70,6 +74,14 @@ ERRORS: list[tuple[str, Callable[[], object], str, str]] = [
     ("mse lengths", lambda: losses.mse([Value(1.0), Value(2.0)], [1.0, 2.0, 3.0]), "mse：有 2 个输出，却有 3 个目标值",
      "mse: 2 outputs but 3 targets"),
     ("unknown loss", lambda: losses.resolve("mae"), "loss：未知的损失函数 'mae'", None),
+    ("unknown activation", lambda: MLP(2, [1], activation="relu6"), "activation：未知的激活函数 'relu6'；请从", None),
+    ("Dropout p", lambda: Dropout(1.0), "Dropout：p 必须是 [0, 1) 中的概率，得到的是 1.0", "Dropout: p must be a probability in [0, 1), got 1.0"),
+    ("BatchNorm1d features", lambda: BatchNorm1d(3).eval()([1.0, 2.0]), "BatchNorm1d：需要 3 个特征，得到的是 2 个",
+     "BatchNorm1d: expected 3 features, got 2"),
+    ("Sequential module", lambda: Sequential(MODEL, "relu"), "Sequential：第 1 个模块必须是 Module，得到的是 str 'relu'",
+     "Sequential: module 1 must be a Module, got str 'relu'"),
+    ("EarlyStopping patience", lambda: EarlyStopping(patience=0), "EarlyStopping：patience 必须是正整数，得到的是 0",
+     "EarlyStopping: patience must be a positive integer, got 0"),
     ("compile params", lambda: autograd.compile(lambda x: x * W, [W, W], [[1.0]]),
      "compile：params 必须是互不相同的 Value（model.parameters()）", "compile: params must be distinct Values (model.parameters())"),
     ("compile branches", lambda: autograd.compile(lambda x: x * W if x.data > 0 else x + W, [W], [1.0, -1.0]),
