@@ -21,6 +21,7 @@ import numpy as np
 
 import autograd
 from autograd import Value
+from autograd.value import Message
 
 from . import losses
 from .module import Module, frozen_parameters
@@ -42,17 +43,18 @@ class CompiledTraining:
         for module in model.modules():
             reason = module.replay_problem()
             if reason:
-                raise ValueError(f"compiled training: {module!r} in training mode {reason}, which a tape traced once per "
-                                 "example cannot replay; train with compiled=False")
+                raise ValueError(Message("compiled training: {module!r} in training mode {reason}, which a tape traced once "
+                                         "per example cannot replay; train with compiled=False", module=module, reason=reason))
         spec = losses.resolve(loss)
         if spec.batched is None:
-            raise ValueError(f"compiled training: the loss {spec.name!r} has no branch-free form, so a tape traced once "
-                             "might replay one example's branches for every example; give it one "
-                             "(nets.losses.LossSpec(fn, batched=BatchedLoss(encode, graph))), use a built-in loss, "
-                             "or train with compiled=False")
+            raise ValueError(Message("compiled training: the loss {name!r} has no branch-free form, so a tape traced once "
+                                     "might replay one example's branches for every example; give it one "
+                                     "(nets.losses.LossSpec(fn, batched=BatchedLoss(encode, graph))), use a built-in loss, "
+                                     "or train with compiled=False", name=spec.name))
         X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
         if not np.isfinite(X).all():
-            raise ValueError(f"compiled training: X holds a value that is not finite: {float(X[~np.isfinite(X)][0])!r}")
+            raise ValueError(Message("compiled training: X holds a value that is not finite: {value!r}",
+                                     value=float(X[~np.isfinite(X)][0])))
         self.model, self.threshold, self.optimizer = model, spec.threshold, optimizer
         self.steps, self.outputs = _output_shape(model, X)
         if spec.one_output and self.outputs != 1:

@@ -145,7 +145,7 @@ class Dropout(ParameterFree):
         return {"p": self.p}
 
     def replay_problem(self) -> str | None:
-        return "draws a new random mask for every example" if self.training and self.p else None
+        return Message("draws a new random mask for every example") if self.training and self.p else None
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"

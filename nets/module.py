@@ -116,19 +116,19 @@ class Module:
         missing = [name for name in named if name not in state]
         unexpected = [name for name in state if name not in named]
         if missing or unexpected:
-            raise ValueError(
-                f"load_state_dict: parameters do not match {type(self).__name__} "
-                f"({len(named)} expected): missing {_few(missing)}, unexpected {_few(unexpected)}"
-            )
+            raise ValueError(Message("load_state_dict: parameters do not match {kind} ({expected} expected): missing "
+                                     "{missing}, unexpected {unexpected}", kind=type(self).__name__, expected=len(named),
+                                     missing=_few(missing), unexpected=_few(unexpected)))
         for name, value in state.items():
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-                raise ValueError(f"load_state_dict: parameter {name!r} must be a finite number, got {value!r}")
+                raise ValueError(Message("load_state_dict: parameter {name!r} must be a finite number, got {value!r}",
+                                         name=name, value=value))
         for name, p in named.items():
             p.data = float(state[name])
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this module's architecture (for `save`)."""
-        raise TypeError(f"{type(self).__name__} does not describe its architecture, so it cannot be saved")
+        raise TypeError(Message("{kind} does not describe its architecture, so it cannot be saved", kind=type(self).__name__))
 
     # A kind that can be saved defines the classmethod `parameter_count(config) -> int | None`:
     # how many parameters a module built from `config` has, without building it (None where
@@ -199,6 +199,6 @@ def sizes(*values: object) -> list[int] | None:
 
 def _few(names: list[str]) -> str:
     if not names:
-        return "none"
+        return Message("none")
     shown = ", ".join(repr(n) for n in names[:3])
-    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return Message("{shown} and {more} more", shown=shown, more=len(names) - 3) if len(names) > 3 else shown

@@ -113,7 +113,7 @@ class BatchNorm1d(Module):
         return None if n is None else 2 * n[0]
 
     def replay_problem(self) -> str | None:
-        return "couples the examples of a batch" if self.training else None
+        return Message("couples the examples of a batch") if self.training else None
 
     def __repr__(self) -> str:
         return f"BatchNorm1d({self.num_features}, momentum={self.momentum}, eps={self.eps})"

@@ -82,6 +82,13 @@ ERRORS: list[tuple[str, Callable[[], object], str, str]] = [
      "Sequential: module 1 must be a Module, got str 'relu'"),
     ("EarlyStopping patience", lambda: EarlyStopping(patience=0), "EarlyStopping：patience 必须是正整数，得到的是 0",
      "EarlyStopping: patience must be a positive integer, got 0"),
+    ("load_state_dict", lambda: MODEL.load_state_dict({}), "load_state_dict：参数与 MLP 不匹配（需要 3 个）：缺少 ",
+     "load_state_dict: parameters do not match MLP (3 expected): missing 'layers.0.neurons.0.w1', "
+     "'layers.0.neurons.0.w2', 'layers.0.neurons.0.b', unexpected none"),
+    ("compiled Dropout", lambda: fit(Sequential(Dropout(0.5), MLP(2, [1], seed=0)), X2, Y2, epochs=1, compiled=True, **TRAINING),
+     "编译训练：Dropout(p=0.5) 在训练模式下会为每个样本抽取新的随机掩码，按样本只追踪一次的磁带无法重放它；请用 compiled=False 训练",
+     "compiled training: Dropout(p=0.5) in training mode draws a new random mask for every example, which a tape traced "
+     "once per example cannot replay; train with compiled=False"),
     ("compile params", lambda: autograd.compile(lambda x: x * W, [W, W], [[1.0]]),
      "compile：params 必须是互不相同的 Value（model.parameters()）", "compile: params must be distinct Values (model.parameters())"),
     ("compile branches", lambda: autograd.compile(lambda x: x * W if x.data > 0 else x + W, [W], [1.0, -1.0]),
