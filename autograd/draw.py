@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Collection, Iterable, Mapping, Optio
 from .files import check_writable, write_atomically
 from .i18n import font, gettext as _
 from .ops import compact, lookup
-from .value import Value, backward_order, shown, weighted_sum_parts
+from .value import Message, Value, backward_order, shown, weighted_sum_parts
 
 if TYPE_CHECKING:
     import graphviz
@@ -219,7 +219,7 @@ def draw_graph(
 def checked_nodes(root: Value, max_nodes: int) -> list[Value]:
     """The nodes of `root`'s graph, once it is known to be a Value with at most `max_nodes` of them."""
     if not isinstance(root, Value):
-        raise TypeError(f"draw_graph: root must be a Value, got {type(root).__name__}")
+        raise TypeError(Message("draw_graph: root must be a Value, got {type}", type=type(root).__name__))
     nodes = graph_nodes(root)
     if len(nodes) > max_nodes:
         raise ValueError(
@@ -263,7 +263,7 @@ def digraph(
     import graphviz  # imported here: building graphs must not need it
 
     if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+        raise ValueError(Message("{who}: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}", who="draw_graph", rankdir=rankdir))
     if column:
         rankdir = "TB"
     graph = graphviz.Digraph(
@@ -425,7 +425,7 @@ def drawing_path(path: str | os.PathLike[str], format: str | None = None) -> tup
     path = Path(path)
     format = (format or path.suffix.lstrip(".")).lower()
     if format not in FORMATS:
-        raise ValueError(f"cannot tell how to write {str(path)!r}: use a file name ending in .svg, .png or .pdf")
+        raise ValueError(Message("cannot tell how to write {path!r}: use a file name ending in .svg, .png or .pdf", path=str(path)))
     return check_writable(path), format
 
 

@@ -37,7 +37,7 @@ from .draw import (
 from .files import check_writable, write_atomically
 from .i18n import speaking
 from .steps import TOLERANCE, ForwardStep, Frame, Step, Walk, backward_steps, sentence_parts
-from .value import Value
+from .value import Message, Value
 
 if TYPE_CHECKING:
     import graphviz
@@ -99,9 +99,9 @@ class Stepper:
         checked_nodes(root, float("inf"))  # a Value, or a TypeError naming it
         self.lang = i18n.current() if lang is None else i18n.check_language(lang)
         if rankdir not in ("LR", "RL", "TB", "BT"):
-            raise ValueError(f"Stepper: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+            raise ValueError(Message("{who}: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}", who="Stepper", rankdir=rankdir))
         if not isinstance(max_nodes, int) or max_nodes < 1:
-            raise ValueError(f"Stepper: max_nodes must be a positive int, got {max_nodes!r}")
+            raise ValueError(Message("Stepper: max_nodes must be a positive int, got {max_nodes!r}", max_nodes=max_nodes))
         self.root = root
         self.quiz, self.rankdir, self.max_nodes = quiz, rankdir, max_nodes
         self.had_grads = any(node.grad for node in graph_nodes(root))

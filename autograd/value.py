@@ -466,14 +466,14 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Operand], bias: Valu
     nodes but the node's `const`; a plain number mixed among Values becomes a leaf.
     """
     if len(weights) != len(inputs):
-        raise ValueError(f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs")
+        raise ValueError(Message("weighted_sum: {weights} weights but {inputs} inputs", weights=len(weights), inputs=len(inputs)))
     if bias is not None and type(bias) is not Value:
-        raise TypeError(f"weighted_sum: bias must be a Value or None, got {type(bias).__name__}")
+        raise TypeError(Message("weighted_sum: bias must be a Value or None, got {type}", type=type(bias).__name__))
     try:
         w_data = [w.data for w in weights]
     except AttributeError:
         kinds = sorted({type(w).__name__ for w in weights if type(w) is not Value})
-        raise TypeError(f"weighted_sum: weights must be Values, got {', '.join(kinds)}") from None
+        raise TypeError(Message("weighted_sum: weights must be Values, got {kinds}", kinds=", ".join(kinds))) from None
     kinds = set(map(type, inputs))
     if Value not in kinds:  # a first layer: the inputs are plain numbers
         fast = kinds <= {float} and all(map(math.isfinite, inputs))
@@ -702,13 +702,15 @@ def _constant(x: object, op: str) -> float:
 
 def _compared(other: object, op: str) -> float:
     if _traced.get():
-        raise ValueError(f"compile: a Value is compared ({op}) while being traced, so the graph can depend on the "
-                         "data (a branch, or max/min over Values) and a tape traced once would replay one example's "
-                         "choice for all; choose with Value ops instead (relu, clamp, autograd.max/min)")
+        raise ValueError(Message("compile: a Value is compared ({op}) while being traced, so the graph can depend on the "
+                                 "data (a branch, or max/min over Values) and a tape traced once would replay one "
+                                 "example's choice for all; choose with Value ops instead (relu, clamp, autograd.max/min)",
+                                 op=op))
     if type(other) is Value:
         return other.data
     if isinstance(other, bool) or not isinstance(other, numbers.Real):
-        raise TypeError(f"{op}: cannot compare a Value with {type(other).__name__} {shown(other)}")
+        raise TypeError(Message("{op}: cannot compare a Value with {type} {value}", op=op, type=type(other).__name__,
+                                value=shown(other)))
     return other
 
 

@@ -116,7 +116,8 @@ class LearningRateScheduler(Callback):
 
     def __init__(self, schedule: Callable[[int, float], float]) -> None:
         if not callable(schedule):
-            raise TypeError(f"LearningRateScheduler: schedule must be a function (epoch, lr) -> lr, got {schedule!r}")
+            raise TypeError(Message("LearningRateScheduler: schedule must be a function (epoch, lr) -> lr, got {schedule!r}",
+                                    schedule=schedule))
         self.schedule = schedule
 
     def on_epoch_begin(self, epoch: int) -> None:
@@ -284,7 +285,7 @@ class LiveView(Callback):
                  title: str = "") -> None:
         for what, n in (("every", every), ("resolution", resolution)):
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise ValueError(f"LiveView: {what} must be a positive integer, got {n!r}")
+                raise ValueError(Message("{who}: {what} must be a positive integer, got {n!r}", who="LiveView", what=what, n=n))
         self.every, self.resolution, self.path, self.title = every, resolution, path, title
         self.handle: Any = None  # the notebook output the picture lives in
         self.updates = self.drawn = 0  # pictures drawn; the epochs the last one shows
@@ -292,8 +293,8 @@ class LiveView(Callback):
 
     def on_train_begin(self) -> None:
         if self.path is None and not in_notebook():
-            raise ValueError("LiveView: shows its picture in Jupyter; outside a notebook give it a file, "
-                             "LiveView(path='training.png'), to have the picture written there each epoch")
+            raise ValueError(Message("LiveView: shows its picture in Jupyter; outside a notebook give it a file, "
+                                     "LiveView(path='training.png'), to have the picture written there each epoch"))
         from matplotlib.figure import Figure
 
         self.figure = Figure(figsize=(13, 3.8), layout="constrained")  # one figure, redrawn: never pyplot's

@@ -58,8 +58,8 @@ class CompiledTraining:
         self.model, self.threshold, self.optimizer = model, spec.threshold, optimizer
         self.steps, self.outputs = _output_shape(model, X)
         if spec.one_output and self.outputs != 1:
-            raise ValueError(f"compiled training: this loss needs one output per example, the model gives {self.outputs}; "
-                             "use a one-unit last layer, or cross_entropy for several classes")
+            raise ValueError(Message("compiled training: this loss needs one output per example, the model gives {outputs}; "
+                                     "use a one-unit last layer, or cross_entropy for several classes", outputs=self.outputs))
         self.encode, self.arrays = spec.batched.encode, spec.batched.arrays
         encoded = self._encode(y)  # checks every target once
         params = model.parameters()
@@ -84,7 +84,7 @@ class CompiledTraining:
         if optimizer is not None:
             position = {p: i for i, p in enumerate(params)}
             if any(p not in position for p in optimizer.params):
-                raise ValueError("compiled training: the optimiser holds a parameter that is not the model's")
+                raise ValueError(Message("compiled training: the optimiser holds a parameter that is not the model's"))
             index = np.array([position[p] for p in optimizer.params], dtype=np.intp)
             self.index = None if np.array_equal(index, np.arange(len(params))) else index
             frozen = frozen_parameters()

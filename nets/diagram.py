@@ -12,6 +12,8 @@ from typing import Sequence, Union
 
 import graphviz
 
+from autograd.value import Message
+
 from .dense import MLP
 
 INPUT = "#f5f5f5"
@@ -33,9 +35,9 @@ def draw_network(model: Union[MLP, Sequence[int]], *, max_units: int = 8) -> gra
         sizes = list(model)
         activations = [""] * (len(sizes) - 1)
     if len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes):
-        raise ValueError(f"draw_network: needs an MLP or at least two positive layer sizes, got {model!r}")
+        raise ValueError(Message("draw_network: needs an MLP or at least two positive layer sizes, got {model!r}", model=model))
     if isinstance(max_units, bool) or not isinstance(max_units, int) or max_units < 3:
-        raise ValueError(f"draw_network: max_units must be an integer of at least 3, got {max_units!r}")
+        raise ValueError(Message("draw_network: max_units must be an integer of at least 3, got {max_units!r}", max_units=max_units))
 
     graph = graphviz.Digraph("network", graph_attr={"rankdir": "LR", "nodesep": "0.12", "ranksep": "1.1", "splines": "false"})
     graph.attr("node", shape="circle", style="filled", width="0.3", fixedsize="true", label="", fontsize="10",

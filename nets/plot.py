@@ -21,6 +21,7 @@ import autograd
 from autograd import no_grad
 from autograd.files import write_atomically
 from autograd.i18n import N_
+from autograd.value import Message
 
 from . import losses
 from .conv import Conv2d
@@ -63,7 +64,7 @@ def draw_boundary(ax: Axes, model: Module, X: np.ndarray, y: np.ndarray, *, thre
     """`decision_boundary`, drawn into `ax`."""
     X, y = np.asarray(X, dtype=float), np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"decision_boundary: X must have 2 columns (a 2-D dataset), got shape {X.shape}")
+        raise ValueError(Message("decision_boundary: X must have 2 columns (a 2-D dataset), got shape {shape}", shape=X.shape))
     pad = 0.25 * (X.max(axis=0) - X.min(axis=0)) + 0.1
     (x0, y0), (x1, y1) = X.min(axis=0) - pad, X.max(axis=0) + pad
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)

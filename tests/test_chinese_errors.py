@@ -18,8 +18,10 @@ from nets import data, datasets, losses, optim
 from nets.callbacks import EarlyStopping
 from nets.conv import Conv2d
 from nets.dense import MLP, Layer, Neuron
+from nets.diagram import draw_network
 from nets.layers import Dropout
 from nets.normalization import BatchNorm1d
+from nets.plot import decision_boundary
 from nets.recurrent import RNNCell
 from nets.sequential import Sequential
 from nets.training import evaluate, fit, predict
@@ -89,6 +91,14 @@ ERRORS: list[tuple[str, Callable[[], object], str, str]] = [
      "编译训练：Dropout(p=0.5) 在训练模式下会为每个样本抽取新的随机掩码，按样本只追踪一次的磁带无法重放它；请用 compiled=False 训练",
      "compiled training: Dropout(p=0.5) in training mode draws a new random mask for every example, which a tape traced "
      "once per example cannot replay; train with compiled=False"),
+    ("Value compared", lambda: Value(1.0) < "2", "<：无法把 Value 与 str '2' 比较", "<: cannot compare a Value with str '2'"),
+    ("Stepper max_nodes", lambda: autograd.Stepper(Value(1.0) * 2, max_nodes=0), "Stepper：max_nodes 必须是正整数，得到的是 0",
+     "Stepper: max_nodes must be a positive int, got 0"),
+    ("decision_boundary", lambda: decision_boundary(MODEL, [[0.0, 1.0, 2.0]], [0]),
+     "decision_boundary：X 必须有 2 列（二维数据集），得到的形状是 (1, 3)",
+     "decision_boundary: X must have 2 columns (a 2-D dataset), got shape (1, 3)"),
+    ("draw_network", lambda: draw_network([3]), "draw_network：需要一个 MLP，或至少两个正的层大小，得到的是 [3]",
+     "draw_network: needs an MLP or at least two positive layer sizes, got [3]"),
     ("compile params", lambda: autograd.compile(lambda x: x * W, [W, W], [[1.0]]),
      "compile：params 必须是互不相同的 Value（model.parameters()）", "compile: params must be distinct Values (model.parameters())"),
     ("compile branches", lambda: autograd.compile(lambda x: x * W if x.data > 0 else x + W, [W], [1.0, -1.0]),
