@@ -76,8 +76,8 @@ class BatchNorm1d(Module):
                                      "(fit does), or eval() first to use the running statistics"))
         row = self._row(x)
         if not all(var.data + self.eps > 0 for var in self.running_var):
-            raise ValueError(f"BatchNorm1d: running_var + eps must be positive to normalise by, got "
-                             f"{[var.data for var in self.running_var]} + {self.eps}")
+            raise ValueError(Message("BatchNorm1d: running_var + eps must be positive to normalise by, got {var} + {eps}",
+                                     var=[var.data for var in self.running_var], eps=self.eps))
         return [(xi - mean.data) * (gamma * (1.0 / math.sqrt(var.data + self.eps))) + beta
                 for xi, gamma, beta, mean, var in zip(row, self.weight, self.bias, self.running_mean, self.running_var)]
 
@@ -100,7 +100,7 @@ class BatchNorm1d(Module):
         bad = next((name for name, value in state.items() if name.startswith("running_var.")
                     and isinstance(value, (int, float)) and value < 0), None)
         if bad is not None:
-            raise ValueError(f"load_state_dict: {bad} must be a variance, >= 0, got {state[bad]!r}")
+            raise ValueError(Message("load_state_dict: {name} must be a variance, >= 0, got {value!r}", name=bad, value=state[bad]))
         super().load_state_dict(state)
 
     def config(self) -> dict[str, Any]:

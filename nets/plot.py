@@ -228,7 +228,8 @@ def predictions(
     for name, values, colour in shown:
         values = np.asarray(values, dtype=float)
         if values.shape != targets.shape:
-            raise ValueError(f"predictions: {name} has shape {values.shape} but the targets {targets.shape}")
+            raise ValueError(Message("predictions: {name} has shape {shape} but the targets {targets}", name=Message(name),
+                                     shape=values.shape, targets=targets.shape))
         mse = float(np.mean((values - targets) ** 2))
         ax.scatter(targets, values, s=12, alpha=0.6, color=colour, label=f"{name} (MSE {mse:.4f})")
     lo, hi = float(targets.min()), float(targets.max())

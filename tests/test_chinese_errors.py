@@ -21,7 +21,7 @@ from nets.dense import MLP, Layer, Neuron
 from nets.diagram import draw_network
 from nets.layers import Dropout
 from nets.normalization import BatchNorm1d
-from nets.plot import decision_boundary
+from nets.plot import decision_boundary, predictions
 from nets.recurrent import RNNCell
 from nets.sequential import Sequential
 from nets.training import evaluate, fit, predict
@@ -97,6 +97,8 @@ ERRORS: list[tuple[str, Callable[[], object], str, str]] = [
     ("decision_boundary", lambda: decision_boundary(MODEL, [[0.0, 1.0, 2.0]], [0]),
      "decision_boundary：X 必须有 2 列（二维数据集），得到的形状是 (1, 3)",
      "decision_boundary: X must have 2 columns (a 2-D dataset), got shape (1, 3)"),
+    ("predictions shapes", lambda: predictions([1.0, 2.0], [1.0, 2.0, 3.0]), "predictions：模型的形状是 (3,)，而目标值的形状是 (2,)",
+     "predictions: model has shape (3,) but the targets (2,)"),
     ("draw_network", lambda: draw_network([3]), "draw_network：需要一个 MLP，或至少两个正的层大小，得到的是 [3]",
      "draw_network: needs an MLP or at least two positive layer sizes, got [3]"),
     ("compile params", lambda: autograd.compile(lambda x: x * W, [W, W], [[1.0]]),
