@@ -73,7 +73,7 @@ def blobs(n: int = 200, centers: int = 3, std: float = 1.0, seed: int = 0) -> tu
     """
     from sklearn.datasets import make_blobs
 
-    where = np.random.default_rng(BLOB_CENTRES_SEED).uniform(-10.0, 10.0, size=(_count(centers, "blobs centers"), 2))
+    where = np.random.default_rng(BLOB_CENTRES_SEED).uniform(-10.0, 10.0, size=(_count(centers, "blobs", "centers"), 2))
     X, y = make_blobs(n_samples=_count(n, "blobs"), centers=where, cluster_std=std, random_state=seed)
     return X, y.astype(int)
 
@@ -214,9 +214,9 @@ def batches(
         yield X[chosen], y[chosen]
 
 
-def _count(n: object, who: str) -> int:
+def _count(n: object, who: str, what: str = "n") -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(Message("{who}: n must be an integer >= 2, got {n!r}", who=who, n=n))
+        raise ValueError(Message("{who}: {what} must be an integer >= 2, got {n!r}", who=who, what=what, n=n))
     return n
 
 

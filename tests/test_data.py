@@ -70,6 +70,7 @@ def test_shuffling_is_seeded_and_full_batch_is_the_default():
 
 @pytest.mark.parametrize(("call", "match"), [
     (lambda: data.moons(n=1), "n must be an integer >= 2, got 1"),
+    (lambda: data.blobs(centers=1), "blobs: centers must be an integer >= 2, got 1"),
     (lambda: data.moons(noise=-0.1), "noise must be a non-negative number"),
     (lambda: data.spiral(classes=1), "classes must be an integer >= 2"),
     (lambda: data.circles(factor=1.5), "factor"),
