@@ -185,7 +185,6 @@ class Stepper:
     @speaking
     def _save_html(self, path: str | os.PathLike[str], title: str | None, *, quiz: bool | None,
                    rankdir: str | None, max_nodes: int | None) -> Path:
-
         path = check_writable(Path(path))
         options = {"quiz": self.quiz if quiz is None else quiz, "rankdir": rankdir or self.rankdir,
                    "max_nodes": self.max_nodes if max_nodes is None else max_nodes}

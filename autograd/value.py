@@ -666,6 +666,7 @@ class Message(str):
 
 PLAIN_NUMBER = Message("a plain-number operand")  # made once: _constant is on the hot path
 
+
 def real_number(x: object, where: str, what: str = Message("data")) -> float:
     """`x` as a finite float, or an error naming `where` and what was received."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
